@@ -1,0 +1,15 @@
+# Two commands do everything: `make up` starts the platform, `make test` runs every check.
+# Both set up .venv and node_modules on first use (see scripts/dev.sh, which works without make).
+.PHONY: up test check bench-gas setup
+
+up:
+	@scripts/dev.sh up $(ARGS)
+
+test:
+	@scripts/dev.sh test $(ARGS)
+
+check:
+	@scripts/dev.sh check
+
+setup:
+	@scripts/dev.sh shell

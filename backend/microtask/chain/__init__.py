@@ -1,0 +1,1 @@
+"""Everything that touches an EVM chain: compiling, chains, deploying, sending transactions."""

@@ -1,0 +1,75 @@
+"""Encrypted keystores (eth-account keyfiles) in the data directory, and who signs.
+
+A key is decrypted in this process only, for as long as the command runs; it is never
+printed, logged or put into an error message, and neither is its password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from microtask.chain.accounts import dev_accounts
+from microtask.config import NetworkProfile, Settings
+from microtask.errors import UserError
+
+PASSWORD_FILE_ENV = "MICROTASK_PASSWORD_FILE"  # noqa: S105 (a variable name, not a secret)
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class WalletError(UserError):
+    """A keystore is missing, malformed, or its password is wrong."""
+
+
+def keystore_dir(settings: Settings) -> Path:
+    return settings.data_dir / "keystores"
+
+
+def keystore_path(settings: Settings, name: str) -> Path:
+    if not _ACCOUNT_NAME.match(name):
+        raise WalletError(f"invalid account name {name!r}: use letters, digits, _ . - (max 64)")
+    return keystore_dir(settings) / f"{name}.json"
+
+
+def read_password(prompt: Callable[[str], str], message: str) -> str:
+    """The password from ``MICROTASK_PASSWORD_FILE`` (for scripts), else from ``prompt``."""
+    password_file = os.environ.get(PASSWORD_FILE_ENV)
+    if password_file:
+        try:
+            return Path(password_file).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            raise WalletError(f"cannot read {PASSWORD_FILE_ENV}: {error.strerror}") from None
+    return prompt(message)
+
+
+def load_account(settings: Settings, name: str, password: str) -> LocalAccount:
+    """Decrypt the keystore called ``name``."""
+    path = keystore_path(settings, name)
+    try:
+        keyfile = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WalletError(f"no account named {name!r} (looked for {path})") from None
+    except (OSError, ValueError):
+        raise WalletError(f"{path} is not a readable keystore") from None
+    try:
+        key = Account.decrypt(keyfile, password)
+    except ValueError:
+        # eth-account says "MAC mismatch"; never echo anything derived from the password
+        raise WalletError(f"wrong password for account {name!r}") from None
+    account: LocalAccount = Account.from_key(key)
+    return account
+
+
+def default_signer(profile: NetworkProfile, network: str) -> LocalAccount:
+    """The first development account on local chains; elsewhere an explicit account is needed."""
+    if profile.kind in ("anvil", "embedded"):
+        return dev_accounts()[0]
+    raise WalletError(
+        f"network {network!r} is not a local testnet: choose who signs with --account NAME"
+    )

@@ -1,0 +1,1 @@
+"""The `microtask` command line: thin commands that parse, call the library and report."""

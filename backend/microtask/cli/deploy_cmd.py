@@ -1,0 +1,49 @@
+"""`microtask deploy`: compile, deploy and record the platform's contracts."""
+
+from __future__ import annotations
+
+import typer
+
+from microtask.chain.compiler import compile_project
+from microtask.chain.deployer import DeployOutcome, deploy_platform
+from microtask.chain.deployments import DeploymentStore
+from microtask.chain.networks import connect
+from microtask.chain.transactions import TransactionSender
+from microtask.cli import console
+from microtask.cli.context import settings_of, signer_for
+
+
+def report(outcomes: list[DeployOutcome], store: DeploymentStore) -> None:
+    for outcome in outcomes:
+        record = outcome.record
+        if outcome.action == "deployed":
+            console.success(
+                f"{record.contract_name} deployed at {record.address} "
+                f"(block {record.block_number}, {outcome.reason})"
+            )
+        else:
+            console.success(f"{record.contract_name} unchanged: {outcome.reason}")
+    console.info(f"records: {store.directory}")
+
+
+def deploy_command(
+    ctx: typer.Context,
+    network: str = typer.Option("local", "--network", "-n", help="Network name to deploy to."),
+    account: str | None = typer.Option(
+        None, "--account", "-a", help="Keystore account that signs (default: dev account 0)."
+    ),
+    rpc_url: str | None = typer.Option(None, "--rpc-url", help="Override the network's RPC URL."),
+    force: bool = typer.Option(False, "--force", help="Redeploy even if the code is unchanged."),
+) -> None:
+    """Compile and deploy the contracts, recording them under deployments/NETWORK/.
+
+    Example: microtask deploy --network local
+    """
+    settings = settings_of(ctx)
+    project = compile_project(settings)
+    connection = connect(settings, network, url=rpc_url)
+    store = DeploymentStore(settings.deployments_dir, network)
+    store.guard_chain_id(connection.chain_id)
+    signer = signer_for(settings, network, account)
+    sender = TransactionSender(connection.w3, signer)
+    report(deploy_platform(sender, store, project, force=force), store)

@@ -1,0 +1,103 @@
+"""`microtask up`: the whole platform on this machine, until Ctrl-C.
+
+For now that is a local anvil with the contracts compiled and deployed; each part of the
+platform joins here as it lands. The chain's state is saved in the data directory when
+anvil stops, so the next `up` continues the same chain (and finds the contracts already
+deployed) unless `--fresh` is given.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import typer
+from rich.table import Table
+
+from microtask.chain.accounts import dev_accounts
+from microtask.chain.anvil import AnvilProcess, find_anvil
+from microtask.chain.compiler import compile_project
+from microtask.chain.deployer import deploy_platform
+from microtask.chain.deployments import DeploymentStore
+from microtask.chain.networks import connect
+from microtask.chain.transactions import TransactionSender
+from microtask.cli import console
+from microtask.cli.context import settings_of
+from microtask.cli.deploy_cmd import report
+from microtask.config import Settings
+from microtask.errors import ConfigurationError
+
+NETWORK = "local"
+
+
+def _state_file(settings: Settings) -> Path:
+    return settings.data_dir / "chains" / NETWORK / "anvil-state.json"
+
+
+def _wait_for_stop_signal() -> None:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def up_command(
+    ctx: typer.Context,
+    port: int | None = typer.Option(
+        None, "--port", "-p", help="anvil's port (default: the local network's, 8545; 0 = any)."
+    ),
+    fresh: bool = typer.Option(False, "--fresh", help="Start a new chain; forget the saved one."),
+) -> None:
+    """Start the platform locally: anvil, the contracts deployed, and where it all listens.
+
+    Example: microtask up --port 8545
+    """
+    settings = settings_of(ctx)
+    profile = settings.network(NETWORK)
+    if profile.kind != "anvil":
+        raise ConfigurationError(f"network {NETWORK!r} must be of kind 'anvil' for `up`")
+    project = compile_project(settings)  # a compile error shows before anything starts
+
+    state_file = _state_file(settings)
+    if fresh:
+        state_file.unlink(missing_ok=True)
+    log_file = settings.data_dir / "logs" / "anvil.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    anvil = AnvilProcess(
+        find_anvil(settings.node_root),
+        host=profile.host,
+        port=profile.port if port is None else port,
+        chain_id=profile.chain_id or 31337,
+        state_file=state_file,
+        block_time=settings.anvil_block_time,
+        log_file=log_file,
+    )
+    console.info("starting anvil …")
+    with anvil:
+        connection = connect(settings, NETWORK, url=anvil.url)
+        store = DeploymentStore(settings.deployments_dir, NETWORK)
+        sender = TransactionSender(connection.w3, dev_accounts()[0])
+        report(deploy_platform(sender, store, project), store)
+
+        table = Table(show_header=False, box=None)
+        table.add_row("RPC URL", anvil.url)
+        table.add_row("chain id", str(connection.chain_id))
+        for record_file in sorted(store.directory.glob("*.json")):
+            table.add_row("deployment", str(record_file))
+        table.add_row("dev accounts", ", ".join(a.address for a in dev_accounts()[:3]) + ", …")
+        table.add_row("chain state", str(state_file))
+        table.add_row("anvil log", str(log_file))
+        console.out.print(table)
+        console.success("microtask is up; press Ctrl-C to stop")
+        _wait_for_stop_signal()
+        console.info("stopping …")
+    console.success("stopped; the chain state is saved for the next `microtask up`")

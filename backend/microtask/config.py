@@ -1,0 +1,154 @@
+"""One settings object for every part of microtask.
+
+Values come, highest priority first, from keyword arguments, ``MICROTASK_*`` environment
+variables, a TOML config file (``MICROTASK_CONFIG``, else ``microtask.toml`` in the working
+directory) and the defaults below. Secrets never live in the file: keys are in encrypted
+keystores and passwords come from a prompt or ``MICROTASK_PASSWORD_FILE``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, HttpUrl, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from microtask.errors import ConfigurationError
+
+ENV_PREFIX = "MICROTASK_"
+DEFAULT_CONFIG_FILE = "microtask.toml"
+
+# Hardhat and anvil derive their development accounts from this public mnemonic; using it on
+# the embedded chain too gives both chains the same funded addresses.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+ANVIL_CHAIN_ID = 31337
+
+
+def _source_checkout() -> Path | None:
+    """The repository this package runs from, when it runs from a checkout (editable install)."""
+    candidate = Path(__file__).resolve().parents[2]
+    if (candidate / "contracts").is_dir() and (candidate / "package.json").is_file():
+        return candidate
+    return None
+
+
+def _default_project_root() -> Path:
+    """The working directory when it holds a project, else the checkout this code came from."""
+    cwd = Path.cwd()
+    if (cwd / "contracts").is_dir():
+        return cwd
+    return _source_checkout() or cwd
+
+
+class NetworkProfile(BaseModel):
+    """Where a named network lives and how microtask reaches it.
+
+    ``anvil`` is a local testnet that ``microtask up`` starts and stops itself, ``embedded``
+    is an in-process eth-tester chain that lives as long as the process, and ``rpc`` is any
+    EVM node reached by URL.
+    """
+
+    kind: Literal["anvil", "embedded", "rpc"] = "rpc"
+    rpc_url: HttpUrl | None = None
+    chain_id: int | None = Field(default=None, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8545, ge=0, le=65535)
+
+    @model_validator(mode="after")
+    def _rpc_needs_url(self) -> NetworkProfile:
+        if self.kind == "rpc" and self.rpc_url is None:
+            raise ValueError("a network of kind 'rpc' needs rpc_url")
+        return self
+
+    @property
+    def url(self) -> str | None:
+        """The JSON-RPC URL, or None for the embedded chain."""
+        if self.kind == "embedded":
+            return None
+        if self.rpc_url is not None:
+            return str(self.rpc_url).rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+
+def _builtin_networks() -> dict[str, NetworkProfile]:
+    return {
+        "local": NetworkProfile(kind="anvil", chain_id=ANVIL_CHAIN_ID),
+        "embedded": NetworkProfile(kind="embedded"),
+    }
+
+
+class Settings(BaseSettings):
+    """Everything configurable, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    project_root: Path = Field(default_factory=_default_project_root)
+    data_dir: Path = Path(".microtask")
+    # Relative paths below are taken from project_root.
+    contracts_dir: Path = Path("contracts")
+    deployments_dir: Path = Path("deployments")
+    node_root: Path = Field(
+        default=Path(), description="Directory holding node_modules (solc, anvil, OpenZeppelin)."
+    )
+    solc: Path | None = Field(default=None, description="A native solc to use instead of solcjs.")
+    networks: dict[str, NetworkProfile] = Field(default_factory=dict)
+    anvil_block_time: float | None = Field(
+        default=None, gt=0, description="Seconds between anvil blocks; None mines on demand."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG_FILE))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file),
+        )
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        self.project_root = self.project_root.resolve()
+        self.data_dir = self.data_dir.resolve()
+        self.contracts_dir = self.project_root / self.contracts_dir
+        self.deployments_dir = self.project_root / self.deployments_dir
+        self.node_root = self.project_root / self.node_root
+        return self
+
+    @cached_property
+    def all_networks(self) -> dict[str, NetworkProfile]:
+        """Built-in networks, overridden or extended by configured ones."""
+        return {**_builtin_networks(), **self.networks}
+
+    def network(self, name: str) -> NetworkProfile:
+        """The profile called ``name``; raises a readable error listing the known ones."""
+        try:
+            return self.all_networks[name]
+        except KeyError:
+            known = ", ".join(sorted(self.all_networks))
+            raise ConfigurationError(
+                f"unknown network {name!r}; known networks: {known} "
+                f"(add more under [networks.NAME] in {DEFAULT_CONFIG_FILE})"
+            ) from None
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Bootstraps the development environment, then runs one of: up, test, check, bench, shell.
+#   scripts/dev.sh up [ARGS]     start the platform locally (microtask up ARGS)
+#   scripts/dev.sh test [ARGS]   lint, type-check and run the whole test suite (pytest ARGS)
+#   scripts/dev.sh check         lint and type-check only
+#   scripts/dev.sh bench NAME    run bench/NAME.py
+# Needs only Python 3.11+ and Node 20+ with npm. The first run creates .venv and
+# node_modules; later runs reinstall only when pyproject.toml or package-lock.json changed.
+set -eu
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+fingerprint() {
+    "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$1"
+}
+
+ensure_python() {
+    command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: microtask needs Python 3.11+ (set PYTHON=...)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "microtask needs Python 3.11+, but $PYTHON is $("$PYTHON" --version 2>&1)"
+    stamp="$VENV/.installed-$(fingerprint pyproject.toml)"
+    [ -f "$stamp" ] && return 0
+    say "setting up the Python environment in $VENV (first run only) ..."
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+}
+
+ensure_node() {
+    command -v node >/dev/null 2>&1 || die "node not found: microtask needs Node 20+ with npm"
+    command -v npm >/dev/null 2>&1 || die "npm not found: microtask needs Node 20+ with npm"
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+        || die "microtask needs Node 20+, but node is $(node --version)"
+    stamp="node_modules/.installed-$(fingerprint package-lock.json)"
+    [ -f "$stamp" ] && return 0
+    say "installing the JavaScript toolchain (solc, anvil, OpenZeppelin) with npm ci ..."
+    npm ci --no-audit --no-fund --loglevel=error
+    rm -f node_modules/.installed-*
+    touch "$stamp"
+}
+
+check() {
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/mypy"
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case "$command" in
+    up)
+        ensure_python; ensure_node
+        exec "$VENV/bin/microtask" up "$@" ;;
+    test)
+        ensure_python; ensure_node
+        check
+        exec "$VENV/bin/python" -m pytest -n auto "$@" ;;
+    check)
+        ensure_python
+        check ;;
+    bench)
+        ensure_python; ensure_node
+        name=${1:?usage: scripts/dev.sh bench NAME}; shift
+        exec "$VENV/bin/python" "bench/$name.py" "$@" ;;
+    shell)
+        ensure_python; ensure_node
+        say "environment ready: . $VENV/bin/activate" ;;
+    *)
+        say "usage: scripts/dev.sh up|test|check|bench NAME|shell [ARGS]"
+        exit 2 ;;
+esac

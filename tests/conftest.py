@@ -1,0 +1,100 @@
+"""Shared fixtures: settings in temporary directories, compiled contracts, real chains.
+
+Chains are real: a session-wide anvil process per test worker (snapshotted and reverted
+around each test that uses it) and a fresh in-process eth-tester chain per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from microtask.chain.anvil import AnvilProcess, find_anvil
+from microtask.chain.artifacts import CompiledProject
+from microtask.chain.compiler import compile_project
+from microtask.chain.embedded import embedded_web3
+from microtask.chain.networks import connect_url
+from microtask.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings rooted at the repository, writing only under ``data_dir``."""
+    values: dict[str, object] = {
+        "project_root": REPO_ROOT,
+        "data_dir": data_dir / "data",
+        "deployments_dir": data_dir / "deployments",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's MICROTASK_* variables or microtask.toml."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("MICROTASK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MICROTASK_CONFIG", str(tmp_path / "absent.toml"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def session_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("session"))
+
+
+@pytest.fixture(scope="session")
+def compiled(session_settings: Settings) -> CompiledProject:
+    """The project's contracts, compiled once per test worker."""
+    return compile_project(session_settings)
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Settings:
+    """Settings for a private copy of contracts/, which a test may edit freely."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "contracts", root / "contracts")
+    return make_settings(tmp_path, project_root=root, node_root=REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def anvil_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilProcess]:
+    """One real anvil per test worker, on a free port of 127.0.0.1, stopped at the end."""
+    log = tmp_path_factory.mktemp("anvil") / "anvil.log"
+    with AnvilProcess(find_anvil(REPO_ROOT), port=0, log_file=log) as process:
+        yield process
+
+
+@pytest.fixture
+def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
+    """A connection to the session's anvil, reverted to its prior state after the test."""
+    w3 = connect_url(anvil_process.url)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    yield w3
+    reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
+    assert reverted, "anvil refused to revert to the test's snapshot"
+
+
+@pytest.fixture
+def embedded_chain() -> Web3:
+    return embedded_web3()
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def any_chain(request: pytest.FixtureRequest) -> Web3:
+    """Each test using this runs on both kinds of chain."""
+    name = "embedded_chain" if request.param == "embedded" else "anvil_w3"
+    w3: Web3 = request.getfixturevalue(name)
+    return w3
