@@ -147,12 +147,14 @@ def test_missing_import_names_the_importer(project_copy: Settings) -> None:
     (project_copy.contracts_dir / "Lost.sol").write_text(
         '// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\nimport "./Nowhere.sol";\n'
     )
-    with pytest.raises(SourceNotFound, match=r"contracts/Nowhere.sol \(imported by contracts/Lost.sol\)"):
+    with pytest.raises(
+        SourceNotFound, match=r"contracts/Nowhere.sol \(imported by contracts/Lost.sol\)"
+    ):
         compile_project(project_copy)
 
 
 def test_unknown_artifact_lists_deployable_ones(compiled: CompiledProject) -> None:
-    with pytest.raises(ArtifactNotFound, match="deployable: .*TaskEscrow"):
+    with pytest.raises(ArtifactNotFound, match=r"deployable: .*TaskEscrow"):
         compiled.get("NoSuchContract")
 
 

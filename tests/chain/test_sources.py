@@ -61,5 +61,5 @@ def test_collect_follows_imports_through_node_modules(tmp_path: Path) -> None:
 
 def test_collect_reports_a_missing_file(tmp_path: Path) -> None:
     tree = SourceTree(tmp_path, tmp_path / "node_modules")
-    with pytest.raises(SourceNotFound, match="Missing.sol"):
+    with pytest.raises(SourceNotFound, match=r"Missing\.sol"):
         collect_sources(tree, ["contracts/Missing.sol"])

@@ -51,6 +51,29 @@ class TransactionReverted(UserError):
         self.error_args = dict(args)
 
 
+def revert_data(error: BaseException) -> bytes | str | None:
+    """The raw revert data carried by a failed call, from any provider we use.
+
+    web3 puts it in ``ContractLogicError.data`` (a hex string, sometimes in a dict). Its
+    eth-tester provider instead raises a ``TransactionFailed`` whose message holds only a
+    repr, with the original failure, carrying the bytes, as the exception's context.
+    """
+    data = getattr(error, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, bytes | str):
+        return data
+    context = error.__context__
+    while context is not None:
+        first = context.args[0] if context.args else None
+        if isinstance(first, Exception) and first.args:
+            first = first.args[0]
+        if isinstance(first, bytes):
+            return first
+        context = context.__context__
+    return None
+
+
 def _canonical_type(parameter: Mapping[str, Any]) -> str:
     kind = str(parameter["type"])
     if kind.startswith("tuple"):

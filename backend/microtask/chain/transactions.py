@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_tester.exceptions import TransactionFailed
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt, Wei
 
-from microtask.chain.reverts import TransactionReverted, decode_revert
+from microtask.chain.reverts import TransactionReverted, decode_revert, revert_data
 
 RECEIPT_TIMEOUT_SECONDS = 120.0
 
@@ -65,10 +66,9 @@ class TransactionSender:
         """
         try:
             return call.build_transaction(self._base_params(value))
-        except ContractLogicError as error:
-            raise decode_revert(
-                _revert_data(error), [_contract_abi(call), *self.error_abis]
-            ) from None
+        except (ContractLogicError, TransactionFailed) as error:
+            abis = [_contract_abi(call), *self.error_abis]
+            raise decode_revert(revert_data(error), abis) from None
 
     def send(self, transaction: TxParams) -> TxReceipt:
         """Sign, send and await one transaction."""
@@ -93,10 +93,3 @@ def _contract_abi(call: ContractFunction | ContractConstructor) -> Sequence[Mapp
     if isinstance(call, ContractFunction):
         return call.contract_abi
     return call.abi
-
-
-def _revert_data(error: ContractLogicError) -> str | None:
-    data = error.data
-    if isinstance(data, dict):
-        data = data.get("data")
-    return data

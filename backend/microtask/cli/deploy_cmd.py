@@ -40,10 +40,10 @@ def deploy_command(
     Example: microtask deploy --network local
     """
     settings = settings_of(ctx)
+    signer = signer_for(settings, network, account)
     project = compile_project(settings)
     connection = connect(settings, network, url=rpc_url)
     store = DeploymentStore(settings.deployments_dir, network)
     store.guard_chain_id(connection.chain_id)
-    signer = signer_for(settings, network, account)
     sender = TransactionSender(connection.w3, signer)
     report(deploy_platform(sender, store, project, force=force), store)
