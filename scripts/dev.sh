@@ -40,8 +40,11 @@ ensure_node() {
         || die "microtask needs Node 20+, but node is $(node --version)"
     stamp="node_modules/.installed-$(fingerprint package-lock.json)"
     [ -f "$stamp" ] && return 0
-    say "installing the JavaScript toolchain (solc, anvil, OpenZeppelin) with npm ci ..."
-    npm ci --no-audit --no-fund --loglevel=error
+    say "installing the JavaScript toolchain (solc, anvil, OpenZeppelin) ..."
+    # Not `npm ci`: registries that serve only this platform's anvil package leave the
+    # other platforms' optional packages out of the lock, which `npm ci` calls out of sync.
+    # `npm install --no-save` installs exactly the locked versions and never rewrites the lock.
+    npm install --no-audit --no-fund --no-save --loglevel=error
     rm -f node_modules/.installed-*
     touch "$stamp"
 }
