@@ -1,6 +1,6 @@
 # Two commands do everything: `make up` starts the platform, `make test` runs every check.
 # Both set up .venv and node_modules on first use (see scripts/dev.sh, which works without make).
-.PHONY: up test check bench-gas setup
+.PHONY: up test check bench setup
 
 up:
 	@scripts/dev.sh up $(ARGS)
@@ -13,3 +13,7 @@ check:
 
 setup:
 	@scripts/dev.sh shell
+
+# make bench NAME=compile (see bench/ for the others)
+bench:
+	@scripts/dev.sh bench $(NAME) $(ARGS)
