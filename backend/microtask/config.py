@@ -107,6 +107,35 @@ class Settings(BaseSettings):
     anvil_block_time: float | None = Field(
         default=None, gt=0, description="Seconds between anvil blocks; None mines on demand."
     )
+    # Content (see microtask.content): which store, and how it behaves.
+    content_store: Literal["auto", "local", "kubo"] = Field(
+        default="auto",
+        description=(
+            "auto: a Kubo node if ipfs_api is set or a running one is found (its IPFS_PATH api "
+            "file), else the embedded local store; local or kubo to insist on one."
+        ),
+    )
+    ipfs_api: str | None = Field(
+        default=None,
+        description="Kubo RPC API, a multiaddr (/ip4/127.0.0.1/tcp/5001) or URL.",
+    )
+    ipfs_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds a Kubo request may take before it fails."
+    )
+    ipfs_offline: bool = Field(
+        default=False,
+        description="Ask the Kubo node never to search the network for content it lacks.",
+    )
+    content_cid_version: Literal[0, 1] = Field(
+        default=0, description="CID version for adds: 0 as `ipfs add`, 1 with raw leaves."
+    )
+    content_fsync: bool = Field(
+        default=True,
+        description="fsync each block the local store writes (off: faster, not crash-proof).",
+    )
+    kubo_bin: Path | None = Field(
+        default=None, description="The ipfs binary for a Kubo daemon microtask starts itself."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -152,3 +181,8 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def content_dir(self) -> Path:
+        """The embedded content store's blocks and pins."""
+        return self.data_dir / "content"

@@ -1,0 +1,141 @@
+"""Blocks on disk, one file each, named by multihash, never half-written.
+
+The layout is Kubo's flatfs (``next-to-last/2`` sharding of the base32 multihash), so a
+directory of blocks looks familiar to anyone who has opened an IPFS repo, and no directory
+grows past ~1000 entries. A block is written to a temporary file in its shard directory,
+flushed to disk (fsync, unless turned off), then renamed into place: a crash at any point
+leaves either the whole block or none of it, and a reader never sees a partial file.
+Every read is checked against the block's hash, so a tampered or truncated file is
+reported, never served.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from microtask.content.cid import CID, block_key, verify_block
+from microtask.content.errors import ContentNotFound
+
+_SUFFIX = ".data"
+_TEMP_PREFIX = ".tmp-"
+
+
+class BlockStore:
+    """A content-addressed directory of blocks; safe for concurrent writers."""
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.fsync = fsync
+        self._dirty_dirs: set[Path] = set()
+        root.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, cid: CID) -> Path:
+        return self._path_of_key(block_key(cid))
+
+    def _path_of_key(self, key: str) -> Path:
+        return self.root / key[-3:-1] / f"{key}{_SUFFIX}"
+
+    def has(self, cid: CID) -> bool:
+        return self.path_of(cid).is_file()
+
+    def size(self, cid: CID) -> int | None:
+        """The stored block's length in bytes, or None when absent (no hash check)."""
+        try:
+            return self.path_of(cid).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def get(self, cid: CID) -> bytes:
+        """The block's bytes, checked against its hash."""
+        path = self.path_of(cid)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ContentNotFound(f"block {cid} is not in the local store") from None
+        verify_block(cid, data, where=str(path))
+        return data
+
+    def put(self, cid: CID, *parts: bytes | memoryview) -> bool:
+        """Store a block whose bytes the caller has already matched to ``cid``.
+
+        Returns False when the block was already present. A present file of the wrong
+        length (truncated by a crash of some other tool, or a full disk) is replaced, so
+        adding the content again repairs it.
+        """
+        path = self.path_of(cid)
+        length = sum(len(part) for part in parts)
+        try:
+            if path.stat().st_size == length:
+                return False
+        except FileNotFoundError:
+            pass
+        directory = path.parent
+        directory.mkdir(exist_ok=True)
+        temporary = directory / f"{_TEMP_PREFIX}{path.name}.{secrets.token_hex(6)}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            try:
+                for part in parts:
+                    view = memoryview(part)
+                    while view:
+                        written = os.write(descriptor, view)
+                        view = view[written:]
+                if self.fsync:
+                    os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self._dirty_dirs.add(directory)
+        return True
+
+    def flush(self) -> None:
+        """Make the renames of blocks written so far durable (fsync their directories).
+
+        Called once at the end of an add or import, before the pin that refers to the
+        blocks is recorded, instead of once per block.
+        """
+        dirty, self._dirty_dirs = self._dirty_dirs, set()
+        if not self.fsync:
+            return
+        for directory in sorted(dirty):
+            descriptor = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+    def keys(self) -> Iterator[str]:
+        """Every stored block's key (its base32 multihash)."""
+        for shard in sorted(self.root.iterdir()):
+            if not shard.is_dir():
+                continue
+            for entry in sorted(shard.iterdir()):
+                name = entry.name
+                if name.endswith(_SUFFIX) and not name.startswith(_TEMP_PREFIX):
+                    yield name[: -len(_SUFFIX)]
+
+    def delete_key(self, key: str) -> int:
+        """Remove one block by key; returns the bytes freed (0 if it was already gone)."""
+        path = self._path_of_key(key)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size
+
+    def remove_temporaries(self) -> int:
+        """Delete leftovers of interrupted writes; only safe while no writer runs (gc)."""
+        removed = 0
+        for shard in self.root.iterdir():
+            if shard.is_dir():
+                for entry in shard.glob(f"{_TEMP_PREFIX}*"):
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+        return removed

@@ -1,0 +1,150 @@
+"""CIDs: parsing, making and checking them, on top of the ``multiformats`` package.
+
+``multiformats`` does the encodings (multibase, multihash, multicodec) so this module only
+adds what the stores need: one parse function that turns any spelling into a CID (or an
+`InvalidCid`), a fast sha2-256 path for making block CIDs (``hashlib`` directly, since a
+gigabyte is four thousand of them), reading a CID off the front of a byte string (CAR
+files do not say where a CID ends), and the check that a block's bytes match its CID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from multiformats import CID, multibase, multihash
+
+from microtask.content.errors import ContentCorrupted, InvalidCid, UnsupportedContent
+from microtask.content.varint import VarintError, decode_varint
+
+__all__ = [
+    "CID",
+    "CODEC_DAG_CBOR",
+    "CODEC_DAG_PB",
+    "CODEC_RAW",
+    "CidLike",
+    "block_cid",
+    "block_key",
+    "parse_cid",
+    "read_cid",
+    "verify_block",
+]
+
+CODEC_DAG_PB: Final = 0x70
+CODEC_RAW: Final = 0x55
+CODEC_DAG_CBOR: Final = 0x71
+_SHA2_256: Final = 0x12
+_IDENTITY: Final = 0x00
+_SHA2_256_PREFIX: Final = bytes([_SHA2_256, 32])
+_CODEC_NAMES: Final = {CODEC_DAG_PB: "dag-pb", CODEC_RAW: "raw", CODEC_DAG_CBOR: "dag-cbor"}
+_BASE32: Final = multibase.get("base32")
+
+CidLike = CID | str | bytes
+"""What the stores accept where a CID is expected: a CID, its text, or its binary form."""
+
+
+def parse_cid(value: CidLike) -> CID:
+    """Any spelling of a CID as a `CID`: text in any multibase, binary, or a CID already.
+
+    A ``/ipfs/`` prefix is accepted, so paths copied from a gateway work too.
+    """
+    if isinstance(value, CID):
+        return value
+    try:
+        if isinstance(value, str):
+            text = value.strip().removeprefix("/ipfs/").rstrip("/")
+            if not text:
+                raise InvalidCid("an empty string is not a CID")
+            return CID.decode(text)
+        return CID.decode(bytes(value))
+    except InvalidCid:
+        raise
+    except (ValueError, KeyError, TypeError) as error:
+        shown = value if isinstance(value, str) else bytes(value).hex()
+        raise InvalidCid(f"{shown[:80]!r} is not a valid CID ({error})") from None
+
+
+def block_cid(data: bytes | memoryview, codec: int, version: int) -> CID:
+    """The CID of a block, hashed with sha2-256 as Kubo does by default.
+
+    Version 0 exists only for dag-pb; asking for it with another codec is a bug upstream.
+    """
+    return cid_from_digest(hashlib.sha256(data).digest(), codec, version)
+
+
+def cid_from_digest(digest: bytes, codec: int, version: int) -> CID:
+    """A CID from an already computed sha2-256 digest (the importer hashes incrementally)."""
+    if version == 0 and codec != CODEC_DAG_PB:
+        raise ValueError("CIDv0 can only name dag-pb blocks")
+    wrapped = _SHA2_256_PREFIX + digest
+    if version == 0:
+        return CID("base58btc", 0, CODEC_DAG_PB, wrapped)
+    return CID("base32", 1, codec, wrapped)
+
+
+def read_cid(buffer: bytes | memoryview) -> tuple[CID, int]:
+    """The CID at the start of ``buffer`` and how many bytes it takes.
+
+    CAR sections put a binary CID straight before the block's bytes with no length of its
+    own, so the length comes from the CID's structure: 34 bytes for CIDv0, else the
+    version, codec and multihash header varints plus the digest length.
+    """
+    view = memoryview(buffer)
+    try:
+        if len(view) >= 2 and view[0] == _SHA2_256 and view[1] == 32:
+            end = 34
+        else:
+            version, offset = decode_varint(view, 0)
+            if version != 1:
+                raise InvalidCid(f"unsupported CID version {version}")
+            _codec, offset = decode_varint(view, offset)
+            _hash, offset = decode_varint(view, offset)
+            length, offset = decode_varint(view, offset)
+            end = offset + length
+        if end > len(view):
+            raise InvalidCid("truncated CID")
+        return parse_cid(bytes(view[:end])), end
+    except VarintError as error:
+        raise InvalidCid(f"malformed CID: {error}") from None
+
+
+def codec_name(cid: CID) -> str:
+    return _CODEC_NAMES.get(cid.codec.code, cid.codec.name)
+
+
+def block_key(cid: CID) -> str:
+    """The name a block is stored under: its multihash in base32, as Kubo's flatfs does.
+
+    Keyed by multihash, not CID, so the same bytes named as raw and as dag-pb, or as
+    CIDv0 and CIDv1, are stored once.
+    """
+    return _BASE32.encode(bytes(cid.digest))[1:].upper()
+
+
+def verify_block(cid: CID, data: bytes | memoryview, where: str = "") -> None:
+    """Raise `ContentCorrupted` unless ``data`` hashes to ``cid``'s multihash.
+
+    sha2-256 (every Kubo default) takes the fast path; other functions that
+    ``multiformats`` implements are checked too; an unknown one is refused rather than
+    trusted.
+    """
+    code = cid.hashfun.code
+    expected = cid.raw_digest
+    if code == _SHA2_256:
+        actual = hashlib.sha256(data).digest()
+    elif code == _IDENTITY:
+        actual = bytes(data)
+    else:
+        try:
+            hashfun = multihash.get(code=code)
+            actual = multihash.unwrap(hashfun.digest(bytes(data), size=len(expected)))
+        except (KeyError, ValueError, TypeError) as error:
+            raise UnsupportedContent(
+                f"cannot verify {cid}: hash function {cid.hashfun.name} is not supported ({error})"
+            ) from None
+    if actual != expected:
+        place = f" ({where})" if where else ""
+        raise ContentCorrupted(
+            f"block {cid}{place} does not match its hash: it was tampered with or truncated; "
+            "it was not served"
+        )

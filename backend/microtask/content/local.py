@@ -1,0 +1,152 @@
+"""`LocalStore`: the embedded content store, a block directory that speaks Kubo's CIDs.
+
+Nothing to install or run: blocks live under ``<data_dir>/content/blocks`` (see
+`BlockStore`), pins under ``<data_dir>/content/pins`` (one small file per pinned root, so
+pinning and unpinning are single atomic file operations), and adds produce exactly the
+CIDs ``ipfs add`` would, so content can move to a real node as a CAR file at any time.
+
+Adds, imports and pins hold a shared lock on ``<data_dir>/content/lock``; garbage
+collection holds it exclusively, so it never deletes blocks of an add still in progress
+(whose root is not pinned yet), in this process or another.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from microtask.content.blockstore import BlockStore
+from microtask.content.car import CarReader, write_car
+from microtask.content.cid import CID, CODEC_RAW, CidLike, block_key, parse_cid
+from microtask.content.dag import ContentStat, describe, file_chunks, links_of, walk
+from microtask.content.errors import NotPinned
+from microtask.content.importer import ImportOptions, ProgressCallback, import_stream
+from microtask.content.store import CarImport, ContentStore, GcResult
+from microtask.files import write_atomically
+
+
+def _pin_name(cid: CID) -> str:
+    """A pin's file name: base32 CIDv1 (case-insensitive file systems cannot confuse two)."""
+    return str(cid.set(version=1, base="base32"))
+
+
+class LocalStore(ContentStore):
+    kind = "local"
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.blocks = BlockStore(root / "blocks", fsync=fsync)
+        self._pins = root / "pins"
+        self._pins.mkdir(parents=True, exist_ok=True)
+        self._lock_path = root / "lock"
+
+    def close(self) -> None:
+        """Nothing to release: every operation opens and closes its own files."""
+
+    def describe(self) -> str:
+        return f"local store at {self.root}"
+
+    @contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        with self._lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def add_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        cid_version: int = 0,
+        pin: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> CID:
+        options = ImportOptions(cid_version=cid_version)
+        with self._locked(exclusive=False):
+            result = import_stream(stream, self.blocks, options, progress)
+            self.blocks.flush()
+            if pin:
+                self._record_pin(result.cid)
+        return result.cid
+
+    def iter_cat(self, cid: CidLike) -> Iterator[bytes]:
+        return file_chunks(parse_cid(cid), self.blocks.get)
+
+    def stat(self, cid: CidLike) -> ContentStat:
+        parsed = parse_cid(cid)
+        return describe(parsed, self.blocks.get(parsed))
+
+    def has(self, cid: CidLike) -> bool:
+        return self.blocks.has(parse_cid(cid))
+
+    def pin(self, cid: CidLike) -> None:
+        parsed = parse_cid(cid)
+        with self._locked(exclusive=False):
+            self._pin_complete(parsed)
+
+    def _pin_complete(self, cid: CID) -> None:
+        for _ in walk(cid, self.blocks.get):
+            pass  # every block present and intact, or ContentNotFound / ContentCorrupted
+        self._record_pin(cid)
+
+    def _record_pin(self, cid: CID) -> None:
+        write_atomically(self._pins / _pin_name(cid), str(cid), mode=0o644)
+
+    def unpin(self, cid: CidLike) -> None:
+        parsed = parse_cid(cid)
+        try:
+            (self._pins / _pin_name(parsed)).unlink()
+        except FileNotFoundError:
+            raise NotPinned(f"{parsed} is not pinned") from None
+
+    def pins(self) -> list[CID]:
+        return [
+            parse_cid(path.read_text(encoding="utf-8"))
+            for path in sorted(self._pins.iterdir())
+            if not path.name.startswith(".")
+        ]
+
+    def gc(self) -> GcResult:
+        with self._locked(exclusive=True):
+            live = self._reachable_keys()
+            removed = freed = 0
+            for key in list(self.blocks.keys()):
+                if key not in live:
+                    freed += self.blocks.delete_key(key)
+                    removed += 1
+            self.blocks.remove_temporaries()
+        return GcResult(removed, freed)
+
+    def _reachable_keys(self) -> set[str]:
+        """Keys of every block some pin reaches; raw leaves are marked without reading them."""
+        live: set[str] = set()
+        stack = self.pins()
+        while stack:
+            cid = stack.pop()
+            key = block_key(cid)
+            if key in live:
+                continue
+            live.add(key)
+            if cid.codec.code != CODEC_RAW and self.blocks.has(cid):
+                stack.extend(links_of(cid, self.blocks.get(cid)))
+        return live
+
+    def export_car(self, cid: CidLike, stream: BinaryIO) -> int:
+        parsed = parse_cid(cid)
+        return write_car(stream, [parsed], walk(parsed, self.blocks.get))
+
+    def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> CarImport:
+        reader = CarReader(stream)
+        with self._locked(exclusive=False):
+            for cid, block in reader:
+                self.blocks.put(cid, block)
+            self.blocks.flush()
+            if pin_roots:
+                for root in reader.roots:
+                    self._pin_complete(root)
+        return CarImport(tuple(reader.roots), reader.blocks_read, pin_roots)
