@@ -6,7 +6,6 @@ around each test that uses it) and a fresh in-process eth-tester chain per test.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,19 @@ from microtask.chain.networks import connect_url
 from microtask.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Compiled artifacts are shared between tests and runs (keyed by input hash, so never stale);
+# the cache's own behaviour is tested with private cache directories.
+SHARED_CACHE = REPO_ROOT / ".microtask" / "test-cache"
+
+SMALL_CONTRACT = """// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
+contract Owned is Ownable2Step {
+    constructor() Ownable(msg.sender) {}
+}
+"""
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -29,6 +41,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "project_root": REPO_ROOT,
         "data_dir": data_dir / "data",
         "deployments_dir": data_dir / "deployments",
+        "cache_dir": SHARED_CACHE,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -62,11 +75,14 @@ def compiled(session_settings: Settings) -> CompiledProject:
 
 
 @pytest.fixture
-def project_copy(tmp_path: Path) -> Settings:
-    """Settings for a private copy of contracts/, which a test may edit freely."""
+def small_project(tmp_path: Path) -> Settings:
+    """A one-contract project with a private cache, which a test may edit freely."""
     root = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "contracts", root / "contracts")
-    return make_settings(tmp_path, project_root=root, node_root=REPO_ROOT)
+    (root / "contracts").mkdir(parents=True)
+    (root / "contracts" / "Owned.sol").write_text(SMALL_CONTRACT)
+    return make_settings(
+        tmp_path, project_root=root, node_root=REPO_ROOT, cache_dir=tmp_path / "cache"
+    )
 
 
 @pytest.fixture(scope="session")

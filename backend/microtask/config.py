@@ -78,6 +78,23 @@ class NetworkProfile(BaseModel):
         return f"http://{self.host}:{self.port}"
 
 
+class EscrowDeployment(BaseModel):
+    """How `microtask deploy` configures a new TaskEscrow.
+
+    The dispute window and arbitration timeout are fixed for the contract's life (so no
+    task's rules change under it); the fee, treasury and default arbitrator can be changed
+    later by the owner, the fee only for tasks created afterwards.
+    """
+
+    fee_bps: int = Field(default=100, ge=0, le=1000, description="Fee in basis points (1%).")
+    treasury: str | None = Field(default=None, description="Fee recipient; default: deployer.")
+    arbitrator: str | None = Field(
+        default=None, description="Default arbitrator; default: the deployer."
+    )
+    dispute_window: int = Field(default=3 * 24 * 3600, gt=0, le=365 * 24 * 3600)
+    arbitration_timeout: int = Field(default=7 * 24 * 3600, gt=0, le=365 * 24 * 3600)
+
+
 def _builtin_networks() -> dict[str, NetworkProfile]:
     return {
         "local": NetworkProfile(kind="anvil", chain_id=ANVIL_CHAIN_ID),
@@ -102,8 +119,12 @@ class Settings(BaseSettings):
     node_root: Path = Field(
         default=Path(), description="Directory holding node_modules (solc, anvil, OpenZeppelin)."
     )
+    cache_dir: Path | None = Field(
+        default=None, description="Compiler and other caches; default: DATA_DIR/cache."
+    )
     solc: Path | None = Field(default=None, description="A native solc to use instead of solcjs.")
     networks: dict[str, NetworkProfile] = Field(default_factory=dict)
+    escrow: EscrowDeployment = Field(default_factory=EscrowDeployment)
     anvil_block_time: float | None = Field(
         default=None, gt=0, description="Seconds between anvil blocks; None mines on demand."
     )
@@ -160,6 +181,7 @@ class Settings(BaseSettings):
         self.contracts_dir = self.project_root / self.contracts_dir
         self.deployments_dir = self.project_root / self.deployments_dir
         self.node_root = self.project_root / self.node_root
+        self.cache_dir = (self.cache_dir or self.data_dir / "cache").resolve()
         return self
 
     @cached_property
@@ -179,8 +201,9 @@ class Settings(BaseSettings):
             ) from None
 
     @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+    def cache_path(self) -> Path:
+        assert self.cache_dir is not None  # set by _resolve_paths
+        return self.cache_dir
 
     @property
     def content_dir(self) -> Path:

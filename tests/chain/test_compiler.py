@@ -72,34 +72,34 @@ def test_compile_produces_artifacts_of_the_pinned_compiler(compiled: CompiledPro
     assert all(a.source.startswith("contracts/") for a in compiled.artifacts.values())
 
 
-def test_second_compile_is_a_cache_hit_with_identical_artifacts(project_copy: Settings) -> None:
-    first = compile_project(project_copy)
-    second = compile_project(project_copy)
+def test_second_compile_is_a_cache_hit_with_identical_artifacts(small_project: Settings) -> None:
+    first = compile_project(small_project)
+    second = compile_project(small_project)
     assert not first.from_cache
     assert second.from_cache
     assert second.artifacts == first.artifacts
-    assert list((project_copy.cache_dir / "solc").glob("*.json"))
+    assert list((small_project.cache_path / "solc").glob("*.json"))
 
 
-def test_no_cache_compiles_again(project_copy: Settings) -> None:
-    compile_project(project_copy)
-    assert not compile_project(project_copy, use_cache=False).from_cache
+def test_no_cache_compiles_again(small_project: Settings) -> None:
+    compile_project(small_project)
+    assert not compile_project(small_project, use_cache=False).from_cache
 
 
-def test_changed_source_misses_the_cache(project_copy: Settings) -> None:
-    before = compile_project(project_copy)
-    escrow = project_copy.contracts_dir / "TaskEscrow.sol"
-    escrow.write_text(escrow.read_text() + "\n// a comment changes the metadata hash\n")
-    after = compile_project(project_copy)
+def test_changed_source_misses_the_cache(small_project: Settings) -> None:
+    before = compile_project(small_project)
+    owned = small_project.contracts_dir / "Owned.sol"
+    owned.write_text(owned.read_text() + "\n// a comment changes the metadata hash\n")
+    after = compile_project(small_project)
     assert not after.from_cache
     assert after.input_hash != before.input_hash
 
 
-def test_corrupt_cache_entry_is_a_miss_not_a_crash(project_copy: Settings) -> None:
-    compile_project(project_copy)
-    for entry in (project_copy.cache_dir / "solc").glob("*.json"):
+def test_corrupt_cache_entry_is_a_miss_not_a_crash(small_project: Settings) -> None:
+    compile_project(small_project)
+    for entry in (small_project.cache_path / "solc").glob("*.json"):
         entry.write_text("{not json")
-    assert not compile_project(project_copy).from_cache
+    assert not compile_project(small_project).from_cache
 
 
 def test_input_carries_every_imported_source(settings: Settings) -> None:
@@ -112,8 +112,8 @@ def test_input_carries_every_imported_source(settings: Settings) -> None:
     assert input_hash(standard_input) == input_hash(json.loads(json.dumps(standard_input)))
 
 
-def test_syntax_error_reports_file_line_and_column(project_copy: Settings) -> None:
-    broken = project_copy.contracts_dir / "Broken.sol"
+def test_syntax_error_reports_file_line_and_column(small_project: Settings) -> None:
+    broken = small_project.contracts_dir / "Broken.sol"
     broken.write_text(
         "// SPDX-License-Identifier: MIT\n"
         "pragma solidity ^0.8.24;\n"
@@ -122,7 +122,7 @@ def test_syntax_error_reports_file_line_and_column(project_copy: Settings) -> No
         "}\n"
     )
     with pytest.raises(CompileError) as caught:
-        compile_project(project_copy)
+        compile_project(small_project)
     assert len(caught.value.messages) == 1
     message = caught.value.messages[0]
     assert "ParserError" in message
@@ -130,8 +130,8 @@ def test_syntax_error_reports_file_line_and_column(project_copy: Settings) -> No
     assert "contracts/Broken.sol:5:1" in str(caught.value)
 
 
-def test_type_error_is_reported_with_location(project_copy: Settings) -> None:
-    (project_copy.contracts_dir / "Typo.sol").write_text(
+def test_type_error_is_reported_with_location(small_project: Settings) -> None:
+    (small_project.contracts_dir / "Typo.sol").write_text(
         "// SPDX-License-Identifier: MIT\n"
         "pragma solidity ^0.8.24;\n"
         "contract Typo {\n"
@@ -139,18 +139,18 @@ def test_type_error_is_reported_with_location(project_copy: Settings) -> None:
         "}\n"
     )
     with pytest.raises(CompileError, match=r"Undeclared identifier") as caught:
-        compile_project(project_copy)
+        compile_project(small_project)
     assert "contracts/Typo.sol:4:" in caught.value.messages[0]
 
 
-def test_missing_import_names_the_importer(project_copy: Settings) -> None:
-    (project_copy.contracts_dir / "Lost.sol").write_text(
+def test_missing_import_names_the_importer(small_project: Settings) -> None:
+    (small_project.contracts_dir / "Lost.sol").write_text(
         '// SPDX-License-Identifier: MIT\npragma solidity ^0.8.24;\nimport "./Nowhere.sol";\n'
     )
     with pytest.raises(
         SourceNotFound, match=r"contracts/Nowhere.sol \(imported by contracts/Lost.sol\)"
     ):
-        compile_project(project_copy)
+        compile_project(small_project)
 
 
 def test_unknown_artifact_lists_deployable_ones(compiled: CompiledProject) -> None:
@@ -164,14 +164,14 @@ def test_launcher_is_used_when_nothing_else_is_configured(settings: Settings) ->
     assert compiler.identity == f"solcjs-{SOLC_VERSION}"
 
 
-def test_microtask_solc_takes_precedence(tmp_path: Path, settings: Settings) -> None:
+def test_microtask_solc_takes_precedence(small_project: Settings) -> None:
     # the launcher is itself a solc-compatible executable, so it can stand in for a native one
-    chosen = settings.model_copy(update={"solc": LAUNCHER})
+    chosen = small_project.model_copy(update={"solc": LAUNCHER})
     compiler = resolve_compiler(chosen)
     assert compiler.source == "MICROTASK_SOLC"
     assert compiler.binary == LAUNCHER
     project = compile_project(chosen)
-    assert project.get("TaskEscrow").deployable
+    assert project.get("Owned").deployable
 
 
 def test_microtask_solc_pointing_nowhere_is_refused(tmp_path: Path, settings: Settings) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from microtask.cli.app import run
 from microtask.cli.exit_codes import ExitCode
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SHARED_CACHE
 
 
 @pytest.fixture
@@ -17,6 +17,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MICROTASK_PROJECT_ROOT", str(REPO_ROOT))
     monkeypatch.setenv("MICROTASK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MICROTASK_DEPLOYMENTS_DIR", str(tmp_path / "deployments"))
+    monkeypatch.setenv("MICROTASK_CACHE_DIR", str(SHARED_CACHE))
     return tmp_path
 
 

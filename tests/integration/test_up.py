@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from microtask.chain.networks import connect_url
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SHARED_CACHE
 
 READY = "microtask is up"
 STARTUP_TIMEOUT = 120
@@ -75,6 +75,7 @@ def up_env(tmp_path: Path) -> dict[str, str]:
         MICROTASK_DATA_DIR=str(tmp_path / "data"),
         MICROTASK_DEPLOYMENTS_DIR=str(tmp_path / "deployments"),
         MICROTASK_CONFIG=str(tmp_path / "absent.toml"),
+        MICROTASK_CACHE_DIR=str(SHARED_CACHE),
         COLUMNS="200",
     )
     return env

@@ -31,8 +31,11 @@ from microtask.errors import ToolchainMissing, UserError
 # The one place the compiler and its settings are pinned. package.json pins the same solc
 # release for the launcher; a test keeps the two in step.
 SOLC_VERSION = "0.8.37"
-EVM_VERSION = "cancun"
+EVM_VERSION = "cancun"  # widely deployed; py-evm (Prague) and anvil run it too
 OPTIMIZER_RUNS = 1000
+# The IR pipeline keeps TaskEscrow under the 24 KiB code limit at 1000 runs (the legacy one
+# does not) and removes stack-too-deep limits; it costs a few seconds on a cold compile.
+VIA_IR = True
 LAUNCHER = Path(__file__).with_name("solc_launcher.cjs")
 
 OUTPUT_SELECTION = [
@@ -70,6 +73,7 @@ def compiler_settings() -> dict[str, Any]:
     """Standard-JSON settings every build uses."""
     return {
         "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
+        "viaIR": VIA_IR,
         "evmVersion": EVM_VERSION,
         "outputSelection": {"*": {"*": OUTPUT_SELECTION}},
     }
@@ -187,7 +191,7 @@ def compile_project(settings: Settings, *, use_cache: bool = True) -> CompiledPr
     digest = input_hash(standard_input)
     compiler = resolve_compiler(settings)
     cache_key = hashlib.sha256(f"{digest}:{compiler.identity}".encode()).hexdigest()
-    cache_file = settings.cache_dir / "solc" / f"{cache_key}.json"
+    cache_file = settings.cache_path / "solc" / f"{cache_key}.json"
 
     if use_cache:
         cached = load_cached(cache_file)

@@ -19,6 +19,7 @@ from web3.contract import Contract
 from microtask.chain.artifacts import Artifact, CompiledProject
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.transactions import TransactionSender
+from microtask.config import EscrowDeployment
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,21 @@ class ContractPlan:
     """Given the deployer's address, the constructor's arguments."""
 
 
-# What `microtask deploy` puts on a chain, in order.
-PLATFORM_PLAN: tuple[ContractPlan, ...] = (ContractPlan("TaskEscrow", lambda deployer: [deployer]),)
+def _escrow_args(escrow: EscrowDeployment, deployer: ChecksumAddress) -> list[Any]:
+    return [
+        deployer,  # owner
+        Web3.to_checksum_address(escrow.treasury) if escrow.treasury else deployer,
+        escrow.fee_bps,
+        Web3.to_checksum_address(escrow.arbitrator) if escrow.arbitrator else deployer,
+        escrow.dispute_window,
+        escrow.arbitration_timeout,
+    ]
+
+
+def platform_plan(escrow: EscrowDeployment | None = None) -> tuple[ContractPlan, ...]:
+    """What `microtask deploy` puts on a chain, in order."""
+    chosen = escrow or EscrowDeployment()
+    return (ContractPlan("TaskEscrow", lambda deployer: _escrow_args(chosen, deployer)),)
 
 
 @dataclass(frozen=True)
@@ -117,10 +131,10 @@ def deploy_platform(
     store: DeploymentStore,
     project: CompiledProject,
     *,
-    plan: Sequence[ContractPlan] = PLATFORM_PLAN,
+    plan: Sequence[ContractPlan] | None = None,
     force: bool = False,
 ) -> list[DeployOutcome]:
-    """Deploy every contract of ``plan`` in order."""
+    """Deploy every contract of ``plan`` (default: the platform's) in order."""
     return [
         deploy_contract(
             sender,
@@ -129,7 +143,7 @@ def deploy_platform(
             item.constructor_args(sender.account.address),
             force=force,
         )
-        for item in plan
+        for item in (plan if plan is not None else platform_plan())
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from microtask.chain.compiler import compile_project
-from microtask.chain.deployer import DeployOutcome, deploy_platform
+from microtask.chain.deployer import DeployOutcome, deploy_platform, platform_plan
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
@@ -46,4 +46,7 @@ def deploy_command(
     store = DeploymentStore(settings.deployments_dir, network)
     store.guard_chain_id(connection.chain_id)
     sender = TransactionSender(connection.w3, signer)
-    report(deploy_platform(sender, store, project, force=force), store)
+    report(
+        deploy_platform(sender, store, project, plan=platform_plan(settings.escrow), force=force),
+        store,
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -19,7 +21,7 @@ from rich.table import Table
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.compiler import compile_project
-from microtask.chain.deployer import deploy_platform
+from microtask.chain.deployer import deploy_platform, platform_plan
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
@@ -36,7 +38,9 @@ def _state_file(settings: Settings) -> Path:
     return settings.data_dir / "chains" / NETWORK / "anvil-state.json"
 
 
-def _wait_for_stop_signal() -> None:
+@contextmanager
+def _stop_signal() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM, handled from the start so no signal is lost."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -44,7 +48,7 @@ def _wait_for_stop_signal() -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stop.wait()
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -82,11 +86,11 @@ def up_command(
         log_file=log_file,
     )
     console.info("starting anvil …")
-    with anvil:
+    with _stop_signal() as stop, anvil:
         connection = connect(settings, NETWORK, url=anvil.url)
         store = DeploymentStore(settings.deployments_dir, NETWORK)
         sender = TransactionSender(connection.w3, dev_accounts()[0])
-        report(deploy_platform(sender, store, project), store)
+        report(deploy_platform(sender, store, project, plan=platform_plan(settings.escrow)), store)
 
         table = Table(show_header=False, box=None)
         table.add_row("RPC URL", anvil.url)
@@ -98,6 +102,6 @@ def up_command(
         table.add_row("anvil log", str(log_file))
         console.out.print(table)
         console.success("microtask is up; press Ctrl-C to stop")
-        _wait_for_stop_signal()
+        stop.wait()
         console.info("stopping …")
     console.success("stopped; the chain state is saved for the next `microtask up`")
