@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bootstraps the development environment, then runs one of: up, test, check, bench, shell.
 #   scripts/dev.sh up [ARGS]     start the platform locally (microtask up ARGS)
-#   scripts/dev.sh test [ARGS]   lint, type-check and run the whole test suite (pytest ARGS)
+#   scripts/dev.sh test [ARGS]   lint, type-check, build Kubo once (scripts/kubo.sh), run the
+#                                whole test suite (pytest ARGS)
 #   scripts/dev.sh check         lint and type-check only
 #   scripts/dev.sh bench NAME    run bench/NAME.py
 # Needs only Python 3.11+ and Node 20+ with npm. The first run creates .venv and
@@ -64,6 +65,7 @@ case "$command" in
     test)
         ensure_python; ensure_node
         check
+        scripts/kubo.sh >/dev/null  # the pinned Kubo for the IPFS tests: built once, cached
         exec "$VENV/bin/python" -m pytest -n auto "$@" ;;
     check)
         ensure_python
