@@ -184,6 +184,12 @@ def _artifacts_from_output(
     return artifacts
 
 
+def _about(diagnostic: Mapping[str, Any], units: set[str]) -> bool:
+    """Whether a diagnostic concerns one of ``units`` (or no file in particular)."""
+    location = diagnostic.get("sourceLocation")
+    return location is None or location.get("file") in units
+
+
 def compile_project(settings: Settings, *, use_cache: bool = True) -> CompiledProject:
     """Compile every contract under ``settings.contracts_dir``, from cache when unchanged."""
     started = time.perf_counter()
@@ -200,10 +206,12 @@ def compile_project(settings: Settings, *, use_cache: bool = True) -> CompiledPr
 
     output = _run_solc(compiler, standard_input, settings)
     project_sources = set(project_units(settings.project_root, settings.contracts_dir))
+    # Warnings about library code (OpenZeppelin's use of transient storage, say) are noise
+    # to the project; only those about its own sources are kept.
     warnings = [
         d.get("formattedMessage") or d.get("message", "")
         for d in output.get("errors", [])
-        if d.get("severity") != "error"
+        if d.get("severity") != "error" and _about(d, project_sources)
     ]
     project = CompiledProject(
         artifacts=_artifacts_from_output(output, project_sources, digest),

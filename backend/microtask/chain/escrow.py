@@ -1,0 +1,371 @@
+"""A typed client for TaskEscrow, used by the CLI, the indexer and the verifier.
+
+It speaks Python values (dataclasses, enums, ints of the token's smallest unit) and sends
+every transaction through a `TransactionSender`, so reverts arrive as `TransactionReverted`
+with the contract's custom error decoded. One client is bound to one signer; ``as_signer``
+gives a client for another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, Self
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from microtask.chain.deployments import DeploymentStore
+from microtask.chain.erc20 import ERC20_ABI, ensure_allowance, sign_permit
+from microtask.chain.transactions import TransactionSender
+from microtask.chain.typed_data import Approval, Receipt, sign
+
+ETH = "0x0000000000000000000000000000000000000000"
+ZERO_ADDRESS = ETH
+BPS = 10_000
+
+
+class SlotState(IntEnum):
+    """Mirrors ``ITaskEscrow.SlotState``."""
+
+    OPEN = 0
+    CLAIMED = 1
+    SUBMITTED = 2
+    REJECTED = 3
+    DISPUTED = 4
+    APPROVED = 5
+    CLOSED = 6
+
+
+class ApprovalBasis(IntEnum):
+    """Mirrors ``ITaskEscrow.ApprovalBasis``."""
+
+    REVIEW = 0
+    SILENCE = 1
+    ARBITRATION = 2
+    ARBITRATION_TIMEOUT = 3
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    """What a requester asks for; mirrors ``ITaskEscrow.TaskParams``."""
+
+    manifest_cid: bytes
+    reward: int
+    slots: int
+    deadline: int
+    review_period: int
+    lease: int
+    token: str = ETH
+    receipt_slots: int = 0
+    verifier: str = ZERO_ADDRESS
+    arbitrator: str = ZERO_ADDRESS
+    min_approved: int = 0
+    min_approval_bps: int = 0
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.manifest_cid,
+            Web3.to_checksum_address(self.token),
+            self.reward,
+            self.slots,
+            self.receipt_slots,
+            self.deadline,
+            self.review_period,
+            self.lease,
+            Web3.to_checksum_address(self.verifier),
+            Web3.to_checksum_address(self.arbitrator),
+            self.min_approved,
+            self.min_approval_bps,
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task as stored; mirrors ``ITaskEscrow.Task``."""
+
+    requester: str
+    deadline: int
+    slot_count: int
+    token: str
+    review_period: int
+    lease: int
+    fee_bps: int
+    cancelled: bool
+    receipt_slots_reclaimed: bool
+    verifier: str
+    receipt_slots: int
+    open_slots: int
+    receipt_slots_used: int
+    arbitrator: str
+    min_approved: int
+    min_approval_bps: int
+    reward: int
+    escrow: int
+
+    @classmethod
+    def from_abi(cls, values: Sequence[Any]) -> Task:
+        return cls(*values)
+
+    @property
+    def fee_per_slot(self) -> int:
+        return fee_of(self.reward, self.fee_bps)
+
+
+@dataclass(frozen=True)
+class SlotView:
+    state: SlotState
+    worker: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class Reputation:
+    approved: int
+    rejected: int
+    disputes_won: int
+    disputes_lost: int
+
+
+def fee_of(reward: int, fee_bps: int) -> int:
+    """The fee per slot, rounded down as the contract does."""
+    return reward * fee_bps // BPS
+
+
+def funding_of(reward: int, slots: int, fee_bps: int) -> int:
+    """What creating a task escrows: (reward + fee) per slot."""
+    return slots * (reward + fee_of(reward, fee_bps))
+
+
+def _slots_and_workers(pairs: Sequence[tuple[int, str]]) -> tuple[list[int], list[ChecksumAddress]]:
+    return [slot for slot, _ in pairs], [Web3.to_checksum_address(w) for _, w in pairs]
+
+
+class TaskEscrowClient:
+    """TaskEscrow at one address, acting as one signer."""
+
+    def __init__(self, contract: Contract, sender: TransactionSender) -> None:
+        self.contract = contract
+        self.sender = sender
+        if ERC20_ABI not in sender.error_abis:
+            sender.error_abis.append(ERC20_ABI)  # token reverts bubble up through SafeERC20
+
+    @classmethod
+    def at(cls, w3: Web3, address: str, abi: list[dict[str, Any]], signer: LocalAccount) -> Self:
+        contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        return cls(contract, TransactionSender(w3, signer))
+
+    @classmethod
+    def from_deployment(cls, w3: Web3, store: DeploymentStore, signer: LocalAccount) -> Self:
+        store.guard_chain_id(w3.eth.chain_id)
+        record = store.load("TaskEscrow")
+        return cls.at(w3, record.address, record.abi, signer)
+
+    def as_signer(self, signer: LocalAccount) -> TaskEscrowClient:
+        """The same escrow, acting as ``signer``."""
+        return TaskEscrowClient(
+            self.contract, TransactionSender(self.w3, signer, self.sender.error_abis)
+        )
+
+    @property
+    def w3(self) -> Web3:
+        return self.sender.w3
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return self.contract.address
+
+    @property
+    def account(self) -> LocalAccount:
+        return self.sender.account
+
+    # ------------------------------------------------------------ views
+
+    def task(self, task_id: int) -> Task:
+        return Task.from_abi(self.contract.functions.getTask(task_id).call())
+
+    def slot(self, task_id: int, slot: int) -> SlotView:
+        state, worker, timestamp = self.contract.functions.getSlot(task_id, slot).call()
+        return SlotView(SlotState(state), worker, timestamp)
+
+    def balance(self, account: str, token: str = ETH) -> int:
+        return int(
+            self.contract.functions.balanceOf(
+                Web3.to_checksum_address(token), Web3.to_checksum_address(account)
+            ).call()
+        )
+
+    def reputation(self, worker: str) -> Reputation:
+        values = self.contract.functions.reputationOf(Web3.to_checksum_address(worker)).call()
+        return Reputation(*values)
+
+    def task_count(self) -> int:
+        return int(self.contract.functions.taskCount().call())
+
+    def fee_bps(self) -> int:
+        return int(self.contract.functions.feeBps().call())
+
+    def treasury(self) -> str:
+        return str(self.contract.functions.treasury().call())
+
+    def default_arbitrator(self) -> str:
+        return str(self.contract.functions.defaultArbitrator().call())
+
+    def dispute_window(self) -> int:
+        return int(self.contract.functions.disputeWindow().call())
+
+    def arbitration_timeout(self) -> int:
+        return int(self.contract.functions.arbitrationTimeout().call())
+
+    def funding_for(self, params: TaskParams) -> int:
+        """What creating ``params`` costs at the current fee."""
+        return funding_of(params.reward, params.slots, self.fee_bps())
+
+    # ------------------------------------------------------------ requester
+
+    def create_task(
+        self, params: TaskParams, *, approve_token: bool = True
+    ) -> tuple[int, TxReceipt]:
+        """Create and fund a task; for an ERC-20, approve the escrow first if needed."""
+        total = self.funding_for(params)
+        value = total if params.token == ETH else 0
+        if params.token != ETH and approve_token:
+            ensure_allowance(self.sender, params.token, self.address, total)
+        receipt = self.sender.transact(
+            self.contract.functions.createTask(params.as_tuple()), value=value
+        )
+        return self._task_id(receipt), receipt
+
+    def create_task_with_permit(
+        self, params: TaskParams, permit_deadline: int
+    ) -> tuple[int, TxReceipt]:
+        """Create an ERC-20 task funded by an EIP-2612 permit: one transaction, no approve."""
+        total = self.funding_for(params)
+        v, r, s = sign_permit(
+            self.w3, self.account, params.token, self.address, total, permit_deadline
+        )
+        receipt = self.sender.transact(
+            self.contract.functions.createTaskWithPermit(
+                params.as_tuple(), permit_deadline, v, r, s
+            )
+        )
+        return self._task_id(receipt), receipt
+
+    def _task_id(self, receipt: TxReceipt) -> int:
+        # the token's own logs (Transfer, Approval) are in the receipt too: skip them quietly
+        [event] = self.contract.events.TaskCreated().process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["taskId"])
+
+    def add_slots(self, task_id: int, count: int) -> TxReceipt:
+        task = self.task(task_id)
+        funded = count * (task.reward + task.fee_per_slot)
+        if task.token != ETH:
+            ensure_allowance(self.sender, task.token, self.address, funded)
+        return self.sender.transact(
+            self.contract.functions.addSlots(task_id, count),
+            value=funded if task.token == ETH else 0,
+        )
+
+    def extend_deadline(self, task_id: int, deadline: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.extendDeadline(task_id, deadline))
+
+    def cancel(self, task_id: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.cancel(task_id))
+
+    def reclaim_receipt_slots(self, task_id: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.reclaimReceiptSlots(task_id))
+
+    def bonus(self, task_id: int, worker: str, amount: int) -> TxReceipt:
+        token = self.task(task_id).token
+        if token != ETH:
+            ensure_allowance(self.sender, token, self.address, amount)
+        return self.sender.transact(
+            self.contract.functions.bonus(task_id, Web3.to_checksum_address(worker), amount),
+            value=amount if token == ETH else 0,
+        )
+
+    # ------------------------------------------------------------ worker
+
+    def claim(self, task_id: int, slot: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.claim(task_id, slot))
+
+    def release(self, task_id: int, slot: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.release(task_id, slot))
+
+    def submit(self, task_id: int, slot: int, result_cid: bytes) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.submit(task_id, slot, result_cid))
+
+    def present_receipts(self, signed: Sequence[tuple[Receipt, bytes]]) -> TxReceipt:
+        return self.sender.transact(
+            self.contract.functions.presentReceipts(
+                [receipt.as_tuple() for receipt, _ in signed], [sig for _, sig in signed]
+            )
+        )
+
+    def dispute(self, task_id: int, slot: int, reason_cid: bytes) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.dispute(task_id, slot, reason_cid))
+
+    def withdraw(self, amount: int, to: str | None = None, token: str = ETH) -> TxReceipt:
+        destination = Web3.to_checksum_address(to or self.account.address)
+        return self.sender.transact(
+            self.contract.functions.withdraw(Web3.to_checksum_address(token), amount, destination)
+        )
+
+    # ------------------------------------------------------------ review
+
+    def approve(self, task_id: int, pairs: Sequence[tuple[int, str]]) -> TxReceipt:
+        """Approve ``(slot, worker)`` pairs in one transaction."""
+        slots, workers = _slots_and_workers(pairs)
+        return self.sender.transact(self.contract.functions.approve(task_id, slots, workers))
+
+    def reject(
+        self, task_id: int, pairs: Sequence[tuple[int, str]], reason_cid: bytes
+    ) -> TxReceipt:
+        slots, workers = _slots_and_workers(pairs)
+        return self.sender.transact(
+            self.contract.functions.reject(task_id, slots, workers, reason_cid)
+        )
+
+    def approve_with_signature(self, approval: Approval, signature: bytes) -> TxReceipt:
+        return self.sender.transact(
+            self.contract.functions.approveWithSignature(approval.as_tuple(), signature)
+        )
+
+    def rule(self, task_id: int, slot: int, pay: bool, reason_cid: bytes = b"") -> TxReceipt:
+        return self.sender.transact(self.contract.functions.rule(task_id, slot, pay, reason_cid))
+
+    def finalize(self, task_id: int, slots: Sequence[int]) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.finalize(task_id, list(slots)))
+
+    def sign_receipt(self, receipt: Receipt) -> bytes:
+        """This signer's EIP-712 signature of ``receipt`` for this escrow."""
+        return sign(self.account, receipt.signable(self.w3.eth.chain_id, self.address))
+
+    def sign_approval(self, approval: Approval) -> bytes:
+        return sign(self.account, approval.signable(self.w3.eth.chain_id, self.address))
+
+    # ------------------------------------------------------------ operator
+
+    def set_fee(self, fee_bps: int) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.setFee(fee_bps))
+
+    def set_treasury(self, treasury: str) -> TxReceipt:
+        return self.sender.transact(
+            self.contract.functions.setTreasury(Web3.to_checksum_address(treasury))
+        )
+
+    def set_default_arbitrator(self, arbitrator: str) -> TxReceipt:
+        return self.sender.transact(
+            self.contract.functions.setDefaultArbitrator(Web3.to_checksum_address(arbitrator))
+        )
+
+    def pause(self) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.pause())
+
+    def unpause(self) -> TxReceipt:
+        return self.sender.transact(self.contract.functions.unpause())

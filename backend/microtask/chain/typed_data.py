@@ -1,0 +1,109 @@
+"""EIP-712 messages the escrow accepts: receipts and batch approvals.
+
+The domain is the escrow's own (``name="microtask", version="1"``, the chain id and the
+escrow's address), so a signature is good for one contract on one chain only; the message
+names the task, so it is good for one task only. These definitions mirror the type hashes
+in ``contracts/TaskEscrow.sol``; a test checks them against the contract's own digests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+DOMAIN_NAME = "microtask"
+DOMAIN_VERSION = "1"
+
+RECEIPT_TYPES: dict[str, list[dict[str, str]]] = {
+    "Receipt": [
+        {"name": "taskId", "type": "uint256"},
+        {"name": "slot", "type": "uint32"},
+        {"name": "worker", "type": "address"},
+        {"name": "resultDigest", "type": "bytes32"},
+        {"name": "submittedAt", "type": "uint64"},
+        {"name": "expiry", "type": "uint64"},
+    ]
+}
+
+APPROVAL_TYPES: dict[str, list[dict[str, str]]] = {
+    "Approval": [
+        {"name": "taskId", "type": "uint256"},
+        {"name": "slots", "type": "uint32[]"},
+        {"name": "workers", "type": "address[]"},
+        {"name": "expiry", "type": "uint64"},
+    ]
+}
+
+
+def escrow_domain(chain_id: int, escrow: str) -> dict[str, Any]:
+    """The EIP-712 domain of the escrow at ``escrow`` on chain ``chain_id``."""
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(escrow),
+    }
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The requester's or verifier's word that a worker's work for a slot arrived."""
+
+    task_id: int
+    slot: int
+    worker: str
+    result_digest: bytes
+    submitted_at: int
+    expiry: int
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "taskId": self.task_id,
+            "slot": self.slot,
+            "worker": to_checksum_address(self.worker),
+            "resultDigest": self.result_digest,
+            "submittedAt": self.submitted_at,
+            "expiry": self.expiry,
+        }
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple the contract takes."""
+        message = self.message()
+        return tuple(message[item["name"]] for item in RECEIPT_TYPES["Receipt"])
+
+    def signable(self, chain_id: int, escrow: str) -> SignableMessage:
+        return encode_typed_data(escrow_domain(chain_id, escrow), RECEIPT_TYPES, self.message())
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The requester's or verifier's approval of slots, for anyone to relay."""
+
+    task_id: int
+    slots: tuple[int, ...]
+    workers: tuple[str, ...]
+    expiry: int
+
+    def message(self) -> dict[str, Any]:
+        return {
+            "taskId": self.task_id,
+            "slots": list(self.slots),
+            "workers": [to_checksum_address(w) for w in self.workers],
+            "expiry": self.expiry,
+        }
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        message = self.message()
+        return tuple(message[item["name"]] for item in APPROVAL_TYPES["Approval"])
+
+    def signable(self, chain_id: int, escrow: str) -> SignableMessage:
+        return encode_typed_data(escrow_domain(chain_id, escrow), APPROVAL_TYPES, self.message())
+
+
+def sign(account: LocalAccount, message: SignableMessage) -> bytes:
+    """A 65-byte signature of ``message``."""
+    return bytes(account.sign_message(message).signature)
