@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from microtask.content.cid import CID, block_key, verify_block
 from microtask.content.errors import ContentNotFound
@@ -139,3 +143,55 @@ class BlockStore:
                     entry.unlink(missing_ok=True)
                     removed += 1
         return removed
+
+
+class BackgroundWriter:
+    """Writes blocks to a `BlockStore` on worker threads while the caller reads and hashes.
+
+    An add spends most of its time waiting: for the disk to read a chunk, for fsync to
+    flush a block. Hashing and both kinds of I/O release the GIL, so handing each finished
+    block to a small pool lets the importer hash the next chunk while earlier blocks are
+    flushed. At most ``window`` blocks wait at once (4 MiB at 256 KiB), so memory stays
+    bounded however large the file. `close` waits for every write and re-raises the first
+    failure; blocks already written are whole (see `BlockStore.put`).
+    """
+
+    def __init__(self, blocks: BlockStore, *, workers: int = 4, window: int = 16) -> None:
+        self._blocks = blocks
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="microtask-blocks")
+        self._slots = threading.BoundedSemaphore(window)
+        self._failure: BaseException | None = None
+
+    def put(self, cid: CID, *parts: bytes | memoryview) -> None:
+        if self._failure is not None:
+            raise self._failure
+        payload = b"".join(parts)  # a copy: the importer reuses its chunk buffer
+        self._slots.acquire()
+        future = self._pool.submit(self._blocks.put, cid, payload)
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future[bool]) -> None:
+        error = future.exception()
+        if error is not None and self._failure is None:
+            self._failure = error
+        self._slots.release()
+
+    def close(self) -> None:
+        """Wait for every queued write; raise the first error any of them met."""
+        self._pool.shutdown(wait=True)
+        if self._failure is not None:
+            raise self._failure
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        self.close()

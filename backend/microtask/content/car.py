@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 import dag_cbor
-from dag_cbor.decoding import DAGCBORDecodingError
+from dag_cbor.decoding import CBORDecodingError
 
-from microtask.content.cid import CID, read_cid, verify_block
+from microtask.content.cid import CID, normalized, read_cid, verify_block
 from microtask.content.errors import CarFormatError, ContentCorrupted, InvalidCid
 from microtask.content.varint import MAX_VARINT_BYTES, VarintError, decode_varint, encode_varint
 
@@ -87,7 +87,7 @@ class CarReader:
         raw = _read_exact(self._stream, length, "the header")
         try:
             header = dag_cbor.decode(raw)
-        except (DAGCBORDecodingError, ValueError) as error:
+        except (CBORDecodingError, ValueError) as error:
             raise CarFormatError(f"not a CAR: the header is not DAG-CBOR ({error})") from None
         if not isinstance(header, dict):
             raise CarFormatError("not a CAR: the header is not a map")
@@ -101,7 +101,7 @@ class CarReader:
         roots = header.get("roots")
         if not isinstance(roots, list):
             raise CarFormatError("CAR header roots must be a list of CIDs")
-        cids = [root for root in roots if isinstance(root, CID)]
+        cids = [normalized(root) for root in roots if isinstance(root, CID)]
         if len(cids) != len(roots):
             raise CarFormatError("CAR header roots must be a list of CIDs")
         return cids

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import dag_cbor
-from dag_cbor.decoding import DAGCBORDecodingError
+from dag_cbor.decoding import CBORDecodingError
 
 from microtask.content.cid import (
     CID,
@@ -22,6 +22,7 @@ from microtask.content.cid import (
     CODEC_RAW,
     block_key,
     codec_name,
+    normalized,
 )
 from microtask.content.dagpb import DagPbError, PBNode, decode_node
 from microtask.content.errors import ContentError, NotAFile, UnsupportedContent
@@ -101,7 +102,7 @@ def links_of(cid: CID, block: bytes) -> list[CID]:
     if code == CODEC_DAG_CBOR:
         try:
             value = dag_cbor.decode(block)
-        except (DAGCBORDecodingError, ValueError) as error:
+        except (CBORDecodingError, ValueError) as error:
             raise UnsupportedContent(f"{cid} is not valid dag-cbor: {error}") from None
         return list(_cids_in(value))
     raise UnsupportedContent(f"cannot follow links of {cid}: codec {codec_name(cid)}")
@@ -112,7 +113,7 @@ def _cids_in(value: Any) -> Iterator[CID]:
     while stack:
         item = stack.pop()
         if isinstance(item, CID):
-            yield item
+            yield normalized(item)
         elif isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
         elif isinstance(item, list):

@@ -40,11 +40,18 @@ from microtask.errors import ConfigurationError
 
 DEFAULT_TIMEOUT = 60.0
 
-# urllib3 2.x warns on every connection that ipfshttpclient 0.7 still passes ``strict``;
-# harmless, and not ours to fix, so silence exactly that message.
-warnings.filterwarnings(
-    "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
-)
+
+def _silence_strict_warning() -> None:
+    """Hide urllib3's warning that ipfshttpclient 0.7 still passes ``strict``.
+
+    It is harmless and not ours to fix. Installed per store rather than at import, so it
+    holds even where warning filters were reset after this module was imported (pytest
+    does that around collection); re-adding an identical filter replaces it.
+    """
+    warnings.filterwarnings(
+        "ignore", message="The 'strict' parameter is no longer needed", category=FutureWarning
+    )
+
 
 _NOT_FOUND = ("not found", "could not find", "no link named")
 
@@ -106,6 +113,7 @@ class KuboStore(ContentStore):
         self.api = api
         self.timeout = timeout
         self.offline = offline
+        _silence_strict_warning()
         address, base = api_multiaddr(api)
         try:
             self._client: Any = ipfshttpclient.Client(

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from microtask.content.blockstore import BlockStore
+from microtask.content.blockstore import BackgroundWriter, BlockStore
 from microtask.content.car import CarReader, write_car
 from microtask.content.cid import CID, CODEC_RAW, CidLike, block_key, parse_cid
 from microtask.content.dag import ContentStat, describe, file_chunks, links_of, walk
@@ -68,7 +68,8 @@ class LocalStore(ContentStore):
     ) -> CID:
         options = ImportOptions(cid_version=cid_version)
         with self._locked(exclusive=False):
-            result = import_stream(stream, self.blocks, options, progress)
+            with BackgroundWriter(self.blocks) as writer:
+                result = import_stream(stream, writer, options, progress)
             self.blocks.flush()
             if pin:
                 self._record_pin(result.cid)
