@@ -114,7 +114,7 @@ class BlockStore:
             finally:
                 os.close(descriptor)
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         """Every stored block's key (its base32 multihash)."""
         for shard in sorted(self.root.iterdir()):
             if not shard.is_dir():
@@ -171,6 +171,9 @@ class BackgroundWriter:
         future.add_done_callback(self._finished)
 
     def _finished(self, future: Future[bool]) -> None:
+        if future.cancelled():  # the add failed and dropped its queued writes
+            self._slots.release()
+            return
         error = future.exception()
         if error is not None and self._failure is None:
             self._failure = error

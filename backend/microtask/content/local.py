@@ -116,7 +116,7 @@ class LocalStore(ContentStore):
         with self._locked(exclusive=True):
             live = self._reachable_keys()
             removed = freed = 0
-            for key in list(self.blocks.keys()):
+            for key in list(self.blocks.iter_keys()):
                 if key not in live:
                     freed += self.blocks.delete_key(key)
                     removed += 1
