@@ -15,6 +15,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import TxReceipt
 
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
@@ -114,6 +116,11 @@ class World:
         client = self.client(worker)
         client.claim(task_id, slot)
         client.submit(task_id, slot, RESULT)
+
+    def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
+        """The arguments of each ``name`` event the escrow logged in ``receipt``."""
+        event = getattr(self.deployment.escrow.events, name)()
+        return [dict(e["args"]) for e in event.process_receipt(receipt, errors=DISCARD)]
 
     def eth_balance(self, address: str) -> int:
         return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))

@@ -21,10 +21,10 @@ def test_eth_task_escrows_reward_and_fee(world: World) -> None:
     assert task.fee_bps == FEE_BPS
     assert task.open_slots == 4
     assert task.arbitrator == world.arbitrator.address  # the default, as none was given
-    [event] = world.deployment.escrow.events.TaskCreated().process_receipt(receipt)
-    assert event["args"]["manifestCid"] == MANIFEST
-    assert event["args"]["token"] == ETH
-    assert event["args"]["task"]["escrow"] == expected
+    [event] = world.events(receipt, "TaskCreated")
+    assert event["manifestCid"] == MANIFEST
+    assert event["token"] == ETH
+    assert event["task"]["escrow"] == expected
     assert world.escrow.slot(task_id, 3).state == SlotState.OPEN
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
+from web3 import Web3
 
 DOMAIN_NAME = "microtask"
 DOMAIN_VERSION = "1"
@@ -102,6 +103,11 @@ class Approval:
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
         return encode_typed_data(escrow_domain(chain_id, escrow), APPROVAL_TYPES, self.message())
+
+
+def digest(message: SignableMessage) -> bytes:
+    """The 32-byte hash a signer signs (EIP-191 version 0x01 wrapping the EIP-712 hashes)."""
+    return bytes(Web3.keccak(b"\x19" + message.version + message.header + message.body))
 
 
 def sign(account: LocalAccount, message: SignableMessage) -> bytes:
