@@ -21,23 +21,21 @@ from microtask.content.cid import CID, CidLike, parse_cid
 from microtask.content.dag import ContentStat
 from microtask.content.errors import ContentTooLarge, UnsupportedContent
 from microtask.content.importer import ProgressCallback
+from microtask.manifests.canonical import canonical_json as manifests_canonical_json
 
 DEFAULT_JSON_LIMIT = 16 << 20
 """Largest JSON document `cat_json` reads into memory unless told otherwise."""
 
 
 def canonical_json(value: Any) -> bytes:
-    """One byte string per JSON value: sorted keys, no spaces, UTF-8, no NaN.
+    """``value`` as canonical JSON (see `microtask.manifests.canonical`), or a clear error.
 
     Two parties serialising the same manifest get the same bytes and so the same CID.
     """
     try:
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        return manifests_canonical_json(value)
     except (TypeError, ValueError) as error:
         raise UnsupportedContent(f"not JSON-serialisable: {error}") from None
-    return text.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
