@@ -6,6 +6,7 @@ around each test that uses it) and a fresh in-process eth-tester chain per test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from microtask.chain.compiler import compile_project
 from microtask.chain.embedded import embedded_web3
 from microtask.chain.networks import connect_url
 from microtask.config import Settings
+from microtask.content.kubo_daemon import KuboDaemon, find_kubo
+from microtask.errors import ToolchainMissing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Compiled artifacts are shared between tests and runs (keyed by input hash, so never stale);
@@ -114,3 +117,31 @@ def any_chain(request: pytest.FixtureRequest) -> Web3:
     name = "embedded_chain" if request.param == "embedded" else "anvil_w3"
     w3: Web3 = request.getfixturevalue(name)
     return w3
+
+
+# ----- Kubo (IPFS): the pinned daemon, for tests/content and the CLI's content commands -----
+
+# Read at import, before the autouse fixture above clears MICROTASK_* for each test.
+_CONFIGURED_KUBO = os.environ.get("MICROTASK_KUBO_BIN")
+
+
+@pytest.fixture(scope="session")
+def kubo_binary() -> Path:
+    """The Kubo binary scripts/kubo.sh builds (or MICROTASK_KUBO_BIN, or ipfs on PATH).
+
+    Without one, tests that need Kubo skip and say how to get it.
+    """
+    try:
+        return find_kubo(Path(_CONFIGURED_KUBO) if _CONFIGURED_KUBO else None)
+    except ToolchainMissing as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def kubo_daemon(
+    kubo_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[KuboDaemon]:
+    """One real Kubo daemon per test worker: its own repo, offline, on 127.0.0.1; stopped at end."""
+    root = tmp_path_factory.mktemp("kubo")
+    with KuboDaemon(kubo_binary, root / "repo", log_file=root / "daemon.log") as daemon:
+        yield daemon

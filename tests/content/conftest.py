@@ -1,14 +1,14 @@
 """Content fixtures: both stores, and a real Kubo daemon per test worker.
 
-The daemon is the pinned Kubo release that scripts/kubo.sh builds (or MICROTASK_KUBO_BIN,
-or an ipfs on PATH), in a repo of its own under the session's temporary directory, offline
-and on 127.0.0.1 ports it picks itself. Where no Kubo binary exists the tests that need it
-skip, saying how to get one; `make test` builds it first wherever Go is installed.
+The daemon (``kubo_daemon`` in tests/conftest.py) is the pinned Kubo release that
+scripts/kubo.sh builds (or MICROTASK_KUBO_BIN, or an ipfs on PATH), in a repo of its own
+under the session's temporary directory, offline and on 127.0.0.1 ports it picks itself.
+Where no Kubo binary exists the tests that need it skip, saying how to get one; `make test`
+builds it first wherever Go is installed.
 """
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,37 +17,15 @@ import pytest
 
 from microtask.content.cid import CID, block_key
 from microtask.content.kubo import KuboStore
-from microtask.content.kubo_daemon import KuboDaemon, find_kubo
+from microtask.content.kubo_daemon import KuboDaemon
 from microtask.content.local import LocalStore
 from microtask.content.store import ContentStore
-from microtask.errors import ToolchainMissing
-
-# Read before the autouse fixture clears MICROTASK_* variables for each test.
-_CONFIGURED_KUBO = os.environ.get("MICROTASK_KUBO_BIN")
 
 BlockPath = Callable[[ContentStore, CID], Path]
 
 
 def random_bytes(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
-
-
-@pytest.fixture(scope="session")
-def kubo_binary() -> Path:
-    try:
-        return find_kubo(Path(_CONFIGURED_KUBO) if _CONFIGURED_KUBO else None)
-    except ToolchainMissing as missing:
-        pytest.skip(str(missing))
-
-
-@pytest.fixture(scope="session")
-def kubo_daemon(
-    kubo_binary: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[KuboDaemon]:
-    """One real, offline Kubo daemon per test worker, stopped at the end of the session."""
-    root = tmp_path_factory.mktemp("kubo")
-    with KuboDaemon(kubo_binary, root / "repo", log_file=root / "daemon.log") as daemon:
-        yield daemon
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ from microtask import __version__
 from microtask.chain.compiler import CompileError
 from microtask.cli import console
 from microtask.cli.compile_cmd import compile_command
+from microtask.cli.content_cmd import content_app
 from microtask.cli.context import load_settings
 from microtask.cli.deploy_cmd import deploy_command
 from microtask.cli.exit_codes import ExitCode
+from microtask.cli.manifest_cmd import manifest_app
 from microtask.cli.up_cmd import up_command
 from microtask.errors import EnvironmentProblem, MicrotaskError, UserError
 
@@ -54,6 +56,8 @@ def root(
 app.command("up")(up_command)
 app.command("compile")(compile_command)
 app.command("deploy")(deploy_command)
+app.add_typer(content_app, name="content")
+app.add_typer(manifest_app, name="manifest")
 
 
 def _debugging(argv: Sequence[str]) -> bool:

@@ -1,7 +1,8 @@
 """`microtask up`: the whole platform on this machine, until Ctrl-C.
 
 For now that is a local anvil with the contracts compiled and deployed; each part of the
-platform joins here as it lands. The chain's state is saved in the data directory when
+platform joins here as it lands. The content store is a Kubo node when one is configured or
+running, else the embedded local store. The chain's state is saved in the data directory when
 anvil stops, so the next `up` continues the same chain (and finds the contracts already
 deployed) unless `--fresh` is given.
 """
@@ -29,6 +30,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.config import Settings
+from microtask.content import open_content_store
 from microtask.errors import ConfigurationError
 
 NETWORK = "local"
@@ -85,8 +87,9 @@ def up_command(
         block_time=settings.anvil_block_time,
         log_file=log_file,
     )
+    content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     console.info("starting anvil …")
-    with _stop_signal() as stop, anvil:
+    with _stop_signal() as stop, content, anvil:
         connection = connect(settings, NETWORK, url=anvil.url)
         store = DeploymentStore(settings.deployments_dir, NETWORK)
         sender = TransactionSender(connection.w3, dev_accounts()[0])
@@ -100,6 +103,7 @@ def up_command(
         table.add_row("dev accounts", ", ".join(a.address for a in dev_accounts()[:3]) + ", …")
         table.add_row("chain state", str(state_file))
         table.add_row("anvil log", str(log_file))
+        table.add_row("content store", content.describe())
         console.out.print(table)
         console.success("microtask is up; press Ctrl-C to stop")
         stop.wait()
