@@ -154,9 +154,6 @@ class Settings(BaseSettings):
         default=True,
         description="fsync each block the local store writes (off: faster, not crash-proof).",
     )
-    kubo_bin: Path | None = Field(
-        default=None, description="The ipfs binary for a Kubo daemon microtask starts itself."
-    )
 
     @classmethod
     def settings_customise_sources(

@@ -72,6 +72,17 @@ def test_find_kubo_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path:
         find_kubo(tmp_path / "nothing-here")
 
 
+def test_find_kubo_honours_the_environment(
+    monkeypatch: pytest.MonkeyPatch, kubo_binary: Path, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MICROTASK_KUBO_BIN", str(kubo_binary))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert find_kubo() == kubo_binary
+    monkeypatch.setenv("MICROTASK_KUBO_BIN", str(tmp_path / "missing"))
+    with pytest.raises(ToolchainMissing, match="MICROTASK_KUBO_BIN="):
+        find_kubo()
+
+
 def test_the_daemon_is_offline_on_loopback(kubo_daemon: KuboDaemon) -> None:
     assert kubo_daemon.api_url.startswith("http://127.0.0.1:")
     assert kubo_daemon.gateway_url.startswith("http://127.0.0.1:")

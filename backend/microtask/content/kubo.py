@@ -134,8 +134,14 @@ class KuboStore(ContentStore):
             return str(self._client.version()["Version"])
 
     @contextmanager
-    def _errors(self, action: str, cid: CID | None = None) -> Iterator[None]:
-        """Kubo's and the client's errors as ours, each with what was being done."""
+    def _errors(
+        self, action: str, cid: CID | None = None, refusal: type[ContentError] = ContentError
+    ) -> Iterator[None]:
+        """Kubo's and the client's errors as ours, each with what was being done.
+
+        A refusal Kubo explains in words we do not recognise becomes ``refusal``, with
+        Kubo's own words.
+        """
         subject = f" {cid}" if cid is not None else ""
         try:
             yield
@@ -155,11 +161,9 @@ class KuboStore(ContentStore):
                 raise NotPinned(f"{cid} is not pinned") from None
             if any(marker in lowered for marker in _NOT_FOUND):
                 raise ContentNotFound(f"{cid or 'content'} is not on the Kubo node") from None
-            if "directory" in lowered:
+            if "is a directory" in lowered:
                 raise NotAFile(f"{cid} is a directory, not a file") from None
-            if "car" in lowered or "integrity" in lowered or "header" in lowered:
-                raise CarFormatError(f"Kubo refused the CAR: {message}") from None
-            raise ContentError(f"Kubo refused {action}{subject}: {message}") from None
+            raise refusal(f"Kubo refused {action}{subject}: {message}") from None
         except ipfs_errors.Error as error:
             raise ContentStoreUnavailable(
                 f"unexpected answer from the Kubo node at {self.api} ({action}{subject}): {error}"
@@ -230,7 +234,7 @@ class KuboStore(ContentStore):
 
     def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> CarImport:
         """``dag import``: Kubo checks every block's hash (go-car's untrusted reader)."""
-        with self._errors("dag import"):
+        with self._errors("dag import", refusal=CarFormatError):
             options = {"pin-roots": str(pin_roots).lower(), "stats": "true"}
             answers = list(self._client.dag.imprt(stream, opts=options, stream=True))
         roots: list[CID] = []

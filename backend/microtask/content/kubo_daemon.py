@@ -55,12 +55,18 @@ def pinned_kubo_path() -> Path:
     return kubo_cache_dir() / KUBO_VERSION / "bin" / "ipfs"
 
 
+KUBO_BIN_ENV = "MICROTASK_KUBO_BIN"
+
+
 def find_kubo(configured: Path | None = None) -> Path:
-    """The ``ipfs`` binary: the configured one, else the pinned build, else one on PATH."""
+    """The ``ipfs`` binary: ``configured`` (default: ``$MICROTASK_KUBO_BIN``), else the
+    pinned build, else one on PATH."""
+    if configured is None and os.environ.get(KUBO_BIN_ENV):
+        configured = Path(os.environ[KUBO_BIN_ENV])
     if configured is not None:
         if configured.is_file() and os.access(configured, os.X_OK):
             return configured
-        raise ToolchainMissing(f"MICROTASK_KUBO_BIN={configured} is not an executable file")
+        raise ToolchainMissing(f"{KUBO_BIN_ENV}={configured} is not an executable file")
     pinned = pinned_kubo_path()
     if pinned.is_file():
         return pinned
