@@ -144,8 +144,9 @@ class LocalStore(ContentStore):
     def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> CarImport:
         reader = CarReader(stream)
         with self._locked(exclusive=False):
-            for cid, block in reader:
-                self.blocks.put(cid, block)
+            with BackgroundWriter(self.blocks) as writer:
+                for cid, block in reader:
+                    writer.put(cid, block)
             self.blocks.flush()
             if pin_roots:
                 for root in reader.roots:
