@@ -19,8 +19,13 @@ import {ITaskEscrow} from "./interfaces/ITaskEscrow.sol";
 ///      of ledger balances plus every task's `escrow`. Each slot holds `reward + fee` of its
 ///      task's escrow until it is paid (reward to the worker, fee to the treasury) or closed
 ///      (both back to the requester), and a slot reaches a final state at most once (P2).
-///      Live slot states are one storage word per slot; final states are two bits in a
-///      per-task bitmap, so a settled slot's word is deleted and its storage refunded.
+///
+///      Gas layout. Each slot has two bits in a per-task bitmap (128 slots a word): final
+///      states live there, so a settled slot's own word is deleted; a receipt slot's bits also
+///      say whether it has a live word at all, so settling an unpresented receipt slot never
+///      reads one. A worker's balance and record in a token share one word, so paying a slot
+///      writes one word per worker. Batch totals (escrow, fees, receipt slots used) are
+///      written once per call.
 contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTransient, EIP712 {
     using SafeERC20 for IERC20;
 
@@ -38,8 +43,12 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         keccak256("Approval(uint256 taskId,uint32[] slots,address[] workers,uint64 expiry)");
 
     uint256 private constant _BPS = 10_000;
-    uint256 private constant _FINAL_APPROVED = 1;
-    uint256 private constant _FINAL_CLOSED = 2;
+    // Slot bits: UNSET means "ask the slot's word" for claimable slots and "open" for receipt
+    // slots; LIVE means a receipt slot's word holds its state.
+    uint256 private constant _BITS_UNSET = 0;
+    uint256 private constant _BITS_LIVE = 1;
+    uint256 private constant _BITS_APPROVED = 2;
+    uint256 private constant _BITS_CLOSED = 3;
 
     /// @dev A live slot: one storage word.
     struct Slot {
@@ -48,11 +57,24 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         uint64 timestamp;
     }
 
-    /// @dev Slots paid by one call, for one event.
+    /// @dev A ledger entry: a balance and the account's record in that token, in one word.
+    struct Account {
+        uint128 balance;
+        uint32 approved;
+        uint32 rejected;
+        uint32 disputesWon;
+        uint32 disputesLost;
+    }
+
+    /// @dev Slots paid by one call: booked together, announced in one event. Carries the
+    ///      task fields every payment reads, so a batch reads them from storage once.
     struct PaidSlots {
         uint32[] slots;
         address[] workers;
         uint256 count;
+        uint32 receiptSlotsUsed;
+        address token;
+        uint128 reward;
     }
 
     /// @notice Seconds a rejected worker has to dispute.
@@ -67,10 +89,9 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
 
     mapping(uint256 taskId => Task) private _tasks;
     mapping(uint256 taskId => mapping(uint256 slot => Slot)) private _slots;
-    mapping(uint256 taskId => mapping(uint256 word => uint256 bits)) private _finalStates;
+    mapping(uint256 taskId => mapping(uint256 word => uint256 bits)) private _slotBits;
     mapping(uint256 taskId => mapping(address worker => bool)) private _holdsSlot;
-    mapping(address token => mapping(address account => uint256)) private _balances;
-    mapping(address worker => Reputation) private _reputation;
+    mapping(address token => mapping(address account => Account)) private _accounts;
 
     /// @param initialOwner The operator.
     /// @param initialTreasury Where fees are credited.
@@ -173,7 +194,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         Task storage task = _requesterTask(taskId);
         if (worker == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
-        _balances[task.token][worker] += amount;
+        _credit(task.token, worker, amount);
         emit BonusPaid(taskId, worker, amount);
         _collect(task.token, amount);
     }
@@ -194,8 +215,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (_holdsSlot[taskId][worker]) revert AlreadyHoldsSlot(taskId, worker);
         _requireQualified(task, taskId, worker);
 
-        Slot storage live = _slots[taskId][slot];
-        SlotState state = _stateOf(taskId, slot, live);
+        (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
         if (state == SlotState.Claimed && block.timestamp > live.timestamp) {
             // The previous lease lapsed: free the slot on the way.
             _holdsSlot[taskId][live.worker] = false;
@@ -214,15 +234,15 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     /// @inheritdoc ITaskEscrow
     function release(uint256 taskId, uint32 slot) external nonReentrant {
         Task storage task = _task(taskId);
-        Slot storage live = _workerSlot(taskId, slot, SlotState.Claimed);
+        Slot storage live = _workerSlot(task, taskId, slot, SlotState.Claimed);
         _freeClaim(task, taskId, slot, live, false);
     }
 
     /// @inheritdoc ITaskEscrow
     function submit(uint256 taskId, uint32 slot, bytes calldata resultCid) external nonReentrant {
-        _task(taskId);
+        Task storage task = _task(taskId);
         if (resultCid.length == 0) revert EmptyCid();
-        Slot storage live = _workerSlot(taskId, slot, SlotState.Claimed);
+        Slot storage live = _workerSlot(task, taskId, slot, SlotState.Claimed);
         if (block.timestamp > live.timestamp) revert LeaseExpired(taskId, slot, live.timestamp);
         live.state = SlotState.Submitted;
         live.timestamp = uint64(block.timestamp);
@@ -242,9 +262,9 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
 
     /// @inheritdoc ITaskEscrow
     function dispute(uint256 taskId, uint32 slot, bytes calldata reasonCid) external nonReentrant {
-        _task(taskId);
+        Task storage task = _task(taskId);
         if (reasonCid.length == 0) revert EmptyCid();
-        Slot storage live = _workerSlot(taskId, slot, SlotState.Rejected);
+        Slot storage live = _workerSlot(task, taskId, slot, SlotState.Rejected);
         if (block.timestamp > uint256(live.timestamp) + disputeWindow) revert DisputeWindowOver(taskId, slot);
         live.state = SlotState.Disputed;
         live.timestamp = uint64(block.timestamp);
@@ -277,9 +297,11 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (msg.sender != task.requester && msg.sender != task.verifier) revert NotReviewer(taskId, msg.sender);
         if (reasonCid.length == 0) revert EmptyCid();
         _requireBatch(slots.length, workers.length);
+        uint32 receiptSlotsUsed;
         for (uint256 i = 0; i < slots.length; ++i) {
-            _rejectOne(task, taskId, slots[i], workers[i]);
+            if (_rejectOne(task, taskId, slots[i], workers[i])) ++receiptSlotsUsed;
         }
+        if (receiptSlotsUsed != 0) task.receiptSlotsUsed += receiptSlotsUsed;
         emit SlotsRejected(taskId, slots, workers, reasonCid);
     }
 
@@ -287,20 +309,19 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function rule(uint256 taskId, uint32 slot, bool pay, bytes calldata reasonCid) external nonReentrant {
         Task storage task = _task(taskId);
         if (msg.sender != task.arbitrator) revert NotArbitrator(taskId, msg.sender);
-        Slot storage live = _slots[taskId][slot];
-        SlotState state = _stateOf(taskId, slot, live);
+        (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
         if (state != SlotState.Disputed) revert InvalidSlotState(taskId, slot, state);
         if (!pay && reasonCid.length == 0) revert EmptyCid(); // upholding a rejection needs reasons
         address worker = live.worker;
         emit DisputeRuled(taskId, slot, worker, pay, reasonCid);
-        Reputation storage record = _reputation[worker];
+        Account storage account = _accounts[task.token][worker];
         if (pay) {
-            record.disputesWon += 1;
-            PaidSlots memory paid = _newPaidSlots(1);
-            _pay(task, taskId, slot, worker, paid);
-            _emitApproved(taskId, ApprovalBasis.Arbitration, task, paid);
+            account.disputesWon += 1;
+            PaidSlots memory paid = _newPaidSlots(task, 1);
+            _pay(taskId, slot, worker, paid);
+            _book(task, taskId, ApprovalBasis.Arbitration, paid);
         } else {
-            record.disputesLost += 1;
+            account.disputesLost += 1;
             _close(task, taskId, slot, worker, true);
         }
     }
@@ -309,31 +330,30 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function finalize(uint256 taskId, uint32[] calldata slots) external nonReentrant {
         Task storage task = _task(taskId);
         if (slots.length == 0) revert InvalidBatch(0, 0);
-        PaidSlots memory silent = _newPaidSlots(slots.length);
-        PaidSlots memory timedOut = _newPaidSlots(slots.length);
+        PaidSlots memory silent = _newPaidSlots(task, slots.length);
+        PaidSlots memory timedOut = _newPaidSlots(task, slots.length);
         bool changed;
         for (uint256 i = 0; i < slots.length; ++i) {
             uint32 slot = slots[i];
-            Slot storage live = _slots[taskId][slot];
-            SlotState state = _stateOf(taskId, slot, live);
+            (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
             uint256 since = live.timestamp;
             if (state == SlotState.Claimed && block.timestamp > since) {
                 _freeClaim(task, taskId, slot, live, true);
             } else if (state == SlotState.Submitted && block.timestamp > since + task.reviewPeriod) {
-                _pay(task, taskId, slot, live.worker, silent);
+                _pay(taskId, slot, live.worker, silent);
             } else if (state == SlotState.Rejected && block.timestamp > since + disputeWindow) {
                 _close(task, taskId, slot, live.worker, true);
             } else if (state == SlotState.Disputed && block.timestamp > since + arbitrationTimeout) {
-                _reputation[live.worker].disputesWon += 1;
-                _pay(task, taskId, slot, live.worker, timedOut);
+                _accounts[task.token][live.worker].disputesWon += 1;
+                _pay(taskId, slot, live.worker, timedOut);
             } else {
                 continue;
             }
             changed = true;
         }
         if (!changed) revert NothingToFinalize(taskId);
-        _emitApproved(taskId, ApprovalBasis.Silence, task, silent);
-        _emitApproved(taskId, ApprovalBasis.ArbitrationTimeout, task, timedOut);
+        _book(task, taskId, ApprovalBasis.Silence, silent);
+        _book(task, taskId, ApprovalBasis.ArbitrationTimeout, timedOut);
     }
 
     // ================================================================ ledger
@@ -342,11 +362,12 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function withdraw(address token, uint256 amount, address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
-        uint256 balance = _balances[token][msg.sender];
+        Account storage account = _accounts[token][msg.sender];
+        uint256 balance = account.balance;
         if (balance < amount) revert InsufficientBalance(token, msg.sender, balance, amount);
         unchecked {
-            // cannot underflow: checked just above
-            _balances[token][msg.sender] = balance - amount;
+            // cannot underflow: checked just above; fits 128 bits as it is below the balance
+            account.balance = uint128(balance - amount);
         }
         emit Withdrawn(token, msg.sender, to, amount);
         if (token == address(0)) {
@@ -400,18 +421,19 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function getSlot(uint256 taskId, uint32 slot) external view returns (SlotView memory) {
         Task storage task = _task(taskId);
         if (slot >= task.slotCount) revert SlotOutOfRange(taskId, slot);
-        Slot storage live = _slots[taskId][slot];
-        return SlotView(_stateOf(taskId, slot, live), live.worker, live.timestamp);
+        (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
+        return SlotView(state, live.worker, live.timestamp);
     }
 
     /// @inheritdoc ITaskEscrow
     function balanceOf(address token, address account) external view returns (uint256) {
-        return _balances[token][account];
+        return _accounts[token][account].balance;
     }
 
     /// @inheritdoc ITaskEscrow
-    function reputationOf(address worker) external view returns (Reputation memory) {
-        return _reputation[worker];
+    function reputationOf(address worker, address token) external view returns (Reputation memory) {
+        Account storage account = _accounts[token][worker];
+        return Reputation(account.approved, account.rejected, account.disputesWon, account.disputesLost);
     }
 
     /// @inheritdoc ITaskEscrow
@@ -507,81 +529,119 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (receipt.worker == address(0)) revert ZeroAddress();
         if (receipt.submittedAt > task.deadline) revert SubmittedAfterDeadline(receipt.submittedAt, task.deadline);
         address signer = _requireReviewerSignature(task, taskId, _receiptDigest(receipt), signature);
-        Slot storage live = _slots[taskId][receipt.slot];
-        SlotState state = _stateOf(taskId, receipt.slot, live);
+        (SlotState state,) = _stateOf(task, taskId, receipt.slot);
         if (state != SlotState.Open) revert InvalidSlotState(taskId, receipt.slot, state);
-        _useReceiptSlot(task, taskId);
+        _requireReceiptWindow(task, taskId);
+        task.receiptSlotsUsed += 1;
+        _setBits(taskId, receipt.slot, _BITS_LIVE);
         _slots[taskId][receipt.slot] = Slot(receipt.worker, SlotState.Submitted, receipt.submittedAt);
         emit ReceiptPresented(
             taskId, receipt.slot, receipt.worker, receipt.resultDigest, receipt.submittedAt, signer
         );
     }
 
-    function _rejectOne(Task storage task, uint256 taskId, uint32 slot, address worker) private {
+    /// @return usedReceiptSlot Whether an unused receipt slot was rejected (and so used).
+    function _rejectOne(Task storage task, uint256 taskId, uint32 slot, address worker)
+        private
+        returns (bool usedReceiptSlot)
+    {
         if (worker == address(0)) revert ZeroAddress();
-        Slot storage live = _slots[taskId][slot];
-        SlotState state = _stateOf(taskId, slot, live);
+        (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
         if (state == SlotState.Open && slot < task.receiptSlots) {
             // Work received off chain whose receipt was never presented.
-            _useReceiptSlot(task, taskId);
+            _requireReceiptWindow(task, taskId);
+            _setBits(taskId, slot, _BITS_LIVE);
             _slots[taskId][slot] = Slot(worker, SlotState.Rejected, uint64(block.timestamp));
-        } else if (state == SlotState.Submitted) {
-            if (live.worker != worker) revert WorkerMismatch(taskId, slot, live.worker, worker);
-            if (block.timestamp > uint256(live.timestamp) + task.reviewPeriod) revert ReviewPeriodOver(taskId, slot);
-            live.state = SlotState.Rejected;
-            live.timestamp = uint64(block.timestamp);
-        } else {
-            revert InvalidSlotState(taskId, slot, state);
+            return true;
         }
+        if (state != SlotState.Submitted) revert InvalidSlotState(taskId, slot, state);
+        if (live.worker != worker) revert WorkerMismatch(taskId, slot, live.worker, worker);
+        if (block.timestamp > uint256(live.timestamp) + task.reviewPeriod) revert ReviewPeriodOver(taskId, slot);
+        live.state = SlotState.Rejected;
+        live.timestamp = uint64(block.timestamp);
+        return false;
     }
 
     function _approve(Task storage task, uint256 taskId, uint32[] calldata slots, address[] calldata workers)
         private
     {
         _requireBatch(slots.length, workers.length);
-        PaidSlots memory paid = _newPaidSlots(slots.length);
+        PaidSlots memory paid = _newPaidSlots(task, slots.length);
+        uint32 receiptSlots = task.receiptSlots;
+        mapping(uint256 word => uint256 bits) storage slotBits = _slotBits[taskId];
         for (uint256 i = 0; i < slots.length; ++i) {
             uint32 slot = slots[i];
             address worker = workers[i];
             if (worker == address(0)) revert ZeroAddress();
-            Slot storage live = _slots[taskId][slot];
-            SlotState state = _stateOf(taskId, slot, live);
-            if (state == SlotState.Approved) continue; // paid already; a relayed batch stays valid
-            if (state == SlotState.Open && slot < task.receiptSlots) {
-                _useReceiptSlot(task, taskId);
-            } else if (state == SlotState.Submitted || state == SlotState.Rejected || state == SlotState.Disputed) {
-                if (live.worker != worker) revert WorkerMismatch(taskId, slot, live.worker, worker);
-                if (state == SlotState.Disputed) _reputation[worker].disputesWon += 1;
-            } else {
+            uint256 shift = uint256(slot & 127) << 1;
+            uint256 word = slotBits[slot >> 7];
+            uint256 bits = (word >> shift) & 3;
+            if (bits == _BITS_APPROVED) continue; // paid already; a relayed batch stays valid
+            if (bits == _BITS_UNSET && slot < receiptSlots) {
+                // The common gasless case: work received off chain, settled without a receipt
+                // on chain. The slot has no word of its own; only its bits change.
+                ++paid.receiptSlotsUsed;
+                slotBits[slot >> 7] = word | (_BITS_APPROVED << shift);
+                _creditApproved(slot, worker, paid);
+                continue;
+            }
+            (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
+            if (state != SlotState.Submitted && state != SlotState.Rejected && state != SlotState.Disputed) {
                 revert InvalidSlotState(taskId, slot, state);
             }
-            _pay(task, taskId, slot, worker, paid);
+            if (live.worker != worker) revert WorkerMismatch(taskId, slot, live.worker, worker);
+            if (state == SlotState.Disputed) _accounts[paid.token][worker].disputesWon += 1;
+            _pay(taskId, slot, worker, paid);
         }
-        _emitApproved(taskId, ApprovalBasis.Review, task, paid);
+        if (paid.receiptSlotsUsed != 0) _requireReceiptWindow(task, taskId);
+        _book(task, taskId, ApprovalBasis.Review, paid);
     }
 
-    /// @dev Pay one slot: reward to the worker, fee to the treasury, from the task's escrow.
-    function _pay(Task storage task, uint256 taskId, uint32 slot, address worker, PaidSlots memory paid) private {
-        uint256 reward = task.reward;
-        uint256 fee = _fee(reward, task.feeBps);
-        _setFinal(taskId, slot, _FINAL_APPROVED);
+    /// @dev Pay a slot that has a live word: mark it approved, delete the word, credit the worker.
+    function _pay(uint256 taskId, uint32 slot, address worker, PaidSlots memory paid) private {
+        _setBits(taskId, slot, _BITS_APPROVED);
         delete _slots[taskId][slot];
-        task.escrow -= uint128(reward + fee); // checked: a task never pays more than it holds (P2)
-        _balances[task.token][worker] += reward;
-        if (fee != 0) _balances[task.token][_treasury] += fee;
-        _reputation[worker].approved += 1;
+        _creditApproved(slot, worker, paid);
+    }
+
+    /// @dev Credit one slot's reward and one approval to the worker, in one storage word; the
+    ///      escrow and the fee are booked per batch.
+    function _creditApproved(uint32 slot, address worker, PaidSlots memory paid) private {
+        Account storage account = _accounts[paid.token][worker];
+        uint256 balance = uint256(account.balance) + paid.reward;
+        if (balance > type(uint128).max) revert BalanceOverflow(paid.token, worker);
+        (account.balance, account.approved) = (uint128(balance), account.approved + 1);
         paid.slots[paid.count] = slot;
         paid.workers[paid.count] = worker;
         paid.count += 1;
     }
 
+    /// @dev Take paid slots out of the escrow, credit their fees, and announce them.
+    function _book(Task storage task, uint256 taskId, ApprovalBasis basis, PaidSlots memory paid) private {
+        uint256 count = paid.count;
+        if (count == 0) return;
+        uint256 reward = paid.reward;
+        uint256 fee = _fee(reward, task.feeBps);
+        task.escrow -= uint128(count * (reward + fee)); // checked: never more than the task holds (P2)
+        if (paid.receiptSlotsUsed != 0) task.receiptSlotsUsed += paid.receiptSlotsUsed;
+        if (fee != 0) _credit(paid.token, _treasury, count * fee);
+        uint32[] memory slots = paid.slots;
+        address[] memory workers = paid.workers;
+        assembly ("memory-safe") {
+            // shrink the arrays to the slots actually paid
+            mstore(slots, count)
+            mstore(workers, count)
+        }
+        emit SlotsApproved(taskId, basis, slots, workers, reward, fee);
+    }
+
     /// @dev End a slot unpaid: its funds go back to the requester.
     function _close(Task storage task, uint256 taskId, uint32 slot, address worker, bool rejected) private {
         uint256 refund = _perSlot(task.reward, task.feeBps);
-        _setFinal(taskId, slot, _FINAL_CLOSED);
+        _setBits(taskId, slot, _BITS_CLOSED);
         delete _slots[taskId][slot];
         _refund(task, refund);
-        if (rejected) _reputation[worker].rejected += 1;
+        if (rejected) _accounts[task.token][worker].rejected += 1;
         emit SlotClosed(taskId, slot, worker, refund);
     }
 
@@ -602,26 +662,32 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function _refund(Task storage task, uint256 amount) private {
         if (amount == 0) return;
         task.escrow -= uint128(amount); // checked: never more than the task holds
-        _balances[task.token][task.requester] += amount;
+        _credit(task.token, task.requester, amount);
     }
 
-    function _useReceiptSlot(Task storage task, uint256 taskId) private {
+    function _credit(address token, address to, uint256 amount) private returns (Account storage account) {
+        account = _accounts[token][to];
+        uint256 balance = uint256(account.balance) + amount;
+        if (balance > type(uint128).max) revert BalanceOverflow(token, to);
+        account.balance = uint128(balance);
+    }
+
+    function _requireReceiptWindow(Task storage task, uint256 taskId) private view {
         if (task.receiptSlotsReclaimed || block.timestamp > _receiptWindowEnd(task)) {
             revert ReceiptWindowClosed(taskId);
         }
-        task.receiptSlotsUsed += 1;
     }
 
     function _requireQualified(Task storage task, uint256 taskId, address worker) private view {
-        Reputation storage record = _reputation[worker];
-        uint64 approved = record.approved;
-        uint64 rejected = record.rejected;
+        Account storage record = _accounts[task.token][worker];
+        uint256 approved = record.approved;
+        uint256 rejected = record.rejected;
         bool enough = approved >= task.minApproved;
-        uint256 decided = uint256(approved) + rejected;
+        uint256 decided = approved + rejected;
         if (enough && task.minApprovalBps != 0 && decided != 0) {
-            enough = uint256(approved) * _BPS >= uint256(task.minApprovalBps) * decided;
+            enough = approved * _BPS >= uint256(task.minApprovalBps) * decided;
         }
-        if (!enough) revert NotQualified(taskId, worker, approved, rejected);
+        if (!enough) revert NotQualified(taskId, worker, uint32(approved), uint32(rejected));
     }
 
     function _requireReviewerSignature(Task storage task, uint256 taskId, bytes32 digest, bytes calldata signature)
@@ -669,38 +735,42 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         );
     }
 
-    function _emitApproved(uint256 taskId, ApprovalBasis basis, Task storage task, PaidSlots memory paid) private {
-        uint256 count = paid.count;
-        if (count == 0) return;
-        uint32[] memory slots = paid.slots;
-        address[] memory workers = paid.workers;
-        assembly ("memory-safe") {
-            // shrink the arrays to the slots actually paid
-            mstore(slots, count)
-            mstore(workers, count)
-        }
-        uint256 reward = task.reward;
-        emit SlotsApproved(taskId, basis, slots, workers, reward, _fee(reward, task.feeBps));
+    function _newPaidSlots(Task storage task, uint256 capacity) private view returns (PaidSlots memory) {
+        return PaidSlots(new uint32[](capacity), new address[](capacity), 0, 0, task.token, task.reward);
     }
 
-    function _newPaidSlots(uint256 capacity) private pure returns (PaidSlots memory) {
-        return PaidSlots(new uint32[](capacity), new address[](capacity), 0);
+    function _setBits(uint256 taskId, uint32 slot, uint256 bits) private {
+        uint256 shift = uint256(slot & 127) << 1;
+        mapping(uint256 word => uint256 bits) storage words = _slotBits[taskId];
+        uint256 word = slot >> 7;
+        words[word] = (words[word] & ~(uint256(3) << shift)) | (bits << shift);
     }
 
-    function _setFinal(uint256 taskId, uint32 slot, uint256 outcome) private {
-        _finalStates[taskId][slot >> 7] |= outcome << ((slot & 127) * 2);
+    function _bitsOf(uint256 taskId, uint32 slot) private view returns (uint256) {
+        return (_slotBits[taskId][slot >> 7] >> (uint256(slot & 127) << 1)) & 3;
     }
 
-    function _stateOf(uint256 taskId, uint32 slot, Slot storage live) private view returns (SlotState) {
-        uint256 outcome = (_finalStates[taskId][slot >> 7] >> ((slot & 127) * 2)) & 3;
-        if (outcome == _FINAL_APPROVED) return SlotState.Approved;
-        if (outcome == _FINAL_CLOSED) return SlotState.Closed;
-        return live.state;
-    }
-
-    function _workerSlot(uint256 taskId, uint32 slot, SlotState expected) private view returns (Slot storage live) {
+    /// @dev A slot's state and its live word (empty for open receipt slots and final slots).
+    function _stateOf(Task storage task, uint256 taskId, uint32 slot)
+        private
+        view
+        returns (SlotState state, Slot storage live)
+    {
         live = _slots[taskId][slot];
-        SlotState state = _stateOf(taskId, slot, live);
+        uint256 bits = _bitsOf(taskId, slot);
+        if (bits == _BITS_APPROVED) return (SlotState.Approved, live);
+        if (bits == _BITS_CLOSED) return (SlotState.Closed, live);
+        if (bits == _BITS_UNSET && slot < task.receiptSlots) return (SlotState.Open, live);
+        return (live.state, live);
+    }
+
+    function _workerSlot(Task storage task, uint256 taskId, uint32 slot, SlotState expected)
+        private
+        view
+        returns (Slot storage live)
+    {
+        SlotState state;
+        (state, live) = _stateOf(task, taskId, slot);
         if (state != expected) revert InvalidSlotState(taskId, slot, state);
         if (live.worker != msg.sender) revert NotSlotWorker(taskId, slot, msg.sender);
     }

@@ -43,7 +43,8 @@ interface ITaskEscrow {
     /// @param lease Seconds a worker holds a claimed slot before it lapses.
     /// @param verifier May approve, reject and sign receipts for the requester; 0 for none.
     /// @param arbitrator Rules on disputes; 0 for the operator's default arbitrator.
-    /// @param minApproved Claims need at least this many approved slots on the worker's record.
+    /// @param minApproved Claims need at least this many approved slots on the worker's record
+    ///        in this token.
     /// @param minApprovalBps Claims need approved / (approved + rejected) of at least this, in
     ///        basis points (workers without history pass).
     struct TaskParams {
@@ -90,10 +91,11 @@ interface ITaskEscrow {
         uint64 timestamp; // lease end, submitted at, rejected at or disputed at
     }
 
-    /// @notice A worker's record, across all tasks and tokens.
+    /// @notice A worker's record in tasks paid in one token. It shares a storage word with the
+    ///         worker's balance in that token, so paying a slot writes one word per worker.
     struct Reputation {
-        uint64 approved;
-        uint64 rejected;
+        uint32 approved;
+        uint32 rejected;
         uint32 disputesWon;
         uint32 disputesLost;
     }
@@ -163,7 +165,7 @@ interface ITaskEscrow {
     /// @notice The worker already holds an open slot on this task.
     error AlreadyHoldsSlot(uint256 taskId, address worker);
     /// @notice The worker's record does not meet the task's qualification thresholds.
-    error NotQualified(uint256 taskId, address worker, uint64 approved, uint64 rejected);
+    error NotQualified(uint256 taskId, address worker, uint32 approved, uint32 rejected);
     /// @notice The task's requester, verifier and arbitrator cannot work on it.
     error TaskPartyCannotWork(uint256 taskId, address account);
     /// @notice The slot's lease has ended.
@@ -196,6 +198,8 @@ interface ITaskEscrow {
     error ZeroAddress();
     /// @notice The amount must be positive.
     error ZeroAmount();
+    /// @notice A ledger balance would pass 2^128 - 1; withdraw some first.
+    error BalanceOverflow(address token, address account);
     /// @notice The ledger balance is too small.
     error InsufficientBalance(address token, address account, uint256 balance, uint256 needed);
     /// @notice Sending ETH failed; the balance stays in the ledger (withdraw to another address).
@@ -422,10 +426,11 @@ interface ITaskEscrow {
     /// @return The balance.
     function balanceOf(address token, address account) external view returns (uint256);
 
-    /// @notice A worker's record.
+    /// @notice A worker's record in tasks paid in `token`.
     /// @param worker The worker.
+    /// @param token The token (address(0) for ETH).
     /// @return The record.
-    function reputationOf(address worker) external view returns (Reputation memory);
+    function reputationOf(address worker, address token) external view returns (Reputation memory);
 
     /// @notice How many tasks exist (ids are 1 to taskCount).
     /// @return The count.

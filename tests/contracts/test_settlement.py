@@ -166,3 +166,19 @@ def test_escrow_accounts_for_every_wei(world: World) -> None:
         world.submitted(task_id, slot, world.workers[slot])
     world.escrow.approve(task_id, [(0, world.workers[0].address), (1, world.workers[1].address)])
     assert world.escrow.task(task_id).escrow == funding_of(REWARD, 2, FEE_BPS)
+
+
+def test_records_are_kept_per_payment_token(world: World) -> None:
+    worker = world.workers[0]
+    token_task = world.create(token=world.token.address, reward=1_000_000, slots=1)
+    world.submitted(token_task, 0, worker)
+    world.escrow.approve(token_task, [(0, worker.address)])
+    assert world.escrow.reputation(worker.address, world.token.address).approved == 1
+    assert world.escrow.reputation(worker.address).approved == 0  # the ETH record
+    # a qualification reads the record of the task's own token
+    eth_task = world.create(slots=1, min_approved=1)
+    with pytest.raises(TransactionReverted) as caught:
+        world.client(worker).claim(eth_task, 0)
+    assert caught.value.error == "NotQualified"
+    token_demanding = world.create(token=world.token.address, reward=1_000_000, min_approved=1)
+    world.client(worker).claim(token_demanding, 0)

@@ -200,8 +200,11 @@ class TaskEscrowClient:
             ).call()
         )
 
-    def reputation(self, worker: str) -> Reputation:
-        values = self.contract.functions.reputationOf(Web3.to_checksum_address(worker)).call()
+    def reputation(self, worker: str, token: str = ETH) -> Reputation:
+        """The worker's record in tasks paid in ``token``."""
+        values = self.contract.functions.reputationOf(
+            Web3.to_checksum_address(worker), Web3.to_checksum_address(token)
+        ).call()
         return Reputation(*values)
 
     def task_count(self) -> int:

@@ -1,0 +1,338 @@
+"""Gas per operation and per paid assignment of TaskEscrow, on py-evm (eth-tester).
+
+py-evm is where DESIGN.md's HUMAN Protocol numbers were measured, so the comparison is
+like for like. Two ways a slot gets done and paid are measured for tasks of 1, 10 and 100
+slots, each settled in one batch, with fresh workers (never paid before: every balance
+and counter they touch is a new storage slot) and returning ones (paid before, some pay
+still in the ledger):
+
+- on-chain: the worker claims and submits, the requester approves the batch;
+- receipts: the worker works off chain against a signed receipt, the verifier approves the
+  batch naming the workers; workers never need gas for the work itself.
+
+Returning workers did one task before and withdrew its pay, so they hold the token and their
+ledger word (balance and record share it) is not new.
+
+Every worker then withdraws this task's pay, which is counted separately: a worker may
+withdraw once for many tasks. The requester's one-time ERC-20 approve is not counted.
+
+    make bench NAME=gas          (or: scripts/dev.sh bench gas)
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from microtask.chain.accounts import dev_accounts
+from microtask.chain.compiler import compile_project
+from microtask.chain.devchain import advance_time, latest_timestamp
+from microtask.chain.embedded import embedded_web3
+from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
+from microtask.chain.transactions import TransactionSender
+from microtask.chain.typed_data import Receipt
+from microtask.config import Settings
+
+REWARD = 1_000_000  # 1.00 of a 6-decimals stablecoin
+FEE_BPS = 100
+MANIFEST = b"\x12\x20" + bytes(range(32))
+RESULT = b"\x12\x20" + bytes(range(32, 64))
+REVIEW = 3600
+# DESIGN.md section 6: HUMAN Protocol's escrow lifecycle, measured on py-evm, per paid worker
+# at 100 workers: (2.81M create, fund and set up + 216k store results) / 100, plus bulkPayOut's
+# 28.1k per fresh recipient or 11.0k per returning one. HUMAN pushes tokens to workers, so
+# they need no withdrawal; ours credit a ledger that a worker empties when they like.
+HUMAN_SHARED_PER_WORKER = (2_810_000 + 216_000) / 100
+HUMAN_FRESH = HUMAN_SHARED_PER_WORKER + 28_100
+HUMAN_RETURNING = HUMAN_SHARED_PER_WORKER + 11_000
+FLOOR_FRESH = 22_700
+FLOOR_RETURNING = 5_600
+
+
+@dataclass
+class Bench:
+    w3: Web3
+    escrow: Contract
+    token: Contract
+    owner: LocalAccount
+    requester: LocalAccount
+    verifier: LocalAccount
+    clients: dict[str, TaskEscrowClient] = field(default_factory=dict)
+
+    def client(self, account: LocalAccount) -> TaskEscrowClient:
+        if account.address not in self.clients:
+            self.clients[account.address] = TaskEscrowClient(
+                self.escrow, TransactionSender(self.w3, account)
+            )
+        return self.clients[account.address]
+
+    def params(self, slots: int, receipt_slots: int = 0, token: str | None = None) -> TaskParams:
+        return TaskParams(
+            manifest_cid=MANIFEST,
+            reward=REWARD,
+            slots=slots,
+            receipt_slots=receipt_slots,
+            deadline=latest_timestamp(self.w3) + 30 * 24 * 3600,
+            review_period=REVIEW,
+            lease=3600,
+            token=token or self.token.address,
+            verifier=self.verifier.address,
+        )
+
+    def workers(self, count: int) -> list[LocalAccount]:
+        """New accounts with a little ETH for gas (the funding is not counted)."""
+        funder = TransactionSender(self.w3, self.owner)
+        made = []
+        for _ in range(count):
+            account: LocalAccount = Account.create()
+            nonce = self.w3.eth.get_transaction_count(self.owner.address)
+            funder.send(
+                {
+                    "to": account.address,
+                    "value": 10**17,
+                    "gas": 21_000,
+                    "maxFeePerGas": 10**11,
+                    "maxPriorityFeePerGas": 10**9,
+                    "nonce": nonce,
+                    "chainId": self.w3.eth.chain_id,
+                }
+            )
+            made.append(account)
+        return made
+
+
+def deploy(settings: Settings) -> Bench:
+    w3 = embedded_web3()
+    project = compile_project(settings)
+    owner, requester, verifier = dev_accounts()[:3]
+    sender = TransactionSender(w3, owner)
+
+    def create(name: str, *args: Any) -> Contract:
+        artifact = project.get(name)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = sender.transact(factory.constructor(*args))
+        return w3.eth.contract(address=receipt["contractAddress"], abi=artifact.abi)
+
+    escrow = create(
+        "TaskEscrow", owner.address, dev_accounts()[9].address, FEE_BPS, owner.address, 86400, 86400
+    )
+    token = create("MockERC20", "Bench Dollar", "BUSD", 6)
+    sender.transact(token.functions.mint(requester.address, 10**18))
+    TransactionSender(w3, requester).transact(token.functions.approve(escrow.address, 2**255))
+    return Bench(w3, escrow, token, owner, requester, verifier)
+
+
+@dataclass
+class Flow:
+    """Gas spent on one task, by who paid it."""
+
+    gas: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    settle: int = 0  # the batch settlement transaction alone
+
+    def add(self, party: str, receipt: TxReceipt) -> TxReceipt:
+        self.gas[party] += int(receipt["gasUsed"])
+        return receipt
+
+
+def run_flow(bench: Bench, kind: str, workers: list[LocalAccount], *, withdraw: bool) -> Flow:
+    flow = Flow()
+    slots = len(workers)
+    receipt_slots = slots if kind == "receipts" else 0
+    requester = bench.client(bench.requester)
+    task_id, receipt = requester.create_task(bench.params(slots, receipt_slots))
+    flow.add("requester", receipt)
+    pairs = [(slot, worker.address) for slot, worker in enumerate(workers)]
+    if kind == "on-chain":
+        for slot, worker in enumerate(workers):
+            flow.add("worker", bench.client(worker).claim(task_id, slot))
+            flow.add("worker", bench.client(worker).submit(task_id, slot, RESULT))
+        flow.settle = int(flow.add("requester", requester.approve(task_id, pairs))["gasUsed"])
+    else:
+        verifier = bench.client(bench.verifier)
+        flow.settle = int(flow.add("verifier", verifier.approve(task_id, pairs))["gasUsed"])
+    if withdraw:
+        for worker in workers:
+            flow.add("withdraw", bench.client(worker).withdraw(REWARD, token=bench.token.address))
+    return flow
+
+
+def assignment_rows(bench: Bench, sizes: list[int]) -> Iterator[dict[str, Any]]:
+    for kind in ("on-chain", "receipts"):
+        for returning in (False, True):
+            for size in sizes:
+                workers = bench.workers(size)
+                if returning:
+                    # their first task, not counted: afterwards they hold the token, and their
+                    # ledger word keeps their record even once they withdrew everything
+                    run_flow(bench, kind, workers, withdraw=True)
+                flow = run_flow(bench, kind, workers, withdraw=True)
+                yield {"kind": kind, "returning": returning, "size": size, "flow": flow}
+
+
+def operations(bench: Bench) -> list[tuple[str, int]]:
+    """Gas of each operation once, in a realistic order."""
+    rows: list[tuple[str, int]] = []
+    requester = bench.client(bench.requester)
+    verifier = bench.client(bench.verifier)
+    worker, second, third = bench.workers(3)
+
+    def measure(name: str, call: Callable[[], TxReceipt]) -> TxReceipt:
+        receipt = call()
+        rows.append((name, int(receipt["gasUsed"])))
+        return receipt
+
+    eth_params = bench.params(1, token=ETH)
+    measure("createTask (ETH, 1 slot)", lambda: requester.create_task(eth_params)[1])
+    task_id, receipt = requester.create_task(bench.params(10))
+    rows.append(("createTask (ERC-20, 10 slots)", int(receipt["gasUsed"])))
+    measure("addSlots (ERC-20, 5)", lambda: requester.add_slots(task_id, 5))
+    measure("claim (fresh worker)", lambda: bench.client(worker).claim(task_id, 0))
+    measure("submit", lambda: bench.client(worker).submit(task_id, 0, RESULT))
+    measure(
+        "approve (1 slot, fresh worker)", lambda: requester.approve(task_id, [(0, worker.address)])
+    )
+    bench.client(second).claim(task_id, 1)
+    measure("release", lambda: bench.client(second).release(task_id, 1))
+    bench.client(second).claim(task_id, 1)
+    bench.client(second).submit(task_id, 1, RESULT)
+    measure("reject (1 slot)", lambda: requester.reject(task_id, [(1, second.address)], RESULT))
+    measure("dispute", lambda: bench.client(second).dispute(task_id, 1, RESULT))
+    measure("rule (pay)", lambda: bench.client(bench.owner).rule(task_id, 1, True))
+    bench.client(third).claim(task_id, 2)
+    bench.client(third).submit(task_id, 2, RESULT)
+    advance_time(bench.w3, REVIEW + 1)
+    measure("finalize (silence pays, 1 slot)", lambda: bench.client(third).finalize(task_id, [2]))
+    measure("bonus (ERC-20)", lambda: requester.bonus(task_id, worker.address, 5))
+    measure(
+        "withdraw (ERC-20, fresh holder)",
+        lambda: bench.client(worker).withdraw(REWARD, token=bench.token.address),
+    )
+
+    receipt_task, _ = requester.create_task(bench.params(3, receipt_slots=3))
+    signed = Receipt(receipt_task, 0, second.address, bytes(32), latest_timestamp(bench.w3), 2**40)
+    measure(
+        "presentReceipts (1)",
+        lambda: bench.client(second).present_receipts([(signed, verifier.sign_receipt(signed))]),
+    )
+    measure(
+        "approve (1 receipt slot, verifier)",
+        lambda: verifier.approve(receipt_task, [(1, third.address)]),
+    )
+    measure("cancel (7 open slots refunded)", lambda: requester.cancel(task_id))
+    measure(
+        "withdraw (ERC-20, requester refund)",
+        lambda: requester.withdraw(
+            requester.balance(bench.requester.address, bench.token.address),
+            token=bench.token.address,
+        ),
+    )
+    return rows
+
+
+def per_assignment_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(
+        "flow",
+        "workers",
+        "slots",
+        "requester",
+        "verifier",
+        "worker",
+        "settled",
+        "withdraw",
+        "HUMAN",
+        "settled / HUMAN",
+        "+ withdraw / HUMAN",
+        title="Gas per paid assignment (ERC-20 task, one settlement batch)",
+        caption=(
+            "settled: all parties until the pay is in the worker's ledger balance; withdraw: "
+            "one ERC-20 withdrawal of this task's pay (a worker may withdraw once for many "
+            "tasks); HUMAN: DESIGN.md's HUMAN Protocol figure per paid worker at 100 workers"
+        ),
+    )
+    for row in rows:
+        flow: Flow = row["flow"]
+        size = row["size"]
+        per = {party: gas / size for party, gas in flow.gas.items()}
+        settled = per.get("requester", 0) + per.get("verifier", 0) + per.get("worker", 0)
+        withdraw = per.get("withdraw", 0)
+        human = HUMAN_RETURNING if row["returning"] else HUMAN_FRESH
+        table.add_row(
+            row["kind"],
+            "returning" if row["returning"] else "fresh",
+            str(size),
+            f"{per.get('requester', 0):,.0f}",
+            f"{per.get('verifier', 0):,.0f}",
+            f"{per.get('worker', 0):,.0f}",
+            f"{settled:,.0f}",
+            f"{withdraw:,.0f}",
+            f"{human:,.0f}",
+            f"{settled / human:.2f}x",
+            f"{(settled + withdraw) / human:.2f}x",
+        )
+    return table
+
+
+def settlement_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(
+        "flow",
+        "workers",
+        "batch of 1",
+        "batch of 100",
+        "per extra slot",
+        "EVM floor",
+        "ratio",
+        title="Batch settlement: marginal gas per slot",
+    )
+    by_key = {(r["kind"], r["returning"], r["size"]): r["flow"].settle for r in rows}
+    for kind in ("on-chain", "receipts"):
+        for returning in (False, True):
+            one, hundred = by_key.get((kind, returning, 1)), by_key.get((kind, returning, 100))
+            if one is None or hundred is None:
+                continue
+            marginal = (hundred - one) / 99
+            floor = FLOOR_RETURNING if returning else FLOOR_FRESH
+            table.add_row(
+                kind,
+                "returning" if returning else "fresh",
+                f"{one:,}",
+                f"{hundred:,}",
+                f"{marginal:,.0f}",
+                f"{floor:,}",
+                f"{marginal / floor:.2f}x",
+            )
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="TaskEscrow gas on py-evm")
+    parser.add_argument("--sizes", default="1,10,100", help="task sizes (comma-separated)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    console = Console()
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(data_dir=Path(scratch), cache_dir=Path(".microtask/cache"))
+        bench = deploy(settings)
+        ops = Table("operation", "gas", title="Gas per operation (py-evm, Prague rules)")
+        for name, gas in operations(bench):
+            ops.add_row(name, f"{gas:,}")
+        console.print(ops)
+        rows = list(assignment_rows(bench, sizes))
+        console.print(per_assignment_table(rows))
+        console.print(settlement_table(rows))
+
+
+if __name__ == "__main__":
+    main()
