@@ -134,6 +134,8 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         whenNotPaused
         returns (uint256)
     {
+        if (params.token == address(0)) revert PermitForEthTask();
+        _validate(params);
         uint256 total = uint256(params.slots) * _perSlot(params.reward, _feeBps);
         // A front-runner may have used the permit already; the allowance is what counts.
         try IERC20Permit(params.token).permit(msg.sender, address(this), total, permitDeadline, v, r, s) {} catch {}
@@ -505,6 +507,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
                 || params.lease > MAX_PERIOD
         ) revert InvalidPeriod(params.reviewPeriod, params.lease);
         if (params.minApprovalBps > _BPS) revert InvalidApprovalRate(params.minApprovalBps);
+        if (params.token != address(0) && params.token.code.length == 0) revert TokenNotAContract(params.token);
     }
 
     /// @dev Take `amount` of `token` from the caller, refusing anything but the exact amount.

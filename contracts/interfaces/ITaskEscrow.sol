@@ -148,6 +148,10 @@ interface ITaskEscrow {
     error InvalidApprovalRate(uint16 minApprovalBps);
     /// @notice The ETH sent does not match what the call costs.
     error WrongPayment(uint256 expected, uint256 received);
+    /// @notice The token address holds no contract.
+    error TokenNotAContract(address token);
+    /// @notice Permits fund ERC-20 tasks only; ETH tasks send value.
+    error PermitForEthTask();
     /// @notice The token delivered less than was transferred (fee-on-transfer tokens are refused).
     error UnsupportedToken(address token, uint256 expected, uint256 received);
     /// @notice The task is cancelled.

@@ -91,6 +91,22 @@ def test_invalid_parameters_are_refused(
     assert caught.value.error == error
 
 
+def test_a_token_must_be_a_contract(world: World) -> None:
+    params = world.params(token=world.workers[0].address, reward=TOKEN_REWARD)
+    with pytest.raises(TransactionReverted) as caught:
+        world.escrow.create_task(params, approve_token=False)
+    assert caught.value.error == "TokenNotAContract"
+
+
+def test_permits_are_for_token_tasks(world: World) -> None:
+    call = world.deployment.escrow.functions.createTaskWithPermit(
+        world.params().as_tuple(), world.now() + 3600, 27, bytes(32), bytes(32)
+    )
+    with pytest.raises(TransactionReverted) as caught:
+        world.escrow.sender.transact(call)
+    assert caught.value.error == "PermitForEthTask"
+
+
 def test_past_deadline_is_refused(world: World) -> None:
     with pytest.raises(TransactionReverted) as caught:
         world.create(deadline=world.now() - 1)
