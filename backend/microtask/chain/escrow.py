@@ -23,7 +23,8 @@ from web3.types import TxReceipt
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import ERC20_ABI, ensure_allowance, sign_permit
 from microtask.chain.transactions import TransactionSender
-from microtask.chain.typed_data import Approval, Receipt, sign
+from microtask.chain.typed_data import Approval, Receipt
+from microtask.manifests.typed_data import sign
 
 ETH = "0x0000000000000000000000000000000000000000"
 ZERO_ADDRESS = ETH

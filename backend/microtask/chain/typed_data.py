@@ -1,9 +1,10 @@
 """EIP-712 messages the escrow accepts: receipts and batch approvals.
 
-The domain is the escrow's own (``name="microtask", version="1"``, the chain id and the
-escrow's address), so a signature is good for one contract on one chain only; the message
-names the task, so it is good for one task only. These definitions mirror the type hashes
-in ``contracts/TaskEscrow.sol``; a test checks them against the contract's own digests.
+They use microtask's one EIP-712 domain (`microtask.manifests.typed_data.domain`: name
+``microtask``, version ``1``, the chain id and the escrow's address), so a signature is good
+for one contract on one chain only; the message names the task, so it is good for one task
+only. These definitions mirror the type hashes in ``contracts/TaskEscrow.sol``; a test
+checks them against the contract's own digests.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.messages import SignableMessage, encode_typed_data
-from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
-DOMAIN_NAME = "microtask"
-DOMAIN_VERSION = "1"
+from microtask.manifests.typed_data import domain
 
 RECEIPT_TYPES: dict[str, list[dict[str, str]]] = {
     "Receipt": [
@@ -38,16 +37,6 @@ APPROVAL_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "expiry", "type": "uint64"},
     ]
 }
-
-
-def escrow_domain(chain_id: int, escrow: str) -> dict[str, Any]:
-    """The EIP-712 domain of the escrow at ``escrow`` on chain ``chain_id``."""
-    return {
-        "name": DOMAIN_NAME,
-        "version": DOMAIN_VERSION,
-        "chainId": chain_id,
-        "verifyingContract": to_checksum_address(escrow),
-    }
 
 
 @dataclass(frozen=True)
@@ -77,7 +66,7 @@ class Receipt:
         return tuple(message[item["name"]] for item in RECEIPT_TYPES["Receipt"])
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(escrow_domain(chain_id, escrow), RECEIPT_TYPES, self.message())
+        return encode_typed_data(domain(chain_id, escrow), RECEIPT_TYPES, self.message())
 
 
 @dataclass(frozen=True)
@@ -102,14 +91,9 @@ class Approval:
         return tuple(message[item["name"]] for item in APPROVAL_TYPES["Approval"])
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(escrow_domain(chain_id, escrow), APPROVAL_TYPES, self.message())
+        return encode_typed_data(domain(chain_id, escrow), APPROVAL_TYPES, self.message())
 
 
 def digest(message: SignableMessage) -> bytes:
     """The 32-byte hash a signer signs (EIP-191 version 0x01 wrapping the EIP-712 hashes)."""
     return bytes(Web3.keccak(b"\x19" + message.version + message.header + message.body))
-
-
-def sign(account: LocalAccount, message: SignableMessage) -> bytes:
-    """A 65-byte signature of ``message``."""
-    return bytes(account.sign_message(message).signature)
