@@ -100,8 +100,10 @@ def test_same_cid_as_kubo_for_a_three_level_tree(kubo_daemon: KuboDaemon, tmp_pa
 def javascript_cids(sample_files: dict[str, Path]) -> dict[str, dict[str, str]]:
     node = shutil.which("node")
     script = REPO_ROOT / "tests" / "content" / "js" / "unixfs_cids.mjs"
-    if node is None or not (REPO_ROOT / "node_modules" / "ipfs-unixfs-importer").is_dir():
-        pytest.skip("needs node and `npm install` (scripts/dev.sh does both)")
+    if node is None:
+        pytest.skip("needs Node 20+ (scripts/dev.sh checks for it)")
+    if not (REPO_ROOT / "node_modules" / "ipfs-unixfs-importer").is_dir():
+        pytest.fail("ipfs-unixfs-importer is missing from node_modules: run scripts/dev.sh shell")
     paths = [str(path) for path in sample_files.values()]
     completed = subprocess.run(
         [node, str(script), *paths], cwd=REPO_ROOT, capture_output=True, text=True, check=True
