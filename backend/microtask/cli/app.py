@@ -17,6 +17,7 @@ import typer
 from microtask import __version__
 from microtask.chain.compiler import CompileError
 from microtask.cli import console
+from microtask.cli.account_cmd import account_app
 from microtask.cli.compile_cmd import compile_command
 from microtask.cli.content_cmd import content_app
 from microtask.cli.context import load_settings
@@ -45,6 +46,9 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print results as JSON, for scripts.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
@@ -56,6 +60,7 @@ def root(
 app.command("up")(up_command)
 app.command("compile")(compile_command)
 app.command("deploy")(deploy_command)
+app.add_typer(account_app, name="account")
 app.add_typer(content_app, name="content")
 app.add_typer(manifest_app, name="manifest")
 

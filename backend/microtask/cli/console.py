@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -24,3 +30,18 @@ def warn(message: str) -> None:
 
 def error(message: str) -> None:
     err.print(f"[bold red]error:[/bold red] {escape(message)}")
+
+
+def json_mode(ctx: typer.Context) -> bool:
+    """Whether the user asked for machine-readable output (`microtask --json ...`)."""
+    root = ctx.find_root()
+    return bool(root.params.get("json_output"))
+
+
+def emit(ctx: typer.Context, data: Any, render: Callable[[], None]) -> None:
+    """Print ``data`` as one JSON document in --json mode, else call ``render``."""
+    if json_mode(ctx):
+        sys.stdout.write(json.dumps(data, default=str, sort_keys=True) + "\n")
+        sys.stdout.flush()
+    else:
+        render()
