@@ -155,6 +155,49 @@ class Settings(BaseSettings):
         description="fsync each block the local store writes (off: faster, not crash-proof).",
     )
 
+    # Index database and indexer (see microtask.db and microtask.indexer).
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the index database, e.g. postgresql://user@host/db (psycopg 3);"
+            " default: SQLite at DATA_DIR/index-<network>.sqlite."
+        ),
+    )
+    confirmations: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description=(
+            "Blocks the indexer stays behind the chain head: 0 on a local testnet, the "
+            "chain's usual reorganisation depth elsewhere (reorgs are rolled back either way)."
+        ),
+    )
+    poll_interval: float = Field(
+        default=0.5, gt=0, le=3600, description="Seconds between polls once caught up."
+    )
+    log_range_initial: int = Field(
+        default=2_000, ge=1, description="Blocks per eth_getLogs request to start with."
+    )
+    log_range_max: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most blocks per eth_getLogs request; ranges shrink when a node refuses.",
+    )
+    log_range_target_events: int = Field(
+        default=5_000,
+        ge=1,
+        description="The range grows while a request returns fewer events than this.",
+    )
+    rpc_retry_max: float = Field(
+        default=30.0, gt=0, description="Longest wait between retries while the RPC node is down."
+    )
+    manifest_retry_base: float = Field(
+        default=5.0, gt=0, description="Seconds before the first retry of an unreachable manifest."
+    )
+    manifest_retry_max: float = Field(
+        default=3600.0, gt=0, description="Longest wait between retries of a manifest."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
