@@ -1,0 +1,535 @@
+"""One handler per escrow event: how each changes the index, mirroring the contract.
+
+Every handler reads only the event, its block's time and rows earlier events wrote, so
+replaying the stored events in order rebuilds the same rows (DESIGN.md P8). The places
+where an event means more than it says, and how each is resolved here:
+
+- ``SlotFreed`` reopens the slot (open_slots + 1) unless the task is cancelled; then a
+  ``SlotClosed`` follows in the same call and refunds it. When a claim takes over a lapsed
+  slot the contract emits ``SlotFreed(lapsed)`` then ``SlotClaimed`` without touching
+  open_slots: the reopen (+1) and the claim of an open slot (-1) cancel out.
+- ``SlotsApproved``/``SlotsRejected`` may name receipt slots whose receipt never came on
+  chain (their row is absent or open): they count as used receipt slots and start a
+  ``direct`` assignment. Paying a disputed slot (by review, ruling or timeout) counts a
+  dispute won; ``DisputeRuled(paid=false)`` counts one lost.
+- ``SlotClosed`` counts a rejection on the worker's record only when the slot was
+  rejected or disputed (not when a claim ended on a cancelled task).
+- ``TaskCancelled`` also moves the deadline to the block's time if that is earlier.
+- Fees go to the treasury current at that event (``TreasuryChanged`` is followed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from microtask.content import parse_cid
+from microtask.content.errors import InvalidCid
+from microtask.db.base import (
+    ApprovalBasis,
+    AssignmentSource,
+    AssignmentStatus,
+    Direction,
+    DisputeStatus,
+    MovementKind,
+    SettlementOutcome,
+    SlotStatus,
+)
+from microtask.indexer.decoding import ChainEvent
+from microtask.indexer.rows import Row
+from microtask.indexer.state import BatchState
+
+BPS = 10_000
+_BASES = list(ApprovalBasis)  # in ITaskEscrow.ApprovalBasis order
+_DISPUTE_OUTCOMES = {
+    ApprovalBasis.REVIEW: DisputeStatus.SETTLED,
+    ApprovalBasis.SILENCE: DisputeStatus.SETTLED,
+    ApprovalBasis.ARBITRATION: DisputeStatus.OVERTURNED,
+    ApprovalBasis.ARBITRATION_TIMEOUT: DisputeStatus.TIMED_OUT,
+}
+
+Handler = Callable[[BatchState, ChainEvent], None]
+
+
+def cid_text(hex_bytes: str) -> tuple[str, str | None]:
+    """A CID's text form, or (0x-hex, why) when the bytes are not a CID."""
+    raw = bytes.fromhex(hex_bytes.removeprefix("0x"))
+    try:
+        return str(parse_cid(raw)), None
+    except InvalidCid as error:
+        return hex_bytes[:128], f"not a CID: {error}"
+
+
+def _cid(hex_bytes: str) -> str:
+    return cid_text(hex_bytes)[0]
+
+
+def _available(task: Row) -> int:
+    unused = 0
+    if not task["cancelled"] and not task["receipt_slots_reclaimed"]:
+        unused = task["receipt_slots"] - task["receipt_slots_used"]
+    return int(task["open_slots"]) + unused
+
+
+def _touch(state: BatchState, task: Row, e: ChainEvent) -> None:
+    task["available_slots"] = _available(task)
+    task["updated_block"] = e.block_number
+    state.tasks.changed((task["task_id"],))
+
+
+class _Ledger:
+    """Appends an event's ledger movements, numbered in order."""
+
+    def __init__(self, state: BatchState, e: ChainEvent) -> None:
+        self.state = state
+        self.e = e
+        self.seq = 0
+
+    def add(
+        self,
+        token: str,
+        account: str,
+        amount: int,
+        direction: Direction,
+        kind: MovementKind,
+        *,
+        task_id: int | None = None,
+        slot: int | None = None,
+        counterparty: str | None = None,
+    ) -> None:
+        self.state.ledger.append(
+            {
+                "block_number": self.e.block_number,
+                "log_index": self.e.log_index,
+                "seq": self.seq,
+                "token": token,
+                "account": account,
+                "amount": amount,
+                "direction": direction,
+                "kind": kind,
+                "task_id": task_id,
+                "slot": slot,
+                "counterparty": counterparty,
+                "tx_hash": self.e.tx_hash,
+                "at": self.e.block_timestamp,
+            }
+        )
+        self.seq += 1
+
+
+def _settlement(state: BatchState, e: ChainEvent, slot: Row, number: int, **values: Any) -> None:
+    row: Row = {
+        "block_number": e.block_number,
+        "log_index": e.log_index,
+        "slot": slot["slot"],
+        "task_id": slot["task_id"],
+        "assignment": number,
+        "worker": slot["worker"],
+        "basis": None,
+        "reward": None,
+        "fee": None,
+        "refunded": None,
+        "reason_cid": None,
+        "tx_hash": e.tx_hash,
+        "at": e.block_timestamp,
+    }
+    state.settlements.append(row | values)
+
+
+def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+    if amount == 0:
+        return
+    task["escrow"] -= amount
+    task["refunded"] += amount
+    account = state.account(task["token"], task["requester"], e.block_number)
+    account["balance"] += amount
+    account["refunded"] += amount
+    ledger.add(
+        task["token"], task["requester"], amount, Direction.IN, MovementKind.REFUND,
+        task_id=task["task_id"],
+    )  # fmt: skip
+
+
+def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+    account = state.account(task["token"], task["requester"], e.block_number)
+    account["funded"] += amount
+    ledger.add(
+        task["token"], task["requester"], amount, Direction.OUT, MovementKind.FUNDING,
+        task_id=task["task_id"],
+    )  # fmt: skip
+
+
+def _unused_receipt_slot(task: Row, slot: Row) -> bool:
+    return bool(slot["state"] == SlotStatus.OPEN and slot["slot"] < task["receipt_slots"])
+
+
+# ---------------------------------------------------------------- requester
+
+
+def task_created(state: BatchState, e: ChainEvent) -> None:
+    struct = e.args["task"]
+    cid, error = cid_text(e.args["manifestCid"])
+    state.ensure_manifest(cid, error)
+    reward = int(struct["reward"])
+    escrow = int(struct["escrow"])
+    task: Row = {
+        "requester": struct["requester"],
+        "token": struct["token"],
+        "manifest_cid": cid,
+        "reward": reward,
+        "fee_bps": struct["feeBps"],
+        "slot_count": struct["slotCount"],
+        "receipt_slots": struct["receiptSlots"],
+        "open_slots": struct["openSlots"],
+        "receipt_slots_used": struct["receiptSlotsUsed"],
+        "deadline": struct["deadline"],
+        "review_period": struct["reviewPeriod"],
+        "lease": struct["lease"],
+        "verifier": struct["verifier"],
+        "arbitrator": struct["arbitrator"],
+        "min_approved": struct["minApproved"],
+        "min_approval_bps": struct["minApprovalBps"],
+        "cancelled": struct["cancelled"],
+        "receipt_slots_reclaimed": struct["receiptSlotsReclaimed"],
+        "escrow": escrow,
+        "fee": reward * struct["feeBps"] // BPS,
+        "approved_slots": 0,
+        "closed_slots": 0,
+        "funded": escrow,
+        "paid": 0,
+        "fees_paid": 0,
+        "refunded": 0,
+        "bonuses": 0,
+        "created_block": e.block_number,
+        "created_at": e.block_timestamp,
+        "created_tx": e.tx_hash,
+        "cancelled_at": None,
+        "updated_block": e.block_number,
+    }
+    task["available_slots"] = _available(task)
+    state.tasks.insert((int(e.args["taskId"]),), task)
+    _fund(state, e, _Ledger(state, e), task, escrow)
+
+
+def slots_added(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    funded = int(e.args["funded"])
+    task["slot_count"] = e.args["slotCount"]
+    task["open_slots"] += e.args["added"]
+    task["escrow"] += funded
+    task["funded"] += funded
+    _fund(state, e, _Ledger(state, e), task, funded)
+    _touch(state, task, e)
+
+
+def deadline_extended(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    task["deadline"] = e.args["deadline"]
+    _touch(state, task, e)
+
+
+def task_cancelled(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    task["cancelled"] = True
+    task["cancelled_at"] = e.block_timestamp
+    task["deadline"] = min(task["deadline"], e.block_timestamp)
+    task["open_slots"] = 0
+    _refund(state, e, _Ledger(state, e), task, int(e.args["refunded"]))
+    _touch(state, task, e)
+
+
+def receipt_slots_reclaimed(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    task["receipt_slots_reclaimed"] = True
+    _refund(state, e, _Ledger(state, e), task, int(e.args["refunded"]))
+    _touch(state, task, e)
+
+
+def bonus_paid(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    amount = int(e.args["amount"])
+    worker = e.args["worker"]
+    ledger = _Ledger(state, e)
+    _fund(state, e, ledger, task, amount)
+    account = state.account(task["token"], worker, e.block_number)
+    account["balance"] += amount
+    account["bonuses"] += amount
+    ledger.add(
+        task["token"], worker, amount, Direction.IN, MovementKind.BONUS, task_id=task["task_id"]
+    )
+    task["bonuses"] += amount
+    _touch(state, task, e)
+
+
+# ---------------------------------------------------------------- worker
+
+
+def slot_claimed(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    if slot["state"] == SlotStatus.OPEN:
+        task["open_slots"] -= 1
+    slot |= {
+        "state": SlotStatus.CLAIMED,
+        "worker": e.args["worker"],
+        "timestamp": e.args["leaseEnd"],
+    }
+    values: Row = {
+        "worker": e.args["worker"],
+        "source": AssignmentSource.CLAIM,
+        "status": AssignmentStatus.CLAIMED,
+        "claimed_at": e.block_timestamp,
+        "lease_end": e.args["leaseEnd"],
+    }
+    state.new_assignment(slot, values, e.block_number)
+    _touch(state, task, e)
+
+
+def slot_freed(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    assignment = state.current_assignment(slot, e.block_number)
+    lapsed = AssignmentStatus.LAPSED if e.args["lapsed"] else AssignmentStatus.RELEASED
+    assignment |= {"status": lapsed, "ended_at": e.block_timestamp}
+    if not task["cancelled"]:  # on a cancelled task, SlotClosed follows and refunds it
+        slot |= {"state": SlotStatus.OPEN, "worker": None, "timestamp": 0}
+        task["open_slots"] += 1
+    _touch(state, task, e)
+
+
+def work_submitted(state: BatchState, e: ChainEvent) -> None:
+    slot = state.slot(int(e.args["taskId"]), e.args["slot"], e.block_number)
+    slot |= {"state": SlotStatus.SUBMITTED, "timestamp": e.block_timestamp}
+    assignment = state.current_assignment(slot, e.block_number)
+    assignment |= {
+        "status": AssignmentStatus.SUBMITTED,
+        "submitted_at": e.block_timestamp,
+        "result_cid": _cid(e.args["resultCid"]),
+    }
+
+
+def receipt_presented(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    task["receipt_slots_used"] += 1
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    worker = e.args["worker"]
+    slot |= {"state": SlotStatus.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
+    values: Row = {
+        "worker": worker,
+        "source": AssignmentSource.RECEIPT,
+        "status": AssignmentStatus.SUBMITTED,
+        "submitted_at": e.args["submittedAt"],
+        "result_digest": e.args["resultDigest"],
+        "receipt_signer": e.args["signer"],
+    }
+    state.new_assignment(slot, values, e.block_number)
+    _touch(state, task, e)
+
+
+def dispute_opened(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    slot |= {"state": SlotStatus.DISPUTED, "timestamp": e.block_timestamp}
+    assignment = state.current_assignment(slot, e.block_number)
+    assignment["status"] = AssignmentStatus.DISPUTED
+    key = (task["task_id"], slot["slot"], assignment["number"])
+    state.disputes.insert(
+        key,
+        {
+            "worker": e.args["worker"],
+            "arbitrator": task["arbitrator"],
+            "status": DisputeStatus.OPEN,
+            "reason_cid": _cid(e.args["reasonCid"]),
+            "opened_at": e.block_timestamp,
+            "ruling_cid": None,
+            "resolved_at": None,
+        },
+    )
+
+
+# ---------------------------------------------------------------- review
+
+
+def _direct_or_current(
+    state: BatchState, e: ChainEvent, task: Row, slot: Row, worker: str, status: AssignmentStatus
+) -> Row:
+    """The assignment a settlement applies to: a receipt slot settled without a receipt on
+    chain gets a new ``direct`` one (and counts as a used receipt slot)."""
+    if _unused_receipt_slot(task, slot):
+        task["receipt_slots_used"] += 1
+        values: Row = {"worker": worker, "source": AssignmentSource.DIRECT, "status": status}
+        return state.new_assignment(slot, values, e.block_number)
+    return state.current_assignment(slot, e.block_number)
+
+
+def slots_approved(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    basis = _BASES[e.args["basis"]]
+    reward = int(e.args["reward"])
+    fee = int(e.args["fee"])
+    ledger = _Ledger(state, e)
+    slots, workers = e.args["slots"], e.args["workers"]
+    for index, worker in zip(slots, workers, strict=True):
+        slot = state.slot(task["task_id"], index, e.block_number)
+        assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.APPROVED)
+        account = state.account(task["token"], worker, e.block_number)
+        if slot["state"] == SlotStatus.DISPUTED:
+            account["disputes_won"] += 1
+            dispute = state.dispute(task["task_id"], index, assignment["number"])
+            if dispute is not None:
+                dispute |= {"status": _DISPUTE_OUTCOMES[basis], "resolved_at": e.block_timestamp}
+        slot |= {"state": SlotStatus.APPROVED, "worker": worker, "timestamp": 0}
+        assignment |= {
+            "status": AssignmentStatus.APPROVED,
+            "basis": basis,
+            "reward": reward,
+            "ended_at": e.block_timestamp,
+        }
+        account["balance"] += reward
+        account["approved"] += 1
+        account["earned"] += reward
+        ledger.add(
+            task["token"], worker, reward, Direction.IN, MovementKind.REWARD,
+            task_id=task["task_id"], slot=index,
+        )  # fmt: skip
+        _settlement(
+            state, e, slot, assignment["number"],
+            outcome=SettlementOutcome.APPROVED, basis=basis, reward=reward, fee=fee,
+        )  # fmt: skip
+    count = len(slots)
+    task["escrow"] -= count * (reward + fee)
+    task["approved_slots"] += count
+    task["paid"] += count * reward
+    if fee:
+        treasury = state.escrow["treasury"]
+        task["fees_paid"] += count * fee
+        account = state.account(task["token"], treasury, e.block_number)
+        account["balance"] += count * fee
+        account["fees"] += count * fee
+        ledger.add(
+            task["token"], treasury, count * fee, Direction.IN, MovementKind.FEE,
+            task_id=task["task_id"],
+        )  # fmt: skip
+    _touch(state, task, e)
+
+
+def slots_rejected(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    reason = _cid(e.args["reasonCid"])
+    for index, worker in zip(e.args["slots"], e.args["workers"], strict=True):
+        slot = state.slot(task["task_id"], index, e.block_number)
+        assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.REJECTED)
+        slot |= {"state": SlotStatus.REJECTED, "worker": worker, "timestamp": e.block_timestamp}
+        assignment |= {
+            "status": AssignmentStatus.REJECTED,
+            "rejected_at": e.block_timestamp,
+            "rejection_cid": reason,
+        }
+        _settlement(
+            state, e, slot, assignment["number"],
+            outcome=SettlementOutcome.REJECTED, reason_cid=reason,
+        )  # fmt: skip
+    _touch(state, task, e)
+
+
+def dispute_ruled(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    assignment = state.current_assignment(slot, e.block_number)
+    dispute = state.dispute(task["task_id"], slot["slot"], assignment["number"])
+    ruling = _cid(e.args["reasonCid"]) if e.args["reasonCid"] != "0x" else None
+    if dispute is not None:
+        dispute["ruling_cid"] = ruling
+    if not e.args["paid"]:  # SlotClosed follows; a paid ruling is followed by SlotsApproved
+        account = state.account(task["token"], e.args["worker"], e.block_number)
+        account["disputes_lost"] += 1
+        if dispute is not None:
+            dispute |= {"status": DisputeStatus.UPHELD, "resolved_at": e.block_timestamp}
+
+
+def slot_closed(state: BatchState, e: ChainEvent) -> None:
+    task = state.task(int(e.args["taskId"]))
+    slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
+    assignment = state.current_assignment(slot, e.block_number)
+    refunded = int(e.args["refunded"])
+    worker = e.args["worker"]
+    if slot["state"] in (SlotStatus.REJECTED, SlotStatus.DISPUTED):
+        state.account(task["token"], worker, e.block_number)["rejected"] += 1
+        assignment |= {"status": AssignmentStatus.CLOSED, "ended_at": e.block_timestamp}
+    assignment["refunded"] = refunded
+    slot |= {"state": SlotStatus.CLOSED, "worker": worker, "timestamp": 0}
+    task["closed_slots"] += 1
+    _refund(state, e, _Ledger(state, e), task, refunded)
+    _settlement(
+        state, e, slot, assignment["number"], outcome=SettlementOutcome.CLOSED, refunded=refunded
+    )
+    _touch(state, task, e)
+
+
+# ---------------------------------------------------------------- ledger and operator
+
+
+def withdrawn(state: BatchState, e: ChainEvent) -> None:
+    token, who, amount = e.args["token"], e.args["account"], int(e.args["amount"])
+    account = state.account(token, who, e.block_number)
+    account["balance"] -= amount
+    account["withdrawn"] += amount
+    _Ledger(state, e).add(
+        token, who, amount, Direction.OUT, MovementKind.WITHDRAWAL, counterparty=e.args["to"]
+    )
+
+
+def _operator(field: str, argument: str | None) -> Handler:
+    def handle(state: BatchState, e: ChainEvent) -> None:
+        state.escrow[field] = e.args[argument] if argument else None
+        state.escrow_changed()
+
+    return handle
+
+
+def _paused(value: bool) -> Handler:
+    def handle(state: BatchState, e: ChainEvent) -> None:
+        state.escrow["paused"] = value
+        state.escrow_changed()
+
+    return handle
+
+
+def ownership_transferred(state: BatchState, e: ChainEvent) -> None:
+    state.escrow["owner"] = e.args["newOwner"]
+    state.escrow["pending_owner"] = None
+    state.escrow_changed()
+
+
+HANDLERS: dict[str, Handler] = {
+    "TaskCreated": task_created,
+    "SlotsAdded": slots_added,
+    "DeadlineExtended": deadline_extended,
+    "TaskCancelled": task_cancelled,
+    "ReceiptSlotsReclaimed": receipt_slots_reclaimed,
+    "SlotClaimed": slot_claimed,
+    "SlotFreed": slot_freed,
+    "WorkSubmitted": work_submitted,
+    "ReceiptPresented": receipt_presented,
+    "SlotsApproved": slots_approved,
+    "SlotsRejected": slots_rejected,
+    "DisputeOpened": dispute_opened,
+    "DisputeRuled": dispute_ruled,
+    "SlotClosed": slot_closed,
+    "BonusPaid": bonus_paid,
+    "Withdrawn": withdrawn,
+    "FeeChanged": _operator("fee_bps", "current"),
+    "TreasuryChanged": _operator("treasury", "current"),
+    "DefaultArbitratorChanged": _operator("default_arbitrator", "current"),
+    "OwnershipTransferStarted": _operator("pending_owner", "newOwner"),
+    "OwnershipTransferred": ownership_transferred,
+    "Paused": _paused(True),
+    "Unpaused": _paused(False),
+}
+
+
+def apply(state: BatchState, event: ChainEvent) -> None:
+    """Apply one event; events the index does not model (none today) are only stored."""
+    handler = HANDLERS.get(event.name)
+    if handler is not None:
+        handler(state, event)
