@@ -13,6 +13,7 @@ from microtask.manifests import (
     DecryptionFailed,
     DocumentInvalid,
     Review,
+    ReviewBatch,
     TaskManifest,
     parse_document,
 )
@@ -128,3 +129,39 @@ def test_a_rejection_review_round_trips() -> None:
 def test_review_mistakes_are_named(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(DocumentInvalid, match=message):
         parse_document(json.dumps(review(**changes)).encode())
+
+
+def batch(*reviews: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "microtask/review-batch",
+        "task_id": 7,
+        "reviewer": VERIFIER.address,
+        "reviews": list(reviews),
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_batch_of_reviews_finds_each_slot() -> None:
+    parsed = parse_document(json.dumps(batch(review(slot=1), review(slot=4))).encode())
+    assert isinstance(parsed, ReviewBatch)
+    found = parsed.for_slot(4)
+    assert found is not None
+    assert found.slot == 4
+    assert parsed.for_slot(2) is None
+
+
+@pytest.mark.parametrize(
+    ("reviews", "changes", "message"),
+    [
+        ((), {}, "reviews: List should have at least 1 item"),
+        ((review(slot=1), review(slot=1)), {}, "two reviews of slot 1"),
+        ((review(task_id=8),), {}, "a review for task 8 in a batch for task 7"),
+        ((review(),), {"reviewer": WORKER.address}, "in a batch by"),
+    ],
+)
+def test_batch_mistakes_are_named(
+    reviews: tuple[dict[str, Any], ...], changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(DocumentInvalid, match=message):
+        parse_document(json.dumps(batch(*reviews, **changes)).encode())

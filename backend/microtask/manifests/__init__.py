@@ -33,7 +33,7 @@ from microtask.manifests.errors import (
     NotARecipient,
     SignatureInvalid,
 )
-from microtask.manifests.review import RejectionReason, Review
+from microtask.manifests.review import RejectionReason, Review, ReviewBatch
 from microtask.manifests.task import InlineInputs, InputItem, JsonLinesInputs, TaskManifest
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "NotARecipient",
     "RejectionReason",
     "Review",
+    "ReviewBatch",
     "SignatureInvalid",
     "SubmissionAnswers",
     "SubmissionContext",

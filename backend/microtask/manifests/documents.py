@@ -21,10 +21,11 @@ from microtask.manifests.limits import (
     MAX_ANSWERS_BYTES,
     MAX_ENVELOPE_BYTES,
     MAX_MANIFEST_BYTES,
+    MAX_REVIEW_BATCH_BYTES,
     MAX_REVIEW_BYTES,
 )
 from microtask.manifests.problems import problems_of
-from microtask.manifests.review import Review
+from microtask.manifests.review import Review, ReviewBatch
 from microtask.manifests.task import TaskManifest
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -34,6 +35,7 @@ DOCUMENTS: Final[dict[str, type[BaseModel]]] = {
     "submission-envelope": SubmissionEnvelope,
     "submission-answers": SubmissionAnswers,
     "review": Review,
+    "review-batch": ReviewBatch,
 }
 """Every document by its short name; its ``type`` field is ``microtask/<name>``."""
 
@@ -42,6 +44,7 @@ SIZE_LIMITS: Final = {
     "submission-envelope": MAX_ENVELOPE_BYTES,
     "submission-answers": MAX_ANSWERS_BYTES,
     "review": MAX_REVIEW_BYTES,
+    "review-batch": MAX_REVIEW_BATCH_BYTES,
 }
 
 Document = TypeVar("Document", bound=BaseModel)

@@ -1,7 +1,9 @@
 """`Review`: a requester's or verifier's verdict on one submission, with reasons.
 
 A rejection on chain carries the CID of a Review (P4: a rejection must say why), and the
-worker reads it to decide whether to dispute. An approval may carry feedback too.
+worker reads it to decide whether to dispute. An approval may carry feedback too. The
+escrow rejects many slots in one transaction with one reason CID, so a batch rejection
+points at a `ReviewBatch`: one Review per slot, each worker finding their own by slot.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from pydantic import Field, model_validator
 
 from microtask.manifests.answers import Strict
 from microtask.manifests.fields import Address, CidText, Identifier, Uint256
-from microtask.manifests.limits import MAX_FEEDBACK_CHARS, MAX_REJECTION_REASONS
+from microtask.manifests.limits import (
+    MAX_FEEDBACK_CHARS,
+    MAX_REJECTION_REASONS,
+    MAX_REVIEWS_PER_BATCH,
+)
 
 REVIEW_TYPE: Final = "microtask/review"
+REVIEW_BATCH_TYPE: Final = "microtask/review-batch"
 
 ReasonCode = Literal[
     "incorrect",
@@ -53,3 +60,32 @@ class Review(Strict):
         if self.decision == "approved" and self.reasons:
             raise ValueError("an approval has no rejection reasons")
         return self
+
+
+class ReviewBatch(Strict):
+    """The reviews behind one batch rejection on chain: one per slot, one task, one reviewer."""
+
+    type: Literal["microtask/review-batch"] = REVIEW_BATCH_TYPE
+    schema_version: Literal[1] = 1
+    task_id: Uint256
+    reviewer: Address
+    reviews: list[Review] = Field(min_length=1, max_length=MAX_REVIEWS_PER_BATCH)
+
+    @model_validator(mode="after")
+    def _one_task_one_reviewer_one_review_per_slot(self) -> ReviewBatch:
+        slots: set[int] = set()
+        for review in self.reviews:
+            if review.task_id != self.task_id:
+                raise ValueError(
+                    f"a review for task {review.task_id} in a batch for task {self.task_id}"
+                )
+            if review.reviewer != self.reviewer:
+                raise ValueError(f"a review by {review.reviewer} in a batch by {self.reviewer}")
+            if review.slot in slots:
+                raise ValueError(f"two reviews of slot {review.slot}")
+            slots.add(review.slot)
+        return self
+
+    def for_slot(self, slot: int) -> Review | None:
+        """The review of ``slot``, if the batch has one."""
+        return next((review for review in self.reviews if review.slot == slot), None)
