@@ -198,6 +198,29 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="Longest wait between retries of a manifest."
     )
 
+    # The HTTP API (see microtask.api).
+    api_host: str = Field(
+        default="127.0.0.1",
+        description="Address the API listens on; 127.0.0.1 keeps it on this machine.",
+    )
+    api_port: int = Field(default=8000, ge=0, le=65535, description="The API's port (0 = any).")
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins browsers may call the API from, e.g. ["http://localhost:5173"].',
+    )
+    api_upload_max_bytes: int = Field(
+        default=16 << 20,
+        ge=1,
+        le=1 << 30,
+        description="Largest raw upload (POST /content as application/octet-stream): 413 above.",
+    )
+    api_events_poll_interval: float = Field(
+        default=0.25, gt=0, le=60, description="Seconds between the live feed's database polls."
+    )
+    api_events_keepalive: float = Field(
+        default=15.0, gt=0, le=3600, description="Seconds of quiet before a keep-alive comment."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
