@@ -23,8 +23,12 @@ from microtask.cli.content_cmd import content_app
 from microtask.cli.context import load_settings
 from microtask.cli.deploy_cmd import deploy_command
 from microtask.cli.exit_codes import ExitCode
+from microtask.cli.index_cmd import index_command
 from microtask.cli.manifest_cmd import manifest_app
+from microtask.cli.operator_cmd import operator_app
+from microtask.cli.task_cmd import task_app
 from microtask.cli.up_cmd import up_command
+from microtask.cli.work_cmd import work_app
 from microtask.errors import EnvironmentProblem, MicrotaskError, UserError
 
 app = typer.Typer(
@@ -60,7 +64,11 @@ def root(
 app.command("up")(up_command)
 app.command("compile")(compile_command)
 app.command("deploy")(deploy_command)
+app.command("index")(index_command)
 app.add_typer(account_app, name="account")
+app.add_typer(task_app, name="task")
+app.add_typer(work_app, name="work")
+app.add_typer(operator_app, name="operator")
 app.add_typer(content_app, name="content")
 app.add_typer(manifest_app, name="manifest")
 

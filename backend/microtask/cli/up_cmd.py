@@ -1,6 +1,7 @@
 """`microtask up`: the whole platform on this machine, until Ctrl-C.
 
-For now that is a local anvil with the contracts compiled and deployed; each part of the
+For now that is a local anvil with the contracts compiled and deployed, and the indexer
+following the escrow into the database (a thread, stopped with the rest); each part of the
 platform joins here as it lands. The content store is a Kubo node when one is configured or
 running, else the embedded local store. The chain's state is saved in the data directory when
 anvil stops, so the next `up` continues the same chain (and finds the contracts already
@@ -9,12 +10,7 @@ deployed) unless `--fresh` is given.
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import typer
 from rich.table import Table
@@ -29,31 +25,19 @@ from microtask.chain.transactions import TransactionSender
 from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
+from microtask.cli.index_cmd import configure_logging
+from microtask.cli.signals import stop_signal
 from microtask.config import Settings
 from microtask.content import open_content_store
+from microtask.db import describe_url
 from microtask.errors import ConfigurationError
+from microtask.indexer.service import IndexerService
 
 NETWORK = "local"
 
 
 def _state_file(settings: Settings) -> Path:
     return settings.data_dir / "chains" / NETWORK / "anvil-state.json"
-
-
-@contextmanager
-def _stop_signal() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM, handled from the start so no signal is lost."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def up_command(
@@ -89,11 +73,16 @@ def up_command(
     )
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     console.info("starting anvil …")
-    with _stop_signal() as stop, content, anvil:
+    with stop_signal() as stop, content, anvil:
         connection = connect(settings, NETWORK, url=anvil.url)
         store = DeploymentStore(settings.deployments_dir, NETWORK)
         sender = TransactionSender(connection.w3, dev_accounts()[0])
-        report(deploy_platform(sender, store, project, plan=platform_plan(settings.escrow)), store)
+        report(
+            ctx, deploy_platform(sender, store, project, plan=platform_plan(settings.escrow)), store
+        )
+        configure_logging(verbose=False)
+        indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
+        indexer.start()
 
         table = Table(show_header=False, box=None)
         table.add_row("RPC URL", anvil.url)
@@ -104,8 +93,14 @@ def up_command(
         table.add_row("chain state", str(state_file))
         table.add_row("anvil log", str(log_file))
         table.add_row("content store", content.describe())
+        table.add_row("index database", describe_url(indexer.url))
         console.out.print(table)
         console.success("microtask is up; press Ctrl-C to stop")
-        stop.wait()
-        console.info("stopping …")
+        try:
+            while not stop.wait(0.5):
+                if indexer.failure is not None:
+                    raise indexer.failure
+        finally:
+            console.info("stopping …")
+            indexer.stop()
     console.success("stopped; the chain state is saved for the next `microtask up`")

@@ -17,9 +17,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microtask.config import Settings
-from microtask.errors import ConfigurationError
+from microtask.errors import ConfigurationError, EnvironmentProblem
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseUnavailable(EnvironmentProblem, ConnectionError):
+    """The database cannot be opened or reached."""
 
 
 def database_url(settings: Settings, network: str) -> str:

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.networks import Connection, connect
 from microtask.config import Settings
 from microtask.content import ContentStore, open_content_store
-from microtask.db import database_url, make_engine
+from microtask.db import database_url, describe_url, make_engine
+from microtask.db.engine import DatabaseUnavailable
 from microtask.indexer.follower import Indexer
 from microtask.indexer.manifests import ManifestWorker
 
@@ -34,6 +36,7 @@ class IndexerService:
     engine: Engine
     content: ContentStore
     url: str
+    owns_content: bool = True
 
     @classmethod
     def open(
@@ -53,11 +56,16 @@ class IndexerService:
         url = database_url(settings, network)
         engine = make_engine(url, writer=True)
         indexer = Indexer(connection.w3, engine, record, settings)
-        indexer.prepare()  # migrations and a wrong database fail here, before any thread
+        try:
+            indexer.prepare()  # migrations and a wrong database fail here, before any thread
+        except (OperationalError, InterfaceError) as error:
+            engine.dispose()
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise DatabaseUnavailable(f"cannot open {describe_url(url)}: {reason}") from None
         store = content or open_content_store(settings)
         worker = ManifestWorker(engine, store, settings)
         indexer.on_commit.append(worker.wake)
-        return cls(indexer, worker, engine, store, url)
+        return cls(indexer, worker, engine, store, url, owns_content=content is None)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -89,7 +97,8 @@ class IndexerService:
         self.worker.wake()
         for thread in self._threads:
             thread.join(timeout)
-        self.content.close()
+        if self.owns_content:
+            self.content.close()
         self.engine.dispose()
 
     @property
