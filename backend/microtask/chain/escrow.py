@@ -226,6 +226,26 @@ class TaskEscrowClient:
     def arbitration_timeout(self) -> int:
         return int(self.contract.functions.arbitrationTimeout().call())
 
+    def logs(
+        self, event: str, *, from_block: int, task_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Decoded ``event`` logs since ``from_block``, for one task when ``task_id`` is given.
+
+        For clients without an indexer at hand; the API serves the same from its database.
+        """
+        filters = {} if task_id is None else {"taskId": task_id}
+        found = getattr(self.contract.events, event)().get_logs(
+            from_block=from_block, argument_filters=filters
+        )
+        return [
+            {
+                **dict(log["args"]),
+                "blockNumber": log["blockNumber"],
+                "transactionHash": log["transactionHash"].to_0x_hex(),
+            }
+            for log in found
+        ]
+
     def funding_for(self, params: TaskParams) -> int:
         """What creating ``params`` costs at the current fee."""
         return funding_of(params.reward, params.slots, self.fee_bps())

@@ -22,6 +22,18 @@ def compile_command(
     project = compile_project(settings, use_cache=not no_cache)
     for warning in project.warnings:
         console.warn(warning.rstrip())
+    if console.json_mode(ctx):
+        console.emit(
+            ctx,
+            {
+                "contracts": sorted(a.qualified_name for a in project.artifacts.values()),
+                "input_hash": project.input_hash,
+                "from_cache": project.from_cache,
+                "seconds": project.seconds,
+            },
+            lambda: None,
+        )
+        return
     table = Table("contract", "source", "runtime bytes", box=None)
     for artifact in sorted(project.artifacts.values(), key=lambda a: a.qualified_name):
         if artifact.deployable:

@@ -13,7 +13,21 @@ from microtask.cli import console
 from microtask.cli.context import settings_of, signer_for
 
 
-def report(outcomes: list[DeployOutcome], store: DeploymentStore) -> None:
+def report(ctx: typer.Context, outcomes: list[DeployOutcome], store: DeploymentStore) -> None:
+    data = [
+        {
+            "contract": o.record.contract_name,
+            "address": o.record.address,
+            "action": o.action,
+            "reason": o.reason,
+            "record": str(store.path_of(o.record.contract_name)),
+        }
+        for o in outcomes
+    ]
+    console.emit(ctx, data, lambda: _print(outcomes, store))
+
+
+def _print(outcomes: list[DeployOutcome], store: DeploymentStore) -> None:
     for outcome in outcomes:
         record = outcome.record
         if outcome.action == "deployed":
@@ -46,7 +60,7 @@ def deploy_command(
     store = DeploymentStore(settings.deployments_dir, network)
     store.guard_chain_id(connection.chain_id)
     sender = TransactionSender(connection.w3, signer)
-    report(
-        deploy_platform(sender, store, project, plan=platform_plan(settings.escrow), force=force),
-        store,
+    outcomes = deploy_platform(
+        sender, store, project, plan=platform_plan(settings.escrow), force=force
     )
+    report(ctx, outcomes, store)

@@ -1,0 +1,65 @@
+"""What a command that talks to the escrow needs: the network, the record, a signer.
+
+Every signing command takes ``--network`` and ``--account``; this opens them in one place,
+so errors (unknown network, missing deployment, wrong password) read the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+from eth_account import Account
+
+from microtask.chain.deployments import DeploymentRecord, DeploymentStore
+from microtask.chain.escrow import TaskEscrowClient
+from microtask.chain.networks import Connection, connect
+from microtask.cli import console
+from microtask.cli.context import settings_of, signer_for
+from microtask.config import Settings
+
+NetworkOption = Annotated[str, typer.Option("--network", "-n", help="Network name.")]
+AccountOption = Annotated[
+    str | None,
+    typer.Option("--account", "-a", help="Keystore account that signs (local: dev account 0)."),
+]
+
+
+@dataclass(frozen=True)
+class EscrowSession:
+    settings: Settings
+    network: str
+    connection: Connection
+    record: DeploymentRecord
+    client: TaskEscrowClient
+
+    @property
+    def w3(self) -> Any:
+        return self.connection.w3
+
+
+def open_escrow(
+    ctx: typer.Context, network: str, account: str | None, *, read_only: bool = False
+) -> EscrowSession:
+    """Connect, find the deployed escrow, and unlock the signer (unless ``read_only``)."""
+    settings = settings_of(ctx)
+    signer = Account.create() if read_only else signer_for(settings, network, account)
+    connection = connect(settings, network)
+    store = DeploymentStore(settings.deployments_dir, network)
+    store.guard_chain_id(connection.chain_id)
+    record = store.load("TaskEscrow")
+    client = TaskEscrowClient.at(connection.w3, record.address, record.abi, signer)
+    return EscrowSession(settings, network, connection, record, client)
+
+
+@contextmanager
+def waiting(ctx: typer.Context, message: str) -> Iterator[None]:
+    """A spinner on stderr while a transaction is mined (not in --json mode or a pipe)."""
+    if console.json_mode(ctx) or not console.err.is_terminal:
+        yield
+        return
+    with console.err.status(message):
+        yield
