@@ -3,8 +3,8 @@
 Three groups:
 
 - **Chain bookkeeping**: ``events`` (every escrow log, decoded; ``id`` is the live feed's
-  event id), ``blocks`` (hash and time of each block that carried events or ended a batch:
-  how reorganisations are detected), ``checkpoints`` (how far the index has got, and the
+  event id), ``blocks`` (hash and time of each block that carried events: how
+  reorganisations are detected), ``checkpoints`` (how far the index has got, and the
   chain head last seen), ``escrow_state`` (owner, fee, treasury, arbitrator, paused).
 - **Tasks**: ``tasks`` (the contract's Task struct plus running totals), ``slots`` (only
   slots something happened to: a task's slot without a row is open), ``assignments`` (each
@@ -39,6 +39,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -96,7 +97,9 @@ class Event(Base):
 
 
 class Block(Base):
-    """A block the index has seen: one that carried escrow events, or ended a batch."""
+    """A block that carried escrow events: its hash is how a reorganisation is noticed (the
+    checkpoint holds the newest indexed block's). Only blocks with events are kept, so the
+    table is the same however the blocks were batched."""
 
     __tablename__ = "blocks"
 
@@ -396,3 +399,8 @@ DERIVED_TABLES = (
     "escrow_state",
 )
 """Tables rebuilt from ``events`` alone, children first (the order to delete them in)."""
+
+
+def table(name: str) -> Table:
+    """A table by name, typed for Core statements (``Model.__table__`` is a FromClause)."""
+    return Base.metadata.tables[name]

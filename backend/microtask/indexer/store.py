@@ -216,8 +216,9 @@ class IndexStore:
         return [e for e in batch.events if (e.block_hash, e.log_index) not in stored]
 
     def _store_blocks(self, connection: Connection, batch: Batch) -> None:
-        wanted = {number: header for number, header in batch.headers.items()}
-        wanted[batch.end.number] = batch.end
+        wanted = dict(batch.headers)
+        if not wanted:
+            return
         stored = dict(
             connection.execute(
                 select(_blocks.c.number, _blocks.c.hash).where(_blocks.c.number.in_(list(wanted)))
