@@ -166,6 +166,23 @@ def test_a_task_from_creation_to_everyone_withdrawing(
             worker,
         )
 
+    export = tmp_path / "answers.csv"
+    seen = cli.ok(
+        "task", "submissions", str(task_id), "--export", str(export), "--account", "requester"
+    )
+    assert [(a["slot"], a["item_id"], a["answer"]["label"]) for a in seen["answers"]] == [
+        (0, "r0", "pos"),
+        (1, "r1", "pos"),
+        (2, "r2", "pos"),
+    ]
+    assert (
+        export.read_text().splitlines()[0] == "slot,worker,item_id,label,envelope_cid,submitted_at"
+    )
+    assert len(export.read_text().splitlines()) == 4
+    # only the requester (and a verifier) can read them
+    not_theirs = cli.fails("task", "submissions", str(task_id), "--account", "bob")
+    assert not_theirs.startswith("error: ")
+    assert "cannot open this submission" in not_theirs
     cli.ok("task", "approve", str(task_id), "0", "1", "--account", "requester")
     rejected = cli.ok(
         "task", "reject", str(task_id), "2", "--reason", "incorrect", "--detail", "it is negative",

@@ -7,6 +7,8 @@ line. Rejections upload a `ReviewBatch` first, so the worker can read why.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from dataclasses import replace
@@ -33,7 +35,15 @@ from microtask.cli.escrow_session import (
 from microtask.cli.units import Token, parse_duration, resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
-from microtask.manifests import Review, ReviewBatch, TaskManifest, parse_as
+from microtask.files import write_atomically
+from microtask.manifests import (
+    Review,
+    ReviewBatch,
+    SubmissionEnvelope,
+    TaskManifest,
+    open_submission,
+    parse_as,
+)
 from microtask.manifests.sealing import public_key_of
 
 task_app = typer.Typer(
@@ -488,3 +498,104 @@ def _event_value(session: EscrowSession, receipt: Any, event: str, field: str) -
         receipt, errors=DISCARD
     )
     return int(found[0]["args"][field]) if found else 0
+
+
+@task_app.command("submissions")
+def submissions(
+    ctx: typer.Context,
+    task_id: TaskArg,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write answers to FILE (.csv or .jsonl).")
+    ] = None,
+    network: NetworkOption = "local",
+    account: AccountOption = None,
+) -> None:
+    """Download and decrypt the task's submissions with your key; show or export the answers.
+
+    Example: microtask task submissions 3 --export answers.csv --account alice
+    """
+    session = open_escrow(ctx, network, account)
+    client = session.client
+    manifest_cid, manifest = _task_manifest(session, task_id)
+    rows: list[dict[str, Any]] = []
+    with open_content_store(session.settings) as store:
+        for log in client.logs(
+            "WorkSubmitted", from_block=session.record.block_number, task_id=task_id
+        ):
+            envelope_cid = str(parse_cid(bytes(log["resultCid"])))
+            envelope = parse_as(SubmissionEnvelope, store.cat(envelope_cid, max_bytes=4 << 20))
+            opened = open_submission(
+                envelope,
+                bytes(client.account.key),
+                chain_id=session.connection.chain_id,
+                escrow=session.record.address,
+                manifest=manifest,
+            )
+            for item in opened.answers:
+                rows.append(
+                    {
+                        "slot": int(log["slot"]),
+                        "worker": log["worker"],
+                        "item_id": item.item_id,
+                        "answer": item.answer.model_dump(mode="json"),
+                        "envelope_cid": envelope_cid,
+                        "submitted_at": envelope.submitted_at,
+                    }
+                )
+    if export is not None:
+        _export_answers(export, rows)
+
+    def render() -> None:
+        table = Table("slot", "worker", "item", "answer", box=None)
+        for row in rows:
+            answer = {k: v for k, v in row["answer"].items() if k != "kind"}
+            table.add_row(str(row["slot"]), row["worker"], row["item_id"], json.dumps(answer))
+        console.out.print(table)
+        where = f"; written to {export}" if export else ""
+        console.success(f"{len(rows)} answers from task {task_id} (manifest {manifest_cid}){where}")
+
+    console.emit(ctx, {"task_id": task_id, "answers": rows}, render)
+
+
+def _task_manifest(session: EscrowSession, task_id: int) -> tuple[str, TaskManifest]:
+    created = session.client.logs(
+        "TaskCreated", from_block=session.record.block_number, task_id=task_id
+    )
+    if not created:
+        raise UserError(f"task {task_id} does not exist on {session.network}")
+    cid = parse_cid(bytes(created[0]["manifestCid"]))
+    with open_content_store(session.settings) as store:
+        return str(cid), parse_as(TaskManifest, store.cat(cid, max_bytes=2 << 20))
+
+
+def _export_answers(path: Path, rows: list[dict[str, Any]]) -> None:
+    """CSV (one column per answer field) or JSON Lines, chosen by the file's suffix."""
+    if path.suffix == ".jsonl":
+        text = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+    elif path.suffix == ".csv":
+        fields = sorted({key for row in rows for key in row["answer"] if key != "kind"})
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["slot", "worker", "item_id", *fields, "envelope_cid", "submitted_at"])
+        for row in rows:
+            answer = row["answer"]
+            values = [
+                json.dumps(answer[f])
+                if isinstance(answer.get(f), list | dict)
+                else answer.get(f, "")
+                for f in fields
+            ]
+            writer.writerow(
+                [
+                    row["slot"],
+                    row["worker"],
+                    row["item_id"],
+                    *values,
+                    row["envelope_cid"],
+                    row["submitted_at"],
+                ]
+            )
+        text = buffer.getvalue()
+    else:
+        raise UserError(f"--export must end in .csv or .jsonl, not {path.suffix or 'nothing'}")
+    write_atomically(path, text)
