@@ -1,0 +1,108 @@
+"""`create_app`: the FastAPI application, from settings.
+
+The lifespan opens what requests share: the database engine (the index's URL for the
+network, migrated to the newest schema first: the API may start before the indexer has
+ever run) and the content store (opened on first use, see `ContentStores`). Tests pass an
+engine and a store of their own; `microtask api` and `microtask up` pass settings only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Final
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
+
+from microtask import __version__
+from microtask.api.problems import install_problem_handlers
+from microtask.api.routes import content as content_routes
+from microtask.api.routes import events, health, requesters, stats, tasks, workers
+from microtask.api.state import ApiState, ContentStores
+from microtask.config import Settings
+from microtask.content import ContentStore
+from microtask.db import database_url, make_engine, migrate, session_factory
+
+DESCRIPTION: Final = """\
+Read the microtask index: tasks and their slots, workers' records, requesters' money, a
+live feed of escrow events; upload manifests and files to the content store.
+
+The API reads the database the indexer writes and never waits on the chain: `/health`
+says how far behind the chain head the index is. Token amounts are decimal strings in the
+token's smallest unit; addresses are checksummed; times are unix seconds of chain time.
+Every error is `application/problem+json` (RFC 9457).
+"""
+
+
+def _open_engine(settings: Settings, network: str) -> Engine:
+    url = database_url(settings, network)
+    # Migrate through a writer engine: on SQLite it takes the write lock up front, so a
+    # migration racing the indexer's waits for it instead of failing half way.
+    writer = make_engine(url, writer=True)
+    try:
+        migrate(writer)
+    finally:
+        writer.dispose()
+    return make_engine(url)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    network: str = "local",
+    engine: Engine | None = None,
+    content: ContentStore | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """The API for ``network``'s index; ``engine`` and ``content`` override the settings'."""
+    stopping = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stopping.clear()
+        if engine is None:
+            opened = _open_engine(settings, network)
+        else:
+            migrate(engine)
+            opened = engine
+        stores = ContentStores(settings, content)
+        app.state.api = ApiState(
+            settings=settings,
+            network=network,
+            engine=opened,
+            sessions=session_factory(opened),
+            content=stores,
+            stopping=stopping,
+            clock=clock,
+        )
+        try:
+            yield
+        finally:
+            stopping.set()
+            stores.close()
+            if engine is None:
+                opened.dispose()
+
+    app = FastAPI(
+        title="microtask API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.stopping = stopping
+    install_problem_handlers(app)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Last-Event-ID"],
+            expose_headers=["Location"],
+        )
+    for module in (tasks, workers, requesters, stats, health, events, content_routes):
+        app.include_router(module.router)
+    return app

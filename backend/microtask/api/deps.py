@@ -1,0 +1,54 @@
+"""Typed dependencies, as the FastAPI template writes them: ``session: SessionDep``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from microtask.api.state import ApiState
+from microtask.config import Settings
+from microtask.content import ContentStore
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(get_state)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[Session]:
+    """A read session per request.
+
+    An async dependency: making a Session does no I/O (it connects on first use, in the
+    route's worker thread), so only closing it, which returns the connection to the pool,
+    takes a trip to the thread pool. A sync generator dependency would take two.
+    """
+    session = state.sessions()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(session.close)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_content_store(state: StateDep) -> ContentStore:
+    """The content store, or a 503 problem when it cannot be reached."""
+    return state.content.get()
+
+
+ContentStoreDep = Annotated[ContentStore, Depends(get_content_store)]

@@ -1,0 +1,271 @@
+"""``/tasks``: find work (filters, sorts, keyset pages), one task, its assignments."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from microtask.api.deps import SessionDep, StateDep
+from microtask.api.pagination import after, decode_cursor, encode_cursor, page_of
+from microtask.api.params import Address, Amount, CursorText, Limit, TaskId
+from microtask.api.problems import not_found, problem_responses
+from microtask.api.queries import (
+    AnySelect,
+    chain_now,
+    status_condition,
+    task_fields,
+    task_public,
+    tasks_with_manifests,
+)
+from microtask.api.schemas import (
+    AssignmentPublic,
+    AssignmentsPage,
+    SlotPublic,
+    TaskDetail,
+    TasksPage,
+    TaskStatus,
+)
+from microtask.db.base import AssignmentStatus, SlotStatus
+from microtask.db.models import Account, Assignment, Manifest, ManifestTag, Slot, Task
+from microtask.manifests import TaskKind
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+BPS = 10_000
+
+
+class TaskSort(StrEnum):
+    REWARD = "reward"
+    REWARD_DESC = "-reward"
+    CREATED = "created"
+    CREATED_DESC = "-created"
+    DEADLINE = "deadline"
+    DEADLINE_DESC = "-deadline"
+
+
+class TaskListQuery(BaseModel):
+    """The filters of ``GET /tasks``; all of them must match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TaskStatus | Literal["all"] = Field(
+        default=TaskStatus.OPEN,
+        description=(
+            "open: not cancelled, deadline not passed (at the chain head's time), a slot "
+            "available; full; expired; cancelled; or all."
+        ),
+    )
+    token: Address | None = Field(default=None, description="Paid in this token (0x0…0 = ETH).")
+    min_reward: Amount | None = Field(default=None, description="Reward per slot at least this.")
+    kind: TaskKind | None = Field(default=None, description="The manifest's task kind.")
+    tag: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Repeatable; the manifest must carry every tag given.",
+    )
+    language: str | None = Field(
+        default=None, min_length=1, max_length=35, description="The manifest's language tag."
+    )
+    requester: Address | None = None
+    min_open_slots: int | None = Field(
+        default=None, ge=1, le=2**31, description="At least this many slots available."
+    )
+    eligible_for: Address | None = Field(
+        default=None,
+        description=(
+            "Only tasks this worker may take: their record in the task's token meets "
+            "min_approved and min_approval_bps (no history passes the rate), and they are "
+            "not the task's requester, verifier or arbitrator."
+        ),
+    )
+    sort: TaskSort = Field(default=TaskSort.CREATED_DESC, description="Order; - for descending.")
+    cursor: CursorText | None = None
+    limit: Limit = 20
+
+
+def _sort_columns(sort: TaskSort) -> tuple[Any, ...]:
+    if sort in (TaskSort.REWARD, TaskSort.REWARD_DESC):
+        return (Task.reward, Task.task_id)
+    if sort in (TaskSort.DEADLINE, TaskSort.DEADLINE_DESC):
+        return (Task.deadline, Task.task_id)
+    return (Task.task_id,)
+
+
+def _filtered(query: AnySelect, filters: TaskListQuery, now: int) -> AnySelect:
+    """``query`` with every filter applied (joins only where a filter needs them)."""
+    where: list[ColumnElement[bool]] = []
+    if filters.status != "all":
+        where.append(status_condition(TaskStatus(filters.status), now))
+    if filters.token is not None:
+        where.append(Task.token == filters.token)
+    if filters.min_reward is not None:
+        where.append(Task.reward >= filters.min_reward)
+    if filters.requester is not None:
+        where.append(Task.requester == filters.requester)
+    if filters.min_open_slots is not None:
+        where.append(Task.available_slots >= filters.min_open_slots)
+    if filters.kind is not None:
+        where.append(Manifest.kind == filters.kind.value)
+    if filters.language is not None:
+        where.append(Manifest.language == filters.language)
+    for tag in dict.fromkeys(filters.tag):
+        where.append(exists().where(ManifestTag.cid == Task.manifest_cid, ManifestTag.tag == tag))
+    if filters.eligible_for is not None:
+        worker = filters.eligible_for
+        record = aliased(Account)
+        query = query.outerjoin(record, and_(record.token == Task.token, record.address == worker))
+        approved = func.coalesce(record.approved, 0)
+        decided = approved + func.coalesce(record.rejected, 0)
+        where += [
+            Task.requester != worker,
+            Task.verifier != worker,
+            Task.arbitrator != worker,
+            approved >= Task.min_approved,
+            or_(
+                Task.min_approval_bps == 0,
+                decided == 0,
+                approved * BPS >= Task.min_approval_bps * decided,
+            ),
+        ]
+    return query.where(*where)
+
+
+@router.get(
+    "",
+    response_model=TasksPage,
+    summary="Find tasks",
+    responses=problem_responses(422, 503),
+)
+def list_tasks(
+    session: SessionDep, state: StateDep, filters: Annotated[TaskListQuery, Query()]
+) -> TasksPage:
+    """Tasks matching every filter, in the order asked, a page at a time.
+
+    Pages are keyset pages: pass ``next_cursor`` back as ``cursor`` with the same filters
+    and sort. ``count`` is how many tasks match in all.
+    """
+    now = chain_now(session, state.clock())
+    columns = _sort_columns(filters.sort)
+    descending = filters.sort.value.startswith("-")
+    query = _filtered(tasks_with_manifests(), filters, now)
+    if filters.cursor is not None:
+        cursor = decode_cursor(filters.cursor, filters.sort.value, len(columns))
+        query = query.where(after(columns, cursor.key, descending=descending))
+    order = [column.desc() if descending else column.asc() for column in columns]
+    rows = session.execute(query.order_by(*order).limit(filters.limit + 1)).all()
+    page, more = page_of(rows, filters.limit)
+    count_query = select(func.count()).select_from(Task)
+    if filters.kind is not None or filters.language is not None:
+        count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
+    count = session.scalar(_filtered(count_query, filters, now)) or 0
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = encode_cursor(filters.sort.value, [getattr(last, c.key) for c in columns])
+    return TasksPage(
+        data=[task_public(row, now) for row in page], count=count, next_cursor=next_cursor
+    )
+
+
+def _task_row(session: Session, task_id: int) -> Any:
+    detail_columns = [
+        Task.escrow,
+        Task.funded,
+        Task.paid,
+        Task.fees_paid,
+        Task.refunded,
+        Task.bonuses,
+        Task.approved_slots,
+        Task.closed_slots,
+        Task.receipt_slots_used,
+        Task.receipt_slots_reclaimed,
+        Task.cancelled_at,
+        Task.updated_block,
+    ]
+    row = session.execute(
+        tasks_with_manifests(*detail_columns).where(Task.task_id == task_id)
+    ).first()
+    if row is None:
+        raise not_found(f"no task {task_id} in the index")
+    return row
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskDetail,
+    summary="One task, its manifest summary and its slots",
+    responses=problem_responses(404, 422, 503),
+)
+def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetail:
+    """The task, its money, and every slot that has a row (the others are open)."""
+    now = chain_now(session, state.clock())
+    row = _task_row(session, task_id)
+    slots = session.scalars(select(Slot).where(Slot.task_id == task_id).order_by(Slot.slot)).all()
+    states = {member.value: 0 for member in SlotStatus}
+    for slot in slots:
+        states[slot.state.value] += 1
+    states[SlotStatus.OPEN.value] += row.slot_count - len(slots)
+    values = task_fields(row, now)
+    for key in (
+        "escrow", "funded", "paid", "fees_paid", "refunded", "bonuses", "approved_slots",
+        "closed_slots", "receipt_slots_used", "receipt_slots_reclaimed", "cancelled_at",
+        "updated_block",
+    ):  # fmt: skip
+        values[key] = getattr(row, key)
+    values["slot_states"] = {name: count for name, count in states.items() if count}
+    values["slots"] = [SlotPublic.model_validate(slot) for slot in slots]
+    return TaskDetail.model_validate(values)
+
+
+class AssignmentListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: AssignmentStatus | None = Field(default=None, description="Only this status.")
+    worker: Address | None = Field(default=None, description="Only this worker's.")
+    cursor: CursorText | None = None
+    limit: Limit = 20
+
+
+ASSIGNMENT_ORDER = "slot"
+
+
+@router.get(
+    "/{task_id}/assignments",
+    response_model=AssignmentsPage,
+    summary="A task's assignments, by slot",
+    responses=problem_responses(404, 422, 503),
+)
+def list_assignments(
+    task_id: TaskId,
+    session: SessionDep,
+    filters: Annotated[AssignmentListQuery, Query()],
+) -> AssignmentsPage:
+    """Every turn a worker has had at one of the task's slots, in (slot, number) order."""
+    if session.scalar(select(Task.task_id).where(Task.task_id == task_id)) is None:
+        raise not_found(f"no task {task_id} in the index")
+    where: list[ColumnElement[bool]] = [Assignment.task_id == task_id]
+    if filters.status is not None:
+        where.append(Assignment.status == filters.status)
+    if filters.worker is not None:
+        where.append(Assignment.worker == filters.worker)
+    query = select(Assignment).where(*where)
+    columns = (Assignment.slot, Assignment.number)
+    if filters.cursor is not None:
+        cursor = decode_cursor(filters.cursor, ASSIGNMENT_ORDER, 2)
+        query = query.where(after(columns, cursor.key, descending=False))
+    rows = session.scalars(query.order_by(*columns).limit(filters.limit + 1)).all()
+    page, more = page_of(rows, filters.limit)
+    count = session.scalar(select(func.count()).select_from(Assignment).where(*where)) or 0
+    next_cursor = (
+        encode_cursor(ASSIGNMENT_ORDER, [page[-1].slot, page[-1].number]) if more else None
+    )
+    return AssignmentsPage(
+        data=[AssignmentPublic.model_validate(row) for row in page],
+        count=count,
+        next_cursor=next_cursor,
+    )

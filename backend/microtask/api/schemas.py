@@ -1,0 +1,317 @@
+"""What the API answers: pydantic models layered as the FastAPI template layers them.
+
+``TaskPublic`` is a task as lists show it, ``TaskDetail`` adds what one task's page needs;
+list responses are ``{data, count, next_cursor}`` (see `Page`). Token amounts are decimal
+strings (uint256 does not fit a JSON number that every client parses exactly), addresses
+are EIP-55 checksummed, chain times are unix seconds. Every model carries examples for the
+OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Final, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from microtask.db.base import (
+    ApprovalBasis,
+    AssignmentSource,
+    AssignmentStatus,
+    ManifestStatus,
+    SlotStatus,
+)
+
+EXAMPLE_ADDRESS: Final = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+EXAMPLE_WORKER: Final = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+EXAMPLE_TOKEN: Final = "0x0000000000000000000000000000000000000000"  # noqa: S105 (ETH)
+EXAMPLE_TX: Final = "0x" + "ab" * 32
+EXAMPLE_CID: Final = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
+
+TokenAmount = Annotated[
+    int,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{1,78}$",
+            "description": "A token amount in its smallest unit (wei), as a decimal string.",
+            "examples": ["10000000000000000"],
+        }
+    ),
+]
+"""An exact uint256, served as a decimal string."""
+
+ChecksumAddress = Annotated[
+    str,
+    Field(pattern="^0x[0-9a-fA-F]{40}$", examples=[EXAMPLE_ADDRESS]),
+]
+
+
+class Public(BaseModel):
+    """Response models are built from database rows by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TaskStatus(StrEnum):
+    """Where a task stands for a worker, at the chain head's time."""
+
+    OPEN = "open"  # not cancelled, deadline not passed, a slot available
+    FULL = "full"  # not cancelled, deadline not passed, every slot taken
+    EXPIRED = "expired"  # not cancelled, deadline passed
+    CANCELLED = "cancelled"
+
+
+class ManifestSummary(Public):
+    """The manifest as the index validated it; the summary is filled once status is ok."""
+
+    cid: str = Field(examples=[EXAMPLE_CID])
+    status: ManifestStatus = Field(examples=["ok"])
+    error: str | None = Field(default=None, description="Why it is invalid or unreachable.")
+    title: str | None = Field(default=None, examples=["Cat or dog?"])
+    kind: str | None = Field(default=None, examples=["classification"])
+    language: str | None = Field(default=None, examples=["en"])
+    tags: list[str] = Field(default_factory=list, examples=[["images", "animals"]])
+    time_estimate_seconds: int | None = Field(default=None, examples=[20])
+    item_count: int | None = Field(default=None, examples=[2])
+    redundancy: int | None = Field(default=None, examples=[3])
+
+
+class TaskPublic(Public):
+    """A task as lists show it."""
+
+    task_id: int = Field(examples=[1])
+    status: TaskStatus = Field(examples=["open"])
+    requester: ChecksumAddress
+    token: ChecksumAddress = Field(description="The zero address is ETH.")
+    reward: TokenAmount = Field(description="Paid per approved slot.")
+    fee: TokenAmount = Field(description="The platform fee per approved slot.")
+    slot_count: int = Field(examples=[6])
+    receipt_slots: int = Field(examples=[0])
+    open_slots: int = Field(description="Claimable slots nobody holds.", examples=[4])
+    available_slots: int = Field(
+        description="How many more workers the task can take (claims and receipts).",
+        examples=[4],
+    )
+    deadline: int = Field(examples=[1767225600])
+    review_period: int = Field(examples=[3600])
+    lease: int = Field(examples=[600])
+    verifier: ChecksumAddress
+    arbitrator: ChecksumAddress
+    min_approved: int = Field(examples=[0])
+    min_approval_bps: int = Field(examples=[0])
+    cancelled: bool
+    created_at: int = Field(examples=[1767139200])
+    created_block: int = Field(examples=[12])
+    created_tx: str = Field(examples=[EXAMPLE_TX])
+    manifest: ManifestSummary
+
+
+class SlotPublic(Public):
+    """A slot something happened to; slots of a task without a row are open."""
+
+    slot: int = Field(examples=[0])
+    state: SlotStatus = Field(examples=["submitted"])
+    worker: ChecksumAddress | None = None
+    timestamp: int = Field(
+        description="Lease end, submitted at, rejected at or disputed at; 0 when open or final.",
+        examples=[1767139800],
+    )
+    assignments: int = Field(description="How many assignments the slot has had.", examples=[1])
+
+
+class TaskDetail(TaskPublic):
+    """One task: its money, its slots and their states."""
+
+    escrow: TokenAmount = Field(description="Funds still held for unsettled slots.")
+    funded: TokenAmount
+    paid: TokenAmount = Field(description="Rewards paid to workers (bonuses excluded).")
+    fees_paid: TokenAmount
+    refunded: TokenAmount
+    bonuses: TokenAmount
+    approved_slots: int
+    closed_slots: int
+    receipt_slots_used: int
+    receipt_slots_reclaimed: bool
+    cancelled_at: int | None = None
+    updated_block: int
+    slot_states: dict[str, int] = Field(
+        description="How many slots are in each state (untouched slots count as open).",
+        examples=[{"open": 4, "submitted": 1, "approved": 1}],
+    )
+    slots: list[SlotPublic] = Field(description="The slots that have rows, by index.")
+
+
+class AssignmentPublic(Public):
+    """One worker's turn at a slot, from claim (or receipt) to its outcome."""
+
+    task_id: int = Field(examples=[1])
+    slot: int = Field(examples=[0])
+    number: int = Field(description="The assignment's number within its slot.", examples=[0])
+    worker: ChecksumAddress = Field(examples=[EXAMPLE_WORKER])
+    source: AssignmentSource = Field(examples=["claim"])
+    status: AssignmentStatus = Field(examples=["approved"])
+    claimed_at: int | None = None
+    lease_end: int | None = None
+    submitted_at: int | None = None
+    result_cid: str | None = Field(default=None, examples=[EXAMPLE_CID])
+    result_digest: str | None = None
+    receipt_signer: ChecksumAddress | None = None
+    rejected_at: int | None = None
+    rejection_cid: str | None = None
+    basis: ApprovalBasis | None = Field(default=None, examples=["review"])
+    reward: TokenAmount | None = None
+    refunded: TokenAmount | None = None
+    ended_at: int | None = None
+    started_block: int
+    updated_block: int
+
+
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list: ``count`` matches the filters in all; pass ``next_cursor`` back
+    as ``cursor`` for the next page (null on the last)."""
+
+    data: list[Item]
+    count: int = Field(description="How many items match the filters, on every page.")
+    next_cursor: str | None = Field(default=None, examples=["eyJrIjpbMTJdfQ"])
+
+
+class TasksPage(Page[TaskPublic]):
+    pass
+
+
+class AssignmentsPage(Page[AssignmentPublic]):
+    pass
+
+
+class TaskCounts(BaseModel):
+    open: int = Field(examples=[3])
+    full: int = Field(examples=[1])
+    expired: int = Field(examples=[0])
+    cancelled: int = Field(examples=[1])
+    total: int = Field(examples=[5])
+
+
+class WorkerRecord(Public):
+    """A worker's record and earnings in one token (the contract keeps them per token)."""
+
+    token: ChecksumAddress = Field(examples=[EXAMPLE_TOKEN])
+    approved: int = Field(examples=[12])
+    rejected: int = Field(examples=[1])
+    approval_bps: int | None = Field(
+        description="approved / (approved + rejected) in basis points; null without history.",
+        examples=[9230],
+    )
+    disputes_won: int
+    disputes_lost: int
+    earned: TokenAmount = Field(description="Rewards for approved slots.")
+    bonuses: TokenAmount
+    balance: TokenAmount = Field(description="Credited in the escrow's ledger, not withdrawn.")
+    withdrawn: TokenAmount
+
+
+class WorkerPublic(BaseModel):
+    address: ChecksumAddress = Field(examples=[EXAMPLE_WORKER])
+    records: list[WorkerRecord]
+    assignments: dict[str, int] = Field(
+        description="The worker's assignments by status.", examples=[{"approved": 12}]
+    )
+    recent_assignments: list[AssignmentPublic] = Field(description="Newest tasks first.")
+
+
+class RequesterMoney(Public):
+    token: ChecksumAddress = Field(examples=[EXAMPLE_TOKEN])
+    funded: TokenAmount = Field(description="Paid into escrow: tasks, added slots, bonuses.")
+    refunded: TokenAmount = Field(description="Escrow credited back (cancels, closed slots).")
+    balance: TokenAmount = Field(description="Credited in the escrow's ledger, not withdrawn.")
+    withdrawn: TokenAmount
+
+
+class RequesterPublic(BaseModel):
+    address: ChecksumAddress
+    tasks: TaskCounts
+    money: list[RequesterMoney]
+    recent_tasks: list[TaskPublic] = Field(description="Newest first.")
+
+
+class TokenStats(BaseModel):
+    token: ChecksumAddress = Field(examples=[EXAMPLE_TOKEN])
+    tasks: int
+    escrow: TokenAmount = Field(description="Held for unsettled slots now.")
+    funded: TokenAmount
+    paid: TokenAmount = Field(description="Rewards for approved slots.")
+    bonuses: TokenAmount
+    fees: TokenAmount
+    refunded: TokenAmount
+    withdrawn: TokenAmount
+
+
+class Stats(BaseModel):
+    tasks: TaskCounts
+    assignments: dict[str, int] = Field(examples=[{"approved": 40, "submitted": 3}])
+    workers: int = Field(description="Addresses that have had an assignment.")
+    requesters: int
+    events: int
+    indexed_block: int | None
+    tokens: list[TokenStats]
+
+
+class ContentStoreHealth(BaseModel):
+    kind: str | None = Field(examples=["local"])
+    status: Literal["ok", "unavailable"]
+    detail: str | None = None
+
+
+class Health(BaseModel):
+    """How fresh the index is, and whether the content store answers."""
+
+    status: Literal["ok", "degraded", "starting"] = Field(
+        description=(
+            "ok: indexed up to the chain head, polled recently, content store answers; "
+            "starting: nothing indexed yet; degraded: see problems."
+        )
+    )
+    problems: list[str] = Field(examples=[["the indexer last polled the chain 95 s ago"]])
+    database: str = Field(examples=["sqlite"])
+    chain_id: int | None = Field(examples=[31337])
+    contract: ChecksumAddress | None = None
+    chain_head: int | None = Field(examples=[120])
+    chain_head_time: int | None = None
+    indexed_block: int | None = Field(examples=[120])
+    indexed_block_time: int | None = None
+    lag_blocks: int | None = Field(examples=[0])
+    lag_seconds: int | None = Field(examples=[0])
+    last_poll_at: float | None = Field(description="Wall-clock unix time of the last poll.")
+    last_poll_age_seconds: float | None = Field(examples=[0.4])
+    content_store: ContentStoreHealth
+
+
+class ContentCreated(BaseModel):
+    cid: str = Field(examples=[EXAMPLE_CID])
+    size: int = Field(examples=[1432])
+    document: str | None = Field(
+        description="The document kind for JSON uploads (task-manifest, ...); null for bytes.",
+        examples=["task-manifest"],
+    )
+    media_type: str = Field(examples=["application/json"])
+
+
+class EventData(BaseModel):
+    """The ``data`` of one live-feed message (its SSE ``id`` is the event id, ``event``
+    its name)."""
+
+    task_id: int | None = Field(examples=[1])
+    block: int = Field(examples=[12])
+    timestamp: int = Field(examples=[1767139200])
+    tx: str = Field(examples=[EXAMPLE_TX])
+    log_index: int = Field(examples=[0])
+    args: dict[str, Any]
+
+
+def approval_bps(approved: int, rejected: int) -> int | None:
+    decided = approved + rejected
+    return None if decided == 0 else approved * 10_000 // decided
