@@ -162,3 +162,13 @@ def anvil_world(
 @pytest.fixture
 def database(new_database_url: DatabaseFactory) -> DatabaseFactory:
     return new_database_url
+
+
+@pytest.fixture
+def embedded_world(
+    embedded_chain: Web3, compiled: CompiledProject, settings: Settings
+) -> Iterator[EscrowWorld]:
+    built = deploy_world(embedded_chain, compiled, settings)
+    yield built
+    for engine in built.engines:
+        engine.dispose()
