@@ -64,11 +64,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping.clear()
-        if engine is None:
-            opened = _open_engine(settings, network)
-        else:
-            migrate(engine)
-            opened = engine
+        try:
+            if engine is None:
+                opened = _open_engine(settings, network)
+            else:
+                migrate(engine)
+                opened = engine
+        except Exception as error:
+            app.state.startup_error = error  # for `ApiServer` to report in one line
+            raise
         stores = ContentStores(settings, content)
         app.state.api = ApiState(
             settings=settings,

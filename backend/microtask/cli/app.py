@@ -18,6 +18,7 @@ from microtask import __version__
 from microtask.chain.compiler import CompileError
 from microtask.cli import console
 from microtask.cli.account_cmd import account_app
+from microtask.cli.api_cmd import api_command
 from microtask.cli.compile_cmd import compile_command
 from microtask.cli.content_cmd import content_app
 from microtask.cli.context import load_settings
@@ -65,6 +66,7 @@ app.command("up")(up_command)
 app.command("compile")(compile_command)
 app.command("deploy")(deploy_command)
 app.command("index")(index_command)
+app.command("api")(api_command)
 app.add_typer(account_app, name="account")
 app.add_typer(task_app, name="task")
 app.add_typer(work_app, name="work")

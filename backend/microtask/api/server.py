@@ -1,0 +1,138 @@
+"""`ApiServer`: uvicorn serving the API on a socket bound before anything starts.
+
+Binding the socket ourselves turns a port that is taken into one readable error (instead
+of uvicorn's log line and ``sys.exit``), makes port 0 usable (the URL names the port the
+system picked) and lets `microtask up` know the URL before the server thread runs.
+
+uvicorn waits for open responses to finish before it shuts down, and a live feed never
+finishes by itself; so shutdown first sets the app's ``stopping`` event, which every
+feed checks between polls, and only then waits for connections to close.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+import threading
+from typing import Any, Final
+
+import uvicorn
+from fastapi import FastAPI
+
+from microtask.errors import EnvironmentProblem, UserError
+
+log = logging.getLogger("microtask.api")
+
+GRACEFUL_SHUTDOWN_SECONDS: Final = 5
+START_TIMEOUT_SECONDS: Final = 60
+
+
+class PortInUse(UserError, OSError):
+    """The API's address is taken by another process."""
+
+
+class ApiStartFailed(EnvironmentProblem):
+    """The application's startup (opening and migrating the database) failed."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``, or `PortInUse` saying what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"{host}:{port} is already in use; stop what listens there or pick another "
+                "port with --port (or MICROTASK_API_PORT)"
+            ) from None
+        raise PortInUse(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._stopping.set()  # live feeds end at their next poll
+        await super().shutdown(sockets)
+
+
+def _startup_error(app: FastAPI) -> BaseException | None:
+    error: BaseException | None = getattr(app.state, "startup_error", None)
+    return error
+
+
+class ApiServer:
+    """The API on ``host:port``: `serve` in the foreground or `start`/`stop` a thread."""
+
+    def __init__(self, app: FastAPI, host: str, port: int, *, log_level: str = "warning") -> None:
+        self.app = app
+        self.sock = bind(host, port)
+        bound: Any = self.sock.getsockname()
+        self.host = host
+        self.port = int(bound[1])
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            log_level=log_level,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+        self.server = _Server(config, app.state.stopping)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def _failed(self) -> ApiStartFailed:
+        error = _startup_error(self.app)
+        reason = str(error).splitlines()[0] if error else "see the log above"
+        return ApiStartFailed(f"the API could not start: {reason}")
+
+    def serve(self) -> None:
+        """Serve until SIGINT or SIGTERM (uvicorn handles them in the main thread)."""
+        try:
+            self.server.run(sockets=[self.sock])
+        finally:
+            self.sock.close()
+        if not self.server.started:
+            raise self._failed()
+
+    def start(self) -> None:
+        """Serve in a thread; returns once the server accepts requests."""
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, name="api", daemon=True
+        )
+        self._thread.start()
+        waited = threading.Event()
+        while not self.server.started:
+            if not self._thread.is_alive():
+                self.sock.close()
+                raise self._failed()
+            waited.wait(0.02)
+            if self.server.should_exit:
+                break
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = GRACEFUL_SHUTDOWN_SECONDS + 5) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                self.server.force_exit = True
+                self._thread.join(timeout)
+        self.sock.close()
