@@ -152,7 +152,7 @@ def test_a_task_from_creation_to_everyone_withdrawing(
 
     for slot, worker in enumerate(("alice", "bob", "carol")):
         claimed = cli.ok("work", "claim", str(task_id), "--account", worker)
-        assert claimed["slot"] == slot
+        assert (claimed["slot"], claimed["item_id"]) == (slot, f"r{slot}")
         answer_file = tmp_path / f"{worker}.json"
         answer_file.write_text(json.dumps(answers(f"r{slot}", "pos")))
         cli.ok(

@@ -163,3 +163,14 @@ def test_not_json_says_where() -> None:
         parse_document(b'{"title": "x"}')
     with pytest.raises(DocumentInvalid, match="JSON object"):
         parse_document(b"[1, 2]")
+
+
+def test_slots_cycle_through_the_items() -> None:
+    manifest = TaskManifest.model_validate(manifest_data())  # two items, redundancy 3
+    assert manifest.slot_count == 6
+    assert [manifest.item_index(slot) for slot in range(6)] == [0, 1, 0, 1, 0, 1]
+    item = manifest.inline_item(3)
+    assert item is not None
+    assert item.id == "photo-2"
+    with pytest.raises(ValueError, match="not negative"):
+        manifest.item_index(-1)

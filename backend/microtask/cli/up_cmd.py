@@ -20,6 +20,7 @@ from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.compiler import compile_project
 from microtask.chain.deployer import deploy_platform, platform_plan
 from microtask.chain.deployments import DeploymentStore
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
 from microtask.cli import console
@@ -30,6 +31,8 @@ from microtask.cli.signals import stop_signal
 from microtask.config import Settings
 from microtask.content import open_content_store
 from microtask.db import describe_url
+from microtask.demo import seed_demo
+from microtask.demo.guide import demo_next_steps
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
 
@@ -46,6 +49,9 @@ def up_command(
         None, "--port", "-p", help="anvil's port (default: the local network's, 8545; 0 = any)."
     ),
     fresh: bool = typer.Option(False, "--fresh", help="Start a new chain; forget the saved one."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Add a test stablecoin, fund the dev accounts, post a few tasks."
+    ),
 ) -> None:
     """Start the platform locally: anvil, the contracts deployed, and where it all listens.
 
@@ -80,6 +86,10 @@ def up_command(
         report(
             ctx, deploy_platform(sender, store, project, plan=platform_plan(settings.escrow)), store
         )
+        market = None
+        if demo:
+            escrow = TaskEscrowClient.from_deployment(connection.w3, store, dev_accounts()[0])
+            market = seed_demo(connection.w3, escrow, project, store, content)
         configure_logging(verbose=False)
         indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
         indexer.start()
@@ -94,8 +104,13 @@ def up_command(
         table.add_row("anvil log", str(log_file))
         table.add_row("content store", content.describe())
         table.add_row("index database", describe_url(indexer.url))
+        if market is not None:
+            table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
+            table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
         console.out.print(table)
         console.success("microtask is up; press Ctrl-C to stop")
+        if market is not None:
+            console.out.print(demo_next_steps(market))
         try:
             while not stop.wait(0.5):
                 if indexer.failure is not None:

@@ -89,11 +89,22 @@ def claim(
     with waiting(ctx, f"claiming slot {chosen} …"):
         receipt = session.client.claim(task_id, chosen)
     lease_end = session.client.slot(task_id, chosen).timestamp
+    _, manifest = _manifest(session, task_id)
+    item = manifest.inline_item(chosen)
+    item_id = item.id if item is not None else None
+    where = f" (item {item_id})" if item_id else f" (item #{manifest.item_index(chosen)})"
     console.emit(
         ctx,
-        {"task_id": task_id, "slot": chosen, "lease_end": lease_end, "tx": _tx(receipt)},
+        {
+            "task_id": task_id,
+            "slot": chosen,
+            "item_id": item_id,
+            "item_index": manifest.item_index(chosen),
+            "lease_end": lease_end,
+            "tx": _tx(receipt),
+        },
         lambda: console.success(
-            f"claimed slot {chosen} of task {task_id}; submit before {lease_end} (unix)"
+            f"claimed slot {chosen} of task {task_id}{where}; submit before {lease_end} (unix)"
         ),
     )
 
@@ -102,28 +113,36 @@ def claim(
 def show(
     ctx: typer.Context,
     task_id: TaskArg,
+    slot: Annotated[
+        int | None, typer.Option("--slot", min=0, help="Show only this slot's item.")
+    ] = None,
     network: NetworkOption = "local",
 ) -> None:
-    """Show a task's instructions, answer format and items.
+    """Show a task's instructions, answer format and items (or one slot's item).
 
-    Example: microtask work show 3
+    Example: microtask work show 3 --slot 4
     """
     session = open_escrow(ctx, network, None, read_only=True)
     cid, manifest = _manifest(session, task_id)
+    only = manifest.inline_item(slot) if slot is not None else None
 
     def render() -> None:
         console.out.print(f"[bold]{manifest.title}[/bold]  ({manifest.kind}, manifest {cid})")
         console.out.print(Markdown(manifest.instructions))
         console.out.print_json(data=manifest.answer_schema.model_dump(mode="json"))
         table = Table("item", "data", "media", box=None)
-        items = getattr(manifest.inputs, "items", [])
+        items = [only] if only is not None else getattr(manifest.inputs, "items", [])
         for item in items[:50]:
             table.add_row(item.id, json.dumps(item.data), ", ".join(item.media))
         console.out.print(table)
         if len(items) > 50:
             console.info(f"… and {len(items) - 50} more items (use --json for all)")
 
-    console.emit(ctx, {"manifest_cid": cid, "manifest": manifest.model_dump(mode="json")}, render)
+    data: dict[str, Any] = {"manifest_cid": cid, "manifest": manifest.model_dump(mode="json")}
+    if slot is not None:
+        data["item_index"] = manifest.item_index(slot)
+        data["item"] = only.model_dump(mode="json") if only is not None else None
+    console.emit(ctx, data, render)
 
 
 @work_app.command("submit")

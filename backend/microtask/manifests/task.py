@@ -170,6 +170,23 @@ class TaskManifest(Strict):
         """Slots (assignments) the task needs on chain: every item, ``redundancy`` times."""
         return self.inputs.count * self.redundancy
 
+    def item_index(self, slot: int) -> int:
+        """The input item slot ``slot`` works on.
+
+        Slots cycle through the items (slot ``s`` is item ``s mod items``), so every item
+        gets its first answer before any gets its second: a task stopped early still covers
+        its items evenly. Extra slots added later keep cycling.
+        """
+        if slot < 0:
+            raise ValueError("a slot index is not negative")
+        return slot % self.item_count
+
+    def inline_item(self, slot: int) -> InputItem | None:
+        """The item of ``slot`` when the items are inline; None when they are in a file."""
+        if isinstance(self.inputs, InlineInputs):
+            return self.inputs.items[self.item_index(slot)]
+        return None
+
     def recipients(self) -> list[tuple[Literal["requester", "verifier"], str]]:
         """Who can read submissions: (role, public key) for the requester and any verifier."""
         keys: list[tuple[Literal["requester", "verifier"], str]] = [
