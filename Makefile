@@ -2,8 +2,9 @@
 # Both set up .venv and node_modules on first use (see scripts/dev.sh, which works without make).
 .PHONY: up test check bench setup
 
+# The demo marketplace comes with it; `make up ARGS=--fresh` starts a new chain.
 up:
-	@scripts/dev.sh up $(ARGS)
+	@scripts/dev.sh up --demo $(ARGS)
 
 test:
 	@scripts/dev.sh test $(ARGS)
