@@ -20,6 +20,7 @@ from microtask.db import make_engine, migrate
 from tests.api.seed import WALL, seed
 from tests.conftest import make_settings
 from tests.database_fixtures import DatabaseFactory, new_database_url, postgres_server
+from tests.postgres import PostgresServer
 
 __all__ = ["new_database_url", "postgres_server"]
 
@@ -38,10 +39,22 @@ def engine(new_database_url: DatabaseFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def seeded(engine: Engine) -> Engine:
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The seeded index (see `tests.api.seed`), written once per backend and test worker;
+    tests only read it."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'index.sqlite'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+    engine = make_engine(url)
+    migrate(engine)
     seed(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,13 +48,21 @@ class TaskSort(StrEnum):
     DEADLINE_DESC = "-deadline"
 
 
+class StatusFilter(StrEnum):
+    OPEN = "open"
+    FULL = "full"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    ALL = "all"
+
+
 class TaskListQuery(BaseModel):
     """The filters of ``GET /tasks``; all of them must match."""
 
     model_config = ConfigDict(extra="forbid")
 
-    status: TaskStatus | Literal["all"] = Field(
-        default=TaskStatus.OPEN,
+    status: StatusFilter = Field(
+        default=StatusFilter.OPEN,
         description=(
             "open: not cancelled, deadline not passed (at the chain head's time), a slot "
             "available; full; expired; cancelled; or all."
@@ -99,8 +107,8 @@ def _sort_columns(sort: TaskSort) -> tuple[Any, ...]:
 def _filtered(query: AnySelect, filters: TaskListQuery, now: int) -> AnySelect:
     """``query`` with every filter applied (joins only where a filter needs them)."""
     where: list[ColumnElement[bool]] = []
-    if filters.status != "all":
-        where.append(status_condition(TaskStatus(filters.status), now))
+    if filters.status is not StatusFilter.ALL:
+        where.append(status_condition(TaskStatus(filters.status.value), now))
     if filters.token is not None:
         where.append(Task.token == filters.token)
     if filters.min_reward is not None:
