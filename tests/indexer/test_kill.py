@@ -64,7 +64,7 @@ def test_kill_9_then_restart_equals_a_fresh_index(
     anvil_world: EscrowWorld, database: DatabaseFactory, tmp_path: Path
 ) -> None:
     world = anvil_world
-    simple_tasks(world, 6)
+    simple_tasks(world, 4)
     url = database()
     environment = _environment(world, url, tmp_path)
     chooser = random.Random(os.getpid())

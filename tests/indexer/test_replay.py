@@ -1,4 +1,8 @@
-"""Idempotent replay: however the events arrive, the index ends up the same."""
+"""Idempotent replay: however the events arrive, the index ends up the same.
+
+These properties do not depend on the kind of chain, so they run on anvil only (the
+embedded chain is covered by the views test); both databases each.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ from tests.indexer.scenarios import rich_scenario
 
 
 def test_tiny_ranges_give_the_index_one_range_gives(
-    world: EscrowWorld, database: DatabaseFactory
+    anvil_world: EscrowWorld, database: DatabaseFactory
 ) -> None:
+    world = anvil_world
     rich_scenario(world)
     whole = world.indexer(database(), log_range_initial=100_000, log_range_max=100_000)
     tiny = world.indexer(database(), log_range_initial=1, log_range_max=2)
@@ -24,9 +29,10 @@ def test_tiny_ranges_give_the_index_one_range_gives(
 
 
 def test_replaying_indexed_blocks_changes_nothing(
-    world: EscrowWorld, database: DatabaseFactory
+    anvil_world: EscrowWorld, database: DatabaseFactory
 ) -> None:
     """Events already stored (by block hash and log index) are skipped, handlers too."""
+    world = anvil_world
     rich_scenario(world)
     indexer = world.indexer(database())
     indexer.sync()
@@ -41,8 +47,9 @@ def test_replaying_indexed_blocks_changes_nothing(
 
 
 def test_rebuild_from_stored_events_equals_live_ingestion(
-    world: EscrowWorld, database: DatabaseFactory
+    anvil_world: EscrowWorld, database: DatabaseFactory
 ) -> None:
+    world = anvil_world
     rich_scenario(world)
     indexer = world.indexer(database())
     indexer.sync()
@@ -52,8 +59,9 @@ def test_rebuild_from_stored_events_equals_live_ingestion(
 
 
 def test_catching_up_in_steps_equals_a_full_index(
-    world: EscrowWorld, database: DatabaseFactory
+    anvil_world: EscrowWorld, database: DatabaseFactory
 ) -> None:
+    world = anvil_world
     url = database()
     early = world.indexer(url)
     world.create(slots=2)
