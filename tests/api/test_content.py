@@ -208,7 +208,7 @@ def test_bad_content_length_is_400(client: TestClient) -> None:
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("cid", ["not-a-cid", "Qm123", "bafyxyz"])
+@pytest.mark.parametrize("cid", ["not-a-cid", "Qm123", "bafyxyz", "z", "f", "%20"])
 def test_invalid_cid_is_400(client: TestClient, cid: str) -> None:
     response = client.get(f"/content/{cid}")
     assert response.status_code == 400

@@ -76,7 +76,7 @@ def parse_cid(value: CidLike) -> CID:
         return normalized(CID.decode(bytes(value)))
     except InvalidCid:
         raise
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, IndexError) as error:  # IndexError: "z" and the like
         shown = value if isinstance(value, str) else bytes(value).hex()
         raise InvalidCid(f"{shown[:80]!r} is not a valid CID ({error})") from None
 
