@@ -9,6 +9,7 @@ and nothing is rounded. Python always sees ``int``.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Dialect, Numeric, String
@@ -44,6 +45,15 @@ class Amount(TypeDecorator[int]):
         return int(value)
 
 
+@lru_cache(maxsize=1 << 16)
+def checksummed(address: str) -> str:
+    """EIP-55 form of ``address``, cached: the indexer binds the same few addresses over and
+    over, and each checksum is a keccak hash."""
+    from eth_utils.address import to_checksum_address
+
+    return str(to_checksum_address(address))
+
+
 class Address(TypeDecorator[str]):
     """An EVM address, stored and returned in its EIP-55 checksummed form."""
 
@@ -53,9 +63,7 @@ class Address(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        from eth_utils.address import to_checksum_address
-
-        return str(to_checksum_address(value))
+        return checksummed(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return value

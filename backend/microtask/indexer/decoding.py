@@ -19,8 +19,8 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import collapse_if_tuple, event_abi_to_log_topic
-from eth_utils.address import to_checksum_address
 
+from microtask.db.types import checksummed
 from microtask.errors import MicrotaskError
 
 _WIDE_INTS = frozenset({"uint128", "uint256", "int128", "int256"})
@@ -75,7 +75,7 @@ def _normalizer(abi_input: Mapping[str, Any]) -> Any:
             name: convert(value) for (name, convert), value in zip(fields, values, strict=True)
         }
     if kind == "address":
-        return to_checksum_address
+        return checksummed
     if kind.startswith("bytes"):
         return lambda value: "0x" + bytes(value).hex()
     if kind in _WIDE_INTS:
@@ -87,6 +87,24 @@ def _normalizer(abi_input: Mapping[str, Any]) -> Any:
     return lambda value: value  # string
 
 
+def _word_decoder(abi_type: str) -> Any | None:
+    """A decoder of one 32-byte ABI word of a static basic type, or None for other types.
+
+    Most escrow events carry only such words (ids, slots, addresses, timestamps); reading
+    them directly is several times faster than eth-abi's general decoder.
+    """
+    if abi_type == "address":
+        return lambda word: checksummed("0x" + word[12:].hex())
+    if abi_type == "bool":
+        return lambda word: word[31] == 1
+    if abi_type.startswith("uint") and abi_type[4:].isdigit():
+        wide = abi_type in _WIDE_INTS
+        return (lambda word: str(int.from_bytes(word))) if wide else int.from_bytes
+    if abi_type == "bytes32":
+        return lambda word: "0x" + word.hex()
+    return None
+
+
 @dataclass(frozen=True)
 class _EventShape:
     name: str
@@ -95,6 +113,13 @@ class _EventShape:
     data_names: list[str]
     data_types: list[str]
     data_normalizers: list[Any]
+    indexed_words: list[Any] | None  # direct decoders when every topic is a basic word
+    data_words: list[Any] | None  # direct decoders when the data is all basic words
+
+
+def _all_words(abi_types: list[str]) -> list[Any] | None:
+    decoders = [_word_decoder(abi_type) for abi_type in abi_types]
+    return None if any(d is None for d in decoders) else decoders
 
 
 class EventDecoder:
@@ -116,6 +141,8 @@ class EventDecoder:
                 data_names=[i["name"] for i in data],
                 data_types=[collapse_if_tuple(dict(i)) for i in data],
                 data_normalizers=[_normalizer(i) for i in data],
+                indexed_words=_all_words([collapse_if_tuple(dict(i)) for i in indexed]),
+                data_words=_all_words([collapse_if_tuple(dict(i)) for i in data]),
             )
 
     @property
@@ -136,15 +163,32 @@ class EventDecoder:
             raise UndecodableLog(f"{shape.name} log with {len(log.topics)} topics")
         args: dict[str, Any] = {}
         try:
-            for (name, abi_type, convert), topic in zip(shape.indexed, log.topics[1:], strict=True):
-                args[name] = convert(abi_decode([abi_type], topic)[0])
-            values = abi_decode(shape.data_types, log.data)
+            if shape.indexed_words is not None:
+                for (name, _, _), word, topic in zip(
+                    shape.indexed, shape.indexed_words, log.topics[1:], strict=True
+                ):
+                    args[name] = word(topic)
+            else:
+                for (name, abi_type, convert), topic in zip(
+                    shape.indexed, log.topics[1:], strict=True
+                ):
+                    args[name] = convert(abi_decode([abi_type], topic)[0])
+            data = log.data
+            if shape.data_words is not None:
+                if len(data) != 32 * len(shape.data_words):
+                    raise ValueError(f"{len(data)} bytes of data")
+                for index, (name, word) in enumerate(
+                    zip(shape.data_names, shape.data_words, strict=True)
+                ):
+                    args[name] = word(data[32 * index : 32 * index + 32])
+            else:
+                values = abi_decode(shape.data_types, data)
+                for name, convert, value in zip(
+                    shape.data_names, shape.data_normalizers, values, strict=True
+                ):
+                    args[name] = convert(value)
         except Exception as error:  # eth-abi raises several unrelated types
             raise UndecodableLog(f"cannot decode {shape.name}: {error}") from error
-        for name, convert, value in zip(
-            shape.data_names, shape.data_normalizers, values, strict=True
-        ):
-            args[name] = convert(value)
         return ChainEvent(
             name=shape.name,
             args={name: args[name] for name in shape.order},

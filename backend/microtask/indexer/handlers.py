@@ -21,6 +21,7 @@ where an event means more than it says, and how each is resolved here:
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from microtask.content import parse_cid
@@ -51,6 +52,7 @@ _DISPUTE_OUTCOMES = {
 Handler = Callable[[BatchState, ChainEvent], None]
 
 
+@lru_cache(maxsize=4096)
 def cid_text(hex_bytes: str) -> tuple[str, str | None]:
     """A CID's text form, or (0x-hex, why) when the bytes are not a CID."""
     raw = bytes.fromhex(hex_bytes.removeprefix("0x"))
