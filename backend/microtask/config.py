@@ -199,6 +199,10 @@ class Settings(BaseSettings):
     )
 
     # The HTTP API (see microtask.api).
+    api_url: str | None = Field(
+        default=None,
+        description="Where CLI commands reach the API; default: http://API_HOST:API_PORT.",
+    )
     api_host: str = Field(
         default="127.0.0.1",
         description="Address the API listens on; 127.0.0.1 keeps it on this machine.",

@@ -24,7 +24,7 @@ from web3.logs import DISCARD
 from microtask.chain.devchain import latest_timestamp
 from microtask.chain.erc20 import erc20
 from microtask.chain.escrow import ZERO_ADDRESS, SlotState, TaskParams, funding_of
-from microtask.cli import console
+from microtask.cli import api_client, console
 from microtask.cli.escrow_session import (
     AccountOption,
     EscrowSession,
@@ -32,6 +32,7 @@ from microtask.cli.escrow_session import (
     open_escrow,
     waiting,
 )
+from microtask.cli.listing import account_address, tasks_table, token_formatter
 from microtask.cli.units import Token, parse_duration, resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
@@ -599,3 +600,70 @@ def _export_answers(path: Path, rows: list[dict[str, Any]]) -> None:
     else:
         raise UserError(f"--export must end in .csv or .jsonl, not {path.suffix or 'nothing'}")
     write_atomically(path, text)
+
+
+@task_app.command("list")
+def list_tasks(
+    ctx: typer.Context,
+    status: Annotated[
+        str, typer.Option("--status", help="open, full, expired, cancelled or all.")
+    ] = "open",
+    mine: Annotated[bool, typer.Option("--mine", help="Only tasks the --account created.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 20,
+    network: NetworkOption = "local",
+    account: AccountOption = None,
+) -> None:
+    """List tasks from the API, newest first.
+
+    Example: microtask task list --mine --account alice
+    """
+    session = open_escrow(ctx, network, None, read_only=True)
+    requester = account_address(session, account) if mine else None
+    page = api_client.get(
+        session.settings,
+        "/tasks",
+        {"status": status, "requester": requester, "limit": limit, "sort": "-created"},
+    )
+    token_of = token_formatter(session.w3)
+    console.emit(ctx, page, lambda: console.out.print(tasks_table(page["data"], token_of)))
+
+
+@task_app.command("show")
+def show_task(
+    ctx: typer.Context,
+    task_id: TaskArg,
+    network: NetworkOption = "local",
+) -> None:
+    """One task from the API: its terms, money and slots.
+
+    Example: microtask task show 3
+    """
+    session = open_escrow(ctx, network, None, read_only=True)
+    task = api_client.get(session.settings, f"/tasks/{task_id}")
+    token = resolve_token(session.w3, task["token"])
+
+    def render() -> None:
+        manifest = task.get("manifest") or {}
+        console.out.print(
+            f"[bold]task {task_id}[/bold]: {manifest.get('title')} ({task['status']})"
+        )
+        facts = Table(show_header=False, box=None)
+        facts.add_row(
+            "reward / fee",
+            f"{token.format(int(task['reward']))} / {token.format(int(task['fee']))}",
+        )
+        facts.add_row("slots", f"{task['slot_count']} ({task['available_slots']} available)")
+        facts.add_row("escrow held", token.format(int(task["escrow"])))
+        facts.add_row(
+            "paid / refunded",
+            f"{token.format(int(task['paid']))} / {token.format(int(task['refunded']))}",
+        )
+        facts.add_row("requester", task["requester"])
+        facts.add_row("manifest", f"{manifest.get('cid')} ({manifest.get('status')})")
+        console.out.print(facts)
+        slots = Table("slot", "state", "worker", box=None)
+        for slot in task["slots"]:
+            slots.add_row(str(slot["slot"]), slot["state"], slot.get("worker") or "-")
+        console.out.print(slots)
+
+    console.emit(ctx, task, render)

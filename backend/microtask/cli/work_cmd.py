@@ -15,7 +15,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from microtask.chain.escrow import SlotState
-from microtask.cli import console
+from microtask.cli import api_client, console
 from microtask.cli.escrow_session import (
     AccountOption,
     EscrowSession,
@@ -23,6 +23,7 @@ from microtask.cli.escrow_session import (
     open_escrow,
     waiting,
 )
+from microtask.cli.listing import account_address, tasks_table, token_formatter
 from microtask.cli.units import resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
@@ -341,3 +342,25 @@ def withdraw(
         {"amount": str(value), "token": token.address, "tx": _tx(receipt)},
         lambda: console.success(f"withdrew {token.format(value)}"),
     )
+
+
+@work_app.command("tasks")
+def tasks(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 20,
+    network: NetworkOption = "local",
+    account: AccountOption = None,
+) -> None:
+    """Open tasks you qualify for, best paid first (from the API).
+
+    Example: microtask work tasks --account bob
+    """
+    session = open_escrow(ctx, network, None, read_only=True)
+    worker = account_address(session, account)
+    page = api_client.get(
+        session.settings,
+        "/tasks",
+        {"status": "open", "eligible_for": worker, "sort": "-reward", "limit": limit},
+    )
+    token_of = token_formatter(session.w3)
+    console.emit(ctx, page, lambda: console.out.print(tasks_table(page["data"], token_of)))
