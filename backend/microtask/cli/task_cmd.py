@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from eth_account.signers.local import LocalAccount
@@ -45,6 +45,7 @@ from microtask.manifests import (
     open_submission,
     parse_as,
 )
+from microtask.manifests.review import ReasonCode
 from microtask.manifests.sealing import public_key_of
 
 task_app = typer.Typer(
@@ -55,15 +56,7 @@ TaskArg = Annotated[int, typer.Argument(min=1, help="Task id.")]
 SlotsArg = Annotated[
     list[str], typer.Argument(help="Slots to settle: SLOT, or SLOT=WORKER for receipt slots.")
 ]
-REASON_CODES = (
-    "incorrect",
-    "incomplete",
-    "gold_failed",
-    "off_instructions",
-    "spam",
-    "duplicate",
-    "other",
-)
+REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
 
 
 def _manifest_document(path: Path, signer: LocalAccount) -> TaskManifest:
