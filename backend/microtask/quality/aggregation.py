@@ -37,6 +37,9 @@ embeddings from a downloaded model, which this platform cannot fetch. Bounding b
 not aggregated: crowd-kit's image methods combine one segmentation mask per worker, not
 sets of labelled boxes, which would first need matching across workers. Surveys collect
 opinions, which have no right answer to aggregate towards.
+
+crowd-kit and pandas are imported when first used: they take seconds to import, and the
+CLI and API import this package for its types.
 """
 
 from __future__ import annotations
@@ -47,8 +50,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-import pandas as pd
-from crowdkit.aggregation import ROVER, DawidSkene, MajorityVote, OneCoinDawidSkene
 from pydantic import BaseModel, ConfigDict, Field
 
 from microtask.manifests.answers import (
@@ -181,7 +182,7 @@ def agreement(
     answers: Sequence[WorkerAnswer],
     aggregates: Mapping[str, ItemAggregate],
     *,
-    min_other_answers: int = 2,
+    min_other_answers: int = 1,
 ) -> dict[str, Agreement]:
     """Each worker's agreement with the aggregates, by worker (sorted).
 
@@ -215,6 +216,8 @@ def agreement(
 def _quiet() -> Iterator[None]:
     """crowd-kit leans on pandas idioms that newer pandas warns about; the warnings say
     nothing about our data, so they are silenced here and only here."""
+    import pandas as pd
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -227,6 +230,9 @@ def _fit_votes(
 ) -> dict[str, dict[Any, float]]:
     """Fit the categorical model to (item, worker, label) rows, with ``known`` labels for
     some items: each item's probability per label, read from crowd-kit's ``probas_``."""
+    import pandas as pd
+    from crowdkit.aggregation import DawidSkene, MajorityVote, OneCoinDawidSkene
+
     frame = pd.DataFrame(rows, columns=["task", "worker", "label"])
     # a known label nobody gave has no column in crowd-kit's tables: it cannot anchor
     seen = set(frame["label"])
@@ -343,6 +349,9 @@ def _multi_label(
 
 
 def _texts(kind: TaskKind, by_item: Mapping[str, list[WorkerAnswer]]) -> dict[str, ItemAggregate]:
+    import pandas as pd
+    from crowdkit.aggregation import ROVER
+
     texts = {
         (item, a.worker): a.answer.text
         for item, group in by_item.items()
