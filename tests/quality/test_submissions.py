@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from microtask.manifests import (
     ItemAnswer,
     SubmissionAnswers,
@@ -9,7 +11,8 @@ from microtask.manifests import (
     open_submission,
     seal_submission,
 )
-from microtask.quality import Assessment, GoldKey, Submission, assess
+from microtask.manifests.answers import FreeTextAnswer
+from microtask.quality import Assessment, GoldKey, QualityError, Submission, assess
 from tests.quality.scenario import (
     VERIFIER,
     WORKERS,
@@ -18,6 +21,7 @@ from tests.quality.scenario import (
     envelope_cid,
     item_id,
     manifest_data,
+    submission,
 )
 
 CHAIN_ID = 31337
@@ -72,3 +76,24 @@ def test_opened_envelopes_are_assessed() -> None:
     assert [outcome[s] for s in range(8, 12)] == ["reject"] * 4
     assert [r.code for r in assessment.decision(8).reasons] == ["gold_failed", "incorrect"]
     assert assessment.decision(8).submission == envelope_cid(8)
+
+
+def test_answers_that_do_not_fit_the_manifest_are_refused_up_front() -> None:
+    manifest = TaskManifest.model_validate(manifest_data(items=2))
+    unknown = [submission("G1", 0, cls("zebra"))]
+    with pytest.raises(QualityError, match="slot 0, item 'photo-00': unknown label 'zebra'"):
+        assess(manifest, unknown)
+    other_kind = [submission("G1", 0, FreeTextAnswer(text="a cat"))]
+    with pytest.raises(QualityError, match="a free_text answer to a classification task"):
+        assess(manifest, other_kind)
+    twice = [submission("G1", 0, cls("cat")), submission("G2", 0, cls("dog"))]
+    with pytest.raises(QualityError, match="two submissions for slot 0"):
+        assess(manifest, twice)
+
+
+def test_a_task_with_nothing_submitted_has_nothing_to_decide() -> None:
+    manifest = TaskManifest.model_validate(manifest_data(items=2))
+    assessment = assess(manifest, [])
+    assert assessment.decisions == ()
+    assert assessment.aggregates == {}
+    assert assessment.results().items == 2  # both items listed, unanswered

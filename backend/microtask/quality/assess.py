@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from microtask.manifests.answers import TaskKind
+from microtask.manifests.answers import TaskKind, check_answer
 from microtask.manifests.task import TaskManifest
 from microtask.quality.aggregation import (
     Agreement,
@@ -30,7 +30,8 @@ from microtask.quality.aggregation import (
     agreement,
     method_for,
 )
-from microtask.quality.decisions import Decision, decide, signal_action
+from microtask.quality.decisions import Decision, Outcome, decide, signal_action
+from microtask.quality.errors import QualityError
 from microtask.quality.fraud import (
     FraudSignal,
     copying,
@@ -71,7 +72,7 @@ class Assessment(BaseModel):
                 return decision
         raise KeyError(slot)
 
-    def slots(self, outcome: str) -> tuple[int, ...]:
+    def slots(self, outcome: Outcome) -> tuple[int, ...]:
         """The slots with ``outcome`` (approve, reject, undecided), in order."""
         return tuple(d.slot for d in self.decisions if d.outcome == outcome)
 
@@ -93,11 +94,14 @@ def assess(
     ``gold``: the task's `GoldKey` (`GoldKey.from_manifest`); none means no gold scoring.
     ``item_ids``: the task's items in order, needed to check each slot answers its own item
     when the manifest's items are in a file (inline items are read from the manifest).
+
+    Every answer must fit the manifest's answer schema, as `open_submission` with the
+    manifest ensures; one that does not raises `QualityError` naming its slot (a
+    submission that cannot be opened or does not fit is the service's to reject, before
+    quality control).
     """
     rule = rule or QualityRule()
-    slots = [s.slot for s in submissions]
-    if len(set(slots)) != len(slots):
-        raise ValueError("two submissions for the same slot")
+    _check_fits(manifest, submissions)
     ids = list(item_ids) if item_ids is not None else expected_items(manifest)
     answers = worker_answers(submissions, ids)
     key = gold or GoldKey()
@@ -141,6 +145,21 @@ def assess(
         aggregates=final,
         decisions=tuple(decisions),
     )
+
+
+def _check_fits(manifest: TaskManifest, submissions: Sequence[Submission]) -> None:
+    seen: set[int] = set()
+    for submission in submissions:
+        if submission.slot in seen:
+            raise QualityError(f"two submissions for slot {submission.slot}")
+        seen.add(submission.slot)
+        for item in submission.answers:
+            try:
+                check_answer(manifest.answer_schema, item.answer)
+            except ValueError as error:
+                raise QualityError(
+                    f"slot {submission.slot}, item {item.item_id!r}: {error}"
+                ) from None
 
 
 def _keep(
