@@ -174,12 +174,13 @@ def test_keep_alive_comments(live: ApiServer) -> None:
 
 
 def test_disconnect_ends_the_stream_on_the_server(live: ApiServer) -> None:
+    state = live.app.state.api
     with httpx.Client(base_url=live.url, timeout=TIMEOUT) as client:
         with client.stream("GET", "/events") as response:
             next(messages(response.iter_lines()))
-            assert live.server.server_state.connections
+            assert state.open_feeds == 1
         deadline = time.monotonic() + 10
-        while live.server.server_state.connections or live.server.server_state.tasks:
+        while state.open_feeds:
             assert time.monotonic() < deadline, "the server kept the feed after the client left"
             time.sleep(0.01)  # awaiting the server's state, not a fixed delay
 

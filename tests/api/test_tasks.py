@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -303,3 +304,29 @@ def test_assignments_pages_and_filters(api: TestClient) -> None:
     task_cursor = api.get("/tasks", params={"limit": 1}).json()["next_cursor"]
     wrong = api.get("/tasks/1/assignments", params={"cursor": task_cursor})
     assert wrong.status_code == 422
+
+
+def test_cached_answers_follow_the_index(engine: Any, api_settings: Any, store: Any) -> None:
+    """A repeated query is served from the cache until the indexer commits; then the new
+    rows show (within the version check interval)."""
+    from sqlalchemy.orm import Session
+
+    from microtask.api import create_app
+    from microtask.db import make_engine
+    from tests.api.seed import WALL, _task, seed
+
+    seed(engine)
+    app = create_app(api_settings, engine=engine, content=store, clock=lambda: WALL)
+    with TestClient(app) as client:
+        first = client.get("/tasks").json()
+        assert client.get("/tasks").json() == first
+        cache = app.state.api.cache
+        assert cache.hits >= 1
+        writer = make_engine(engine.url.render_as_string(hide_password=False), writer=True)
+        with Session(writer) as session, session.begin():
+            session.add(_task(8, TASKS[1]))
+        writer.dispose()
+        deadline = time.monotonic() + 10
+        while ids(client)[0] != 8:  # the version check notices the commit
+            assert time.monotonic() < deadline, "the cache kept serving the old index"
+        assert client.get("/tasks").json()["count"] == first["count"] + 1

@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from microtask import __version__
+from microtask.api.cache import IndexVersion
 from microtask.api.problems import install_problem_handlers
 from microtask.api.routes import content as content_routes
 from microtask.api.routes import events, health, requesters, stats, tasks, workers
@@ -81,6 +82,7 @@ def create_app(
             sessions=session_factory(opened),
             content=stores,
             stopping=stopping,
+            versions=IndexVersion(opened),
             clock=clock,
         )
         try:
@@ -88,6 +90,7 @@ def create_app(
         finally:
             stopping.set()
             stores.close()
+            app.state.api.versions.close()
             if engine is None:
                 opened.dispose()
 

@@ -21,7 +21,9 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from microtask.api.schemas import ManifestSummary, TaskPublic, TaskStatus
 from microtask.db.base import ManifestStatus
@@ -78,16 +80,53 @@ def chain_now(session: Session, fallback: float) -> int:
     return int(seen) if seen is not None else int(fallback)
 
 
-def status_condition(status: TaskStatus, now: int) -> ColumnElement[bool]:
-    """The SQL condition for tasks in ``status`` at chain time ``now``."""
-    live = and_(Task.cancelled == false(), Task.deadline >= now)
+class Unindexed(FunctionElement[Any]):
+    """A column SQLite must not pick an index for: rendered ``+column`` there (SQLite's
+    documented way to disqualify a term from index use), the plain column elsewhere."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _plain(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses.clauses[0], **kw))
+
+
+@compiles(Unindexed, "sqlite")
+def _unary_plus(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses.clauses[0], **kw))
+
+
+def status_condition(status: TaskStatus, now: int, *, paging: bool = False) -> ColumnElement[bool]:
+    """The SQL condition for tasks in ``status`` at chain time ``now``.
+
+    ``paging``: for a page query, whose ORDER BY index should drive the scan. Without
+    statistics SQLite prefers the status index (``cancelled = 0`` looks selective) and then
+    sorts every open task for 20 rows: 130 ms at 100,000 tasks instead of 1 ms. Counting
+    uses the status index (it covers the count), so counts keep the plain columns.
+    """
+    cancelled: Any = Task.cancelled
+    deadline: Any = Task.deadline
+    available: Any = Task.available_slots
+    if paging:
+        cancelled, deadline, available = (
+            Unindexed(cancelled),
+            Unindexed(deadline),
+            Unindexed(available),
+        )
+    live = and_(cancelled == false(), deadline >= now)
     if status is TaskStatus.OPEN:
-        return and_(live, Task.available_slots > 0)
+        return and_(live, available > 0)
     if status is TaskStatus.FULL:
-        return and_(live, Task.available_slots == 0)
+        return and_(live, available == 0)
     if status is TaskStatus.EXPIRED:
-        return and_(Task.cancelled == false(), Task.deadline < now)
-    return Task.cancelled == true()
+        return and_(cancelled == false(), deadline < now)
+    return and_(cancelled == true())
 
 
 def status_of(cancelled: bool, deadline: int, available_slots: int, now: int) -> TaskStatus:

@@ -39,7 +39,10 @@ class ApiStartFailed(EnvironmentProblem):
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port``, or `PortInUse` saying what to do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
+    # they are TCP; with Nagle on, a keep-alive response written in two parts waits ~40 ms
+    # for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

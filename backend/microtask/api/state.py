@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from microtask.api.cache import IndexVersion, ResponseCache
 from microtask.config import Settings
 from microtask.content import ContentStore, ContentStoreUnavailable, open_content_store
 from microtask.errors import ConfigurationError
@@ -64,4 +65,9 @@ class ApiState:
     content: ContentStores
     stopping: threading.Event
     """Set when the server shuts down: live feeds end instead of holding shutdown up."""
+    versions: IndexVersion
+    """Whether the index changed: the key of cached answers."""
+    cache: ResponseCache = field(default_factory=ResponseCache)
     clock: Callable[[], float] = field(default=time.time)
+    open_feeds: int = 0
+    """Live feeds streaming now (changed only on the event loop)."""

@@ -73,12 +73,19 @@ def message(row: Any) -> str:
     return f"id: {row.id}\nevent: {row.name}\ndata: {payload}\n\n"
 
 
-async def _stream(
-    request: Request, state: ApiState, last: int, task_id: int | None
-) -> AsyncIterator[str]:
+async def _stream(state: ApiState, last: int, task_id: int | None) -> AsyncIterator[str]:
+    state.open_feeds += 1
+    try:
+        yield f"retry: {RETRY_MS}\n: feed after event {last}\n\n"
+        async for message in _messages(state, last, task_id):
+            yield message
+    finally:
+        state.open_feeds -= 1
+
+
+async def _messages(state: ApiState, last: int, task_id: int | None) -> AsyncIterator[str]:
     interval = state.settings.api_events_poll_interval
     keepalive = state.settings.api_events_keepalive
-    yield f"retry: {RETRY_MS}\n: feed after event {last}\n\n"
     quiet_since = time.monotonic()
     while not state.stopping.is_set():
         try:
@@ -97,8 +104,8 @@ async def _stream(
         elif time.monotonic() - quiet_since >= keepalive:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
-        if await request.is_disconnected():
-            return
+        # A client that goes away cancels this generator at its next await (Starlette
+        # listens for the disconnect beside the stream), so there is no check here.
         await anyio.sleep(interval)
 
 
@@ -153,7 +160,7 @@ async def stream_events(
     else:
         await run_in_threadpool(_rows_after, state.engine, MAX_BIGINT, None)  # reachable?
     return StreamingResponse(
-        _stream(request, state, start, task_id),
+        _stream(state, start, task_id),
         media_type=EVENT_STREAM,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

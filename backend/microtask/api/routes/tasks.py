@@ -5,10 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
+from starlette.concurrency import run_in_threadpool
 
 from microtask.api.deps import SessionDep, StateDep
 from microtask.api.pagination import after, decode_cursor, encode_cursor, page_of
@@ -16,6 +17,7 @@ from microtask.api.params import Address, Amount, CursorText, Limit, TaskId
 from microtask.api.problems import not_found, problem_responses
 from microtask.api.queries import (
     AnySelect,
+    Unindexed,
     chain_now,
     status_condition,
     task_fields,
@@ -30,6 +32,7 @@ from microtask.api.schemas import (
     TasksPage,
     TaskStatus,
 )
+from microtask.api.state import ApiState
 from microtask.db.base import AssignmentStatus, SlotStatus
 from microtask.db.models import Account, Assignment, Manifest, ManifestTag, Slot, Task
 from microtask.manifests import TaskKind
@@ -104,15 +107,28 @@ def _sort_columns(sort: TaskSort) -> tuple[Any, ...]:
     return (Task.task_id,)
 
 
-def _filtered(query: AnySelect, filters: TaskListQuery, now: int) -> AnySelect:
-    """``query`` with every filter applied (joins only where a filter needs them)."""
+def _filtered(
+    query: AnySelect, filters: TaskListQuery, now: int, *, paging: bool = False
+) -> AnySelect:
+    """``query`` with every filter applied (joins only where a filter needs them).
+
+    ``paging``: the query fetches one page, so the index of its ORDER BY should drive the
+    scan: filter columns that would tempt SQLite's planner into another index and a sort
+    of every match (status, token, reward, deadline) are marked `Unindexed` unless the
+    sort's own index starts with them. Counts use the plain columns and any index.
+    """
+    reward_sort = filters.sort in (TaskSort.REWARD, TaskSort.REWARD_DESC)
+
+    def column(attribute: Any, indexable: bool) -> Any:
+        return Unindexed(attribute) if paging and not indexable else attribute
+
     where: list[ColumnElement[bool]] = []
     if filters.status is not StatusFilter.ALL:
-        where.append(status_condition(TaskStatus(filters.status.value), now))
+        where.append(status_condition(TaskStatus(filters.status.value), now, paging=paging))
     if filters.token is not None:
-        where.append(Task.token == filters.token)
+        where.append(column(Task.token, reward_sort) == filters.token)
     if filters.min_reward is not None:
-        where.append(Task.reward >= filters.min_reward)
+        where.append(column(Task.reward, reward_sort) >= filters.min_reward)
     if filters.requester is not None:
         where.append(Task.requester == filters.requester)
     if filters.min_open_slots is not None:
@@ -143,41 +159,56 @@ def _filtered(query: AnySelect, filters: TaskListQuery, now: int) -> AnySelect:
     return query.where(*where)
 
 
+def _page(state: ApiState, filters: TaskListQuery) -> bytes:
+    with state.sessions() as session:
+        now = chain_now(session, state.clock())
+        columns = _sort_columns(filters.sort)
+        descending = filters.sort.value.startswith("-")
+        query = _filtered(tasks_with_manifests(), filters, now, paging=True)
+        if filters.cursor is not None:
+            cursor = decode_cursor(filters.cursor, filters.sort.value, len(columns))
+            query = query.where(after(columns, cursor.key, descending=descending))
+        order = [column.desc() if descending else column.asc() for column in columns]
+        rows = session.execute(query.order_by(*order).limit(filters.limit + 1)).all()
+        page, more = page_of(rows, filters.limit)
+        count_query = select(func.count()).select_from(Task)
+        if filters.kind is not None or filters.language is not None:
+            count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
+        count = session.scalar(_filtered(count_query, filters, now)) or 0
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = encode_cursor(filters.sort.value, [getattr(last, c.key) for c in columns])
+    result = TasksPage(
+        data=[task_public(row, now) for row in page], count=count, next_cursor=next_cursor
+    )
+    return result.model_dump_json().encode()
+
+
 @router.get(
     "",
     response_model=TasksPage,
     summary="Find tasks",
     responses=problem_responses(422, 503),
 )
-def list_tasks(
-    session: SessionDep, state: StateDep, filters: Annotated[TaskListQuery, Query()]
-) -> TasksPage:
+async def list_tasks(
+    request: Request, state: StateDep, filters: Annotated[TaskListQuery, Query()]
+) -> Response:
     """Tasks matching every filter, in the order asked, a page at a time.
 
     Pages are keyset pages: pass ``next_cursor`` back as ``cursor`` with the same filters
     and sort. ``count`` is how many tasks match in all.
     """
-    now = chain_now(session, state.clock())
-    columns = _sort_columns(filters.sort)
-    descending = filters.sort.value.startswith("-")
-    query = _filtered(tasks_with_manifests(), filters, now)
-    if filters.cursor is not None:
-        cursor = decode_cursor(filters.cursor, filters.sort.value, len(columns))
-        query = query.where(after(columns, cursor.key, descending=descending))
-    order = [column.desc() if descending else column.asc() for column in columns]
-    rows = session.execute(query.order_by(*order).limit(filters.limit + 1)).all()
-    page, more = page_of(rows, filters.limit)
-    count_query = select(func.count()).select_from(Task)
-    if filters.kind is not None or filters.language is not None:
-        count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
-    count = session.scalar(_filtered(count_query, filters, now)) or 0
-    next_cursor = None
-    if more:
-        last = page[-1]
-        next_cursor = encode_cursor(filters.sort.value, [getattr(last, c.key) for c in columns])
-    return TasksPage(
-        data=[task_public(row, now) for row in page], count=count, next_cursor=next_cursor
-    )
+    # The busiest route: answers are cached until the index changes (see `api.cache`),
+    # so a hit costs no thread, no query and no serialisation.
+    key = request.url.query
+    version = await state.versions.current()
+    body = state.cache.get(key, version)
+    if body is None:
+        body = await run_in_threadpool(_page, state, filters)
+        if version is not None and await state.versions.current() == version:
+            state.cache.put(key, version, body)
+    return Response(body, media_type="application/json")
 
 
 def _task_row(session: Session, task_id: int) -> Any:
