@@ -26,7 +26,7 @@ class UpProcess:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "microtask", "up", "--port", "0"],
+            [sys.executable, "-m", "microtask", "up", "--port", "0", "--api-port", "0"],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,

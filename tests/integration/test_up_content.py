@@ -45,7 +45,7 @@ def test_up_uses_the_configured_kubo_node(env: dict[str, str], kubo_daemon: Kubo
 def test_up_refuses_an_unreachable_kubo_before_starting_anything(env: dict[str, str]) -> None:
     env["MICROTASK_IPFS_API"] = f"http://127.0.0.1:{closed_port()}"
     completed = subprocess.run(
-        [sys.executable, "-m", "microtask", "up", "--port", "0"],
+        [sys.executable, "-m", "microtask", "up", "--port", "0", "--api-port", "0"],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,

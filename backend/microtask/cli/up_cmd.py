@@ -1,11 +1,11 @@
 """`microtask up`: the whole platform on this machine, until Ctrl-C.
 
-For now that is a local anvil with the contracts compiled and deployed, and the indexer
-following the escrow into the database (a thread, stopped with the rest); each part of the
-platform joins here as it lands. The content store is a Kubo node when one is configured or
-running, else the embedded local store. The chain's state is saved in the data directory when
-anvil stops, so the next `up` continues the same chain (and finds the contracts already
-deployed) unless `--fresh` is given.
+That is a local anvil with the contracts compiled and deployed, the indexer following the
+escrow into the database and the HTTP API serving it (threads, stopped with the rest). The
+content store is a Kubo node when one is configured or running, else the embedded local
+store. The chain's state is saved in the data directory when anvil stops, so the next `up`
+continues the same chain (and finds the contracts already deployed) unless `--fresh` is
+given.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from microtask.api import create_app
+from microtask.api.server import ApiServer, ApiStartFailed
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.compiler import compile_project
@@ -52,6 +54,9 @@ def up_command(
     demo: bool = typer.Option(
         False, "--demo", help="Add a test stablecoin, fund the dev accounts, post a few tasks."
     ),
+    api_port: int | None = typer.Option(
+        None, "--api-port", min=0, max=65535, help="The API's port (default: api_port, 8000)."
+    ),
 ) -> None:
     """Start the platform locally: anvil, the contracts deployed, and where it all listens.
 
@@ -78,6 +83,12 @@ def up_command(
         log_file=log_file,
     )
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
+    # bound now, so a taken API port fails before anvil starts
+    api = ApiServer(
+        create_app(settings, network=NETWORK, content=content),
+        settings.api_host,
+        settings.api_port if api_port is None else api_port,
+    )
     console.info("starting anvil …")
     with stop_signal() as stop, content, anvil:
         connection = connect(settings, NETWORK, url=anvil.url)
@@ -93,6 +104,11 @@ def up_command(
         configure_logging(verbose=False)
         indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
         indexer.start()
+        try:
+            api.start()
+        except BaseException:
+            indexer.stop()
+            raise
 
         table = Table(show_header=False, box=None)
         table.add_row("RPC URL", anvil.url)
@@ -104,6 +120,7 @@ def up_command(
         table.add_row("anvil log", str(log_file))
         table.add_row("content store", content.describe())
         table.add_row("index database", describe_url(indexer.url))
+        table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
         if market is not None:
             table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
             table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
@@ -115,7 +132,10 @@ def up_command(
             while not stop.wait(0.5):
                 if indexer.failure is not None:
                     raise indexer.failure
+                if not api.alive():
+                    raise ApiStartFailed("the API stopped unexpectedly; see the log above")
         finally:
             console.info("stopping …")
+            api.stop()
             indexer.stop()
     console.success("stopped; the chain state is saved for the next `microtask up`")
