@@ -4,8 +4,8 @@
 - `routes/`: one module per resource (tasks, workers, requesters, stats, health, events,
   content); `deps`: typed dependencies; `schemas`: response models; `pagination`: keyset
   cursors; `problems`: RFC 9457 errors for everything that goes wrong.
-- `server.ApiServer`: uvicorn on a socket bound up front, in the foreground
-  (`microtask api`) or a thread (`microtask up`).
+- `server.ApiServer`: uvicorn on a socket bound up front, in a thread that `microtask api`
+  and `microtask up` stop on Ctrl-C.
 """
 
 from microtask.api.app import create_app

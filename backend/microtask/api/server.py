@@ -75,7 +75,8 @@ def _startup_error(app: FastAPI) -> BaseException | None:
 
 
 class ApiServer:
-    """The API on ``host:port``: `serve` in the foreground or `start`/`stop` a thread."""
+    """The API on ``host:port`` in a thread: `start`, then `stop` (the caller decides when,
+    e.g. on Ctrl-C, so `microtask api` and `microtask up` stop the same way)."""
 
     def __init__(self, app: FastAPI, host: str, port: int, *, log_level: str = "warning") -> None:
         self.app = app
@@ -103,15 +104,6 @@ class ApiServer:
         error = _startup_error(self.app)
         reason = str(error).splitlines()[0] if error else "see the log above"
         return ApiStartFailed(f"the API could not start: {reason}")
-
-    def serve(self) -> None:
-        """Serve until SIGINT or SIGTERM (uvicorn handles them in the main thread)."""
-        try:
-            self.server.run(sockets=[self.sock])
-        finally:
-            self.sock.close()
-        if not self.server.started:
-            raise self._failed()
 
     def start(self) -> None:
         """Serve in a thread; returns once the server accepts requests."""
