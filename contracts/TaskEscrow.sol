@@ -118,6 +118,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         _defaultArbitrator = initialArbitrator;
         disputeWindow = disputeWindow_;
         arbitrationTimeout = arbitrationTimeout_;
+        emit EscrowConfigured(initialTreasury, initialFeeBps, initialArbitrator, disputeWindow_, arbitrationTimeout_);
     }
 
     // ================================================================ requester

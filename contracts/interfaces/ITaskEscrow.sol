@@ -259,6 +259,14 @@ interface ITaskEscrow {
     event BonusPaid(uint256 indexed taskId, address indexed worker, uint256 amount);
     /// @notice Ledger funds left the contract.
     event Withdrawn(address indexed token, address indexed account, address to, uint256 amount);
+    /// @notice The escrow was deployed with these settings (the owner is in OwnershipTransferred).
+    event EscrowConfigured(
+        address indexed treasury,
+        uint16 feeBps,
+        address indexed defaultArbitrator,
+        uint32 disputeWindow,
+        uint32 arbitrationTimeout
+    );
     /// @notice The protocol fee for new tasks changed.
     event FeeChanged(uint16 previous, uint16 current);
     /// @notice The treasury changed.

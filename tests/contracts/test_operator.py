@@ -71,3 +71,18 @@ def test_pause_never_stops_settlement_refunds_or_disputes(world: World) -> None:
     assert world.escrow.task(task_id).escrow == 0
     world.client(world.owner).unpause()
     world.create()
+
+
+def test_deployment_announces_its_settings(world: World) -> None:
+    escrow = world.deployment.escrow
+    [configured] = escrow.events.EscrowConfigured().get_logs(from_block=0)
+    args = configured["args"]
+    assert (args["treasury"], args["feeBps"], args["defaultArbitrator"]) == (
+        world.treasury.address,
+        escrow.functions.feeBps().call(),
+        world.arbitrator.address,
+    )
+    assert (args["disputeWindow"], args["arbitrationTimeout"]) == (
+        escrow.functions.disputeWindow().call(),
+        escrow.functions.arbitrationTimeout().call(),
+    )

@@ -22,7 +22,7 @@ ALL_EVENTS = frozenset(
         "ReceiptPresented", "SlotsApproved", "SlotsRejected", "DisputeOpened", "DisputeRuled",
         "SlotClosed", "BonusPaid", "Withdrawn", "FeeChanged", "TreasuryChanged",
         "DefaultArbitratorChanged", "Paused", "Unpaused", "OwnershipTransferStarted",
-        "OwnershipTransferred",
+        "OwnershipTransferred", "EscrowConfigured",
     }
 )  # fmt: skip
 

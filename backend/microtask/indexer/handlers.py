@@ -497,6 +497,18 @@ def _paused(value: bool) -> Handler:
     return handle
 
 
+def escrow_configured(state: BatchState, e: ChainEvent) -> None:
+    """The constructor's settings: the same values `initial_escrow_state` starts from, so
+    the index needs nothing but events (P8) when the deployment record lacks them."""
+    escrow = state.escrow
+    escrow["treasury"] = e.args["treasury"]
+    escrow["fee_bps"] = int(e.args["feeBps"])
+    escrow["default_arbitrator"] = e.args["defaultArbitrator"]
+    escrow["dispute_window"] = int(e.args["disputeWindow"])
+    escrow["arbitration_timeout"] = int(e.args["arbitrationTimeout"])
+    state.escrow_changed()
+
+
 def ownership_transferred(state: BatchState, e: ChainEvent) -> None:
     state.escrow["owner"] = e.args["newOwner"]
     state.escrow["pending_owner"] = None
@@ -520,6 +532,7 @@ HANDLERS: dict[str, Handler] = {
     "SlotClosed": slot_closed,
     "BonusPaid": bonus_paid,
     "Withdrawn": withdrawn,
+    "EscrowConfigured": escrow_configured,
     "FeeChanged": _operator("fee_bps", "current"),
     "TreasuryChanged": _operator("treasury", "current"),
     "DefaultArbitratorChanged": _operator("default_arbitrator", "current"),
