@@ -151,6 +151,7 @@ def test_a_token_reentering_during_a_transfer_is_refused_and_nothing_moves(
 def test_a_fee_on_transfer_token_is_refused_wherever_funds_come_in(world: World) -> None:
     token = world.deployment.fee_token
     escrow_address = world.escrow.address
+    wallet = world.token_balance(token, world.requester.address)
     # transfers under 100 units lose nothing to this token's 1% fee, so a tiny task is
     # accepted; every larger transfer is refused with the amounts
     small = world.create(token=token.address, reward=39, slots=2)  # 78 units, fee 0 at 2.5%
@@ -186,6 +187,7 @@ def test_a_fee_on_transfer_token_is_refused_wherever_funds_come_in(world: World)
     )
     assert world.escrow.balance(worker, token.address) == 0
     assert world.token_balance(token, escrow_address) == 78
+    assert world.token_balance(token, world.requester.address) == wallet - 78
 
 
 # ====================================================================== no return value
@@ -308,6 +310,11 @@ def test_signatures_for_another_chain_are_refused(world: World) -> None:
     assert error.error == "InvalidSignature"
     assert world.escrow.slot(task_id, 0).state == SlotState.OPEN
     assert world.escrow.balance(worker.address) == 0
+    # the same messages signed for this chain are good: the chain id was all that differed
+    world.client(worker).present_receipts([(receipt, world.escrow.sign_receipt(receipt))])
+    world.client(worker).approve_with_signature(approval, world.escrow.sign_approval(approval))
+    assert world.escrow.slot(task_id, 0).state == SlotState.SUBMITTED
+    assert world.escrow.balance(worker.address) == REWARD
 
 
 def test_signatures_for_another_escrow_are_refused(world: World) -> None:
