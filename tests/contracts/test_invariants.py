@@ -703,8 +703,19 @@ class Env:
     topics: dict[bytes, Any]
 
     @classmethod
-    def build(cls, w3: Web3, deployment: Deployment, compiled: CompiledProject) -> Env:
+    def build(cls, w3: Web3, shared: Deployment, compiled: CompiledProject) -> Env:
         accounts = dev_accounts()
+
+        def rebound(contract: Contract) -> Contract:  # every call through this test's w3
+            return w3.eth.contract(address=contract.address, abi=contract.abi)
+
+        deployment = Deployment(
+            rebound(shared.escrow),
+            rebound(shared.token),
+            rebound(shared.no_return_token),
+            rebound(shared.fee_token),
+            rebound(shared.reentrant_token),
+        )
         world = World(
             w3=w3,
             deployment=deployment,
