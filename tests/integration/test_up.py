@@ -24,9 +24,9 @@ STARTUP_TIMEOUT = 120
 class UpProcess:
     """`python -m microtask up` with its stdout followed line by line."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *extra: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "microtask", "up", "--port", "0", "--api-port", "0"],
+            [sys.executable, "-m", "microtask", "up", "--port", "0", "--api-port", "0", *extra],
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
