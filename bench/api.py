@@ -35,6 +35,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from microtask.api.pagination import encode_cursor
+
 REPO = Path(__file__).resolve().parents[1]
 console = Console()
 
@@ -212,7 +214,7 @@ async def _load(port: int, paths: list[str], connections: int, seconds: float) -
     async def worker(offset: int) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        index = offset
+        index = offset * (len(requests) // connections)  # apart: distinct paths stay distinct
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
@@ -345,8 +347,9 @@ def main() -> None:
         console.print(f"inserted {args.tasks:,} tasks in {took:.1f} s (SQLite, {url})")
         api_paths = {
             "GET /tasks": ["/tasks"],
-            "GET /tasks, uncached (every query new)": [
-                f"/tasks?min_reward={i}" for i in range(1, 20_000)
+            "GET /tasks?cursor=…, uncached (every page new)": [
+                f"/tasks?cursor={encode_cursor('-created', [args.tasks - i])}"
+                for i in range(1, 20_000)
             ],
             "GET /tasks?sort=-reward&token=…": [f"/tasks?sort=-reward&token={ETH}"],
             "GET /tasks?tag=…&eligible_for=…": [f"/tasks?tag=images&eligible_for={WORKER}"],

@@ -255,6 +255,8 @@ def test_task_detail(api: TestClient) -> None:
 
 
 def test_task_detail_of_untouched_task(api: TestClient) -> None:
+    cancelled = api.get("/tasks/4").json()
+    assert cancelled["slot_states"] == {"closed": 2}  # refunded: closed, as getSlot says
     task = api.get("/tasks/5").json()
     assert task["slots"] == []
     assert task["slot_states"] == {"open": 5}

@@ -14,7 +14,9 @@ from microtask.config import Settings
 from microtask.content import ContentStore
 
 
-def get_state(request: Request) -> ApiState:
+async def get_state(request: Request) -> ApiState:
+    """Async although it does no I/O: FastAPI runs sync dependencies in the thread pool,
+    a hop this one does not need (it is on every request, the cached ones included)."""
     state: ApiState = request.app.state.api
     return state
 
@@ -39,7 +41,7 @@ async def get_session(state: StateDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     return state.settings
 
 

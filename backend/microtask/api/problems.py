@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -184,6 +184,9 @@ def problem_of(error: Exception) -> Problem:
         return Problem(422, "unsupported-content", "Content this API cannot serve", str(error))
     if isinstance(error, ContentStoreUnavailable | ContentCorrupted):
         return unavailable("content-store", str(error))
+    if isinstance(error, DataError):
+        # a value the database refuses (the routes validate inputs; this is the net)
+        return Problem(400, "bad-request", "Bad request", "the database refused a value given")
     if isinstance(error, OperationalError | PoolTimeout) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     ):

@@ -109,7 +109,8 @@ class TaskPublic(Public):
 
 
 class SlotPublic(Public):
-    """A slot something happened to; slots of a task without a row are open."""
+    """A slot something happened to. Slots without a row are open, or closed once their
+    funds went back (a cancelled task's claimable slots, reclaimed receipt slots)."""
 
     slot: int = Field(examples=[0])
     state: SlotStatus = Field(examples=["submitted"])

@@ -74,13 +74,19 @@ class TaskListQuery(BaseModel):
     token: Address | None = Field(default=None, description="Paid in this token (0x0…0 = ETH).")
     min_reward: Amount | None = Field(default=None, description="Reward per slot at least this.")
     kind: TaskKind | None = Field(default=None, description="The manifest's task kind.")
-    tag: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    tag: list[
+        Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    ] = Field(
         default_factory=list,
         max_length=20,
         description="Repeatable; the manifest must carry every tag given.",
     )
     language: str | None = Field(
-        default=None, min_length=1, max_length=35, description="The manifest's language tag."
+        default=None,
+        min_length=2,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="The manifest's language tag (BCP 47, e.g. en, pt-BR).",
     )
     requester: Address | None = None
     min_open_slots: int | None = Field(
@@ -245,10 +251,30 @@ def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetai
     now = chain_now(session, state.clock())
     row = _task_row(session, task_id)
     slots = session.scalars(select(Slot).where(Slot.task_id == task_id).order_by(Slot.slot)).all()
+
+    def state_of(index: int, stored: SlotStatus) -> SlotStatus:
+        # As getSlot says: an open slot whose funds went back (a cancelled task's claimable
+        # slot, a reclaimed receipt slot) is closed.
+        receipt = index < row.receipt_slots
+        if stored is SlotStatus.OPEN and (
+            row.receipt_slots_reclaimed if receipt else row.cancelled
+        ):
+            return SlotStatus.CLOSED
+        return stored
+
     states = {member.value: 0 for member in SlotStatus}
+    public = []
     for slot in slots:
-        states[slot.state.value] += 1
-    states[SlotStatus.OPEN.value] += row.slot_count - len(slots)
+        view = SlotPublic.model_validate(slot)
+        view.state = state_of(slot.slot, slot.state)
+        states[view.state.value] += 1
+        public.append(view)
+    stored = {slot.slot for slot in slots}
+    untouched_receipt = row.receipt_slots - sum(1 for i in stored if i < row.receipt_slots)
+    untouched_claimable = row.slot_count - len(stored) - untouched_receipt
+    states[state_of(row.receipt_slots, SlotStatus.OPEN).value] += untouched_claimable
+    if row.receipt_slots:
+        states[state_of(0, SlotStatus.OPEN).value] += untouched_receipt
     values = task_fields(row, now)
     for key in (
         "escrow", "funded", "paid", "fees_paid", "refunded", "bonuses", "approved_slots",
@@ -257,7 +283,7 @@ def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetai
     ):  # fmt: skip
         values[key] = getattr(row, key)
     values["slot_states"] = {name: count for name, count in states.items() if count}
-    values["slots"] = [SlotPublic.model_validate(slot) for slot in slots]
+    values["slots"] = public
     return TaskDetail.model_validate(values)
 
 
