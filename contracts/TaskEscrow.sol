@@ -75,6 +75,9 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         uint32 receiptSlotsUsed;
         address token;
         uint128 reward;
+        address requester;
+        address verifier;
+        address arbitrator;
     }
 
     /// @notice Seconds a rejected worker has to dispute.
@@ -212,9 +215,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (slot >= task.slotCount) revert SlotOutOfRange(taskId, slot);
         if (slot < task.receiptSlots) revert SlotReservedForReceipts(taskId, slot);
         address worker = msg.sender;
-        if (worker == task.requester || worker == task.verifier || worker == task.arbitrator) {
-            revert TaskPartyCannotWork(taskId, worker);
-        }
+        _requireNotParty(task, taskId, worker);
         if (_holdsSlot[taskId][worker]) revert AlreadyHoldsSlot(taskId, worker);
         _requireQualified(task, taskId, worker);
 
@@ -280,7 +281,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     function approve(uint256 taskId, uint32[] calldata slots, address[] calldata workers) external nonReentrant {
         Task storage task = _task(taskId);
         if (msg.sender != task.requester && msg.sender != task.verifier) revert NotReviewer(taskId, msg.sender);
-        _approve(task, taskId, slots, workers);
+        _approve(task, taskId, slots, workers, false);
     }
 
     /// @inheritdoc ITaskEscrow
@@ -288,7 +289,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (block.timestamp > approval.expiry) revert SignatureExpired(approval.expiry);
         Task storage task = _task(approval.taskId);
         _requireReviewerSignature(task, approval.taskId, _approvalDigest(approval), signature);
-        _approve(task, approval.taskId, approval.slots, approval.workers);
+        _approve(task, approval.taskId, approval.slots, approval.workers, true);
     }
 
     /// @inheritdoc ITaskEscrow
@@ -425,6 +426,12 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         Task storage task = _task(taskId);
         if (slot >= task.slotCount) revert SlotOutOfRange(taskId, slot);
         (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
+        // Open slots refunded in bulk (by a cancel, or a reclaim of receipt slots) have no
+        // bits of their own; they read as closed, as they are.
+        bool receiptSlot = slot < task.receiptSlots;
+        if (state == SlotState.Open && (receiptSlot ? task.receiptSlotsReclaimed : task.cancelled)) {
+            state = SlotState.Closed;
+        }
         return SlotView(state, live.worker, live.timestamp);
     }
 
@@ -531,6 +538,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         if (block.timestamp > receipt.expiry) revert SignatureExpired(receipt.expiry);
         if (receipt.slot >= task.receiptSlots) revert SlotNotForReceipts(taskId, receipt.slot);
         if (receipt.worker == address(0)) revert ZeroAddress();
+        _requireNotParty(task, taskId, receipt.worker);
         if (receipt.submittedAt > task.deadline) revert SubmittedAfterDeadline(receipt.submittedAt, task.deadline);
         address signer = _requireReviewerSignature(task, taskId, _receiptDigest(receipt), signature);
         (SlotState state,) = _stateOf(task, taskId, receipt.slot);
@@ -553,6 +561,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
         if (state == SlotState.Open && slot < task.receiptSlots) {
             // Work received off chain whose receipt was never presented.
+            _requireNotParty(task, taskId, worker);
             _requireReceiptWindow(task, taskId);
             _setBits(taskId, slot, _BITS_LIVE);
             _slots[taskId][slot] = Slot(worker, SlotState.Rejected, uint64(block.timestamp));
@@ -566,9 +575,16 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         return false;
     }
 
-    function _approve(Task storage task, uint256 taskId, uint32[] calldata slots, address[] calldata workers)
-        private
-    {
+    /// @dev `bySignature`: a signed approval covers work under review (or unpresented receipt
+    ///      work); a rejection made after signing revokes it, so it cannot pay a rejected or
+    ///      disputed slot. A direct call can (the reviewer changing their mind).
+    function _approve(
+        Task storage task,
+        uint256 taskId,
+        uint32[] calldata slots,
+        address[] calldata workers,
+        bool bySignature
+    ) private {
         _requireBatch(slots.length, workers.length);
         PaidSlots memory paid = _newPaidSlots(task, slots.length);
         uint32 receiptSlots = task.receiptSlots;
@@ -584,15 +600,18 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
             if (bits == _BITS_UNSET && slot < receiptSlots) {
                 // The common gasless case: work received off chain, settled without a receipt
                 // on chain. The slot has no word of its own; only its bits change.
+                if (worker == paid.requester || worker == paid.verifier || worker == paid.arbitrator) {
+                    revert TaskPartyCannotWork(taskId, worker);
+                }
                 ++paid.receiptSlotsUsed;
                 slotBits[slot >> 7] = word | (_BITS_APPROVED << shift);
                 _creditApproved(slot, worker, paid);
                 continue;
             }
             (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);
-            if (state != SlotState.Submitted && state != SlotState.Rejected && state != SlotState.Disputed) {
-                revert InvalidSlotState(taskId, slot, state);
-            }
+            bool reviewable = state == SlotState.Submitted
+                || (!bySignature && (state == SlotState.Rejected || state == SlotState.Disputed));
+            if (!reviewable) revert InvalidSlotState(taskId, slot, state);
             if (live.worker != worker) revert WorkerMismatch(taskId, slot, live.worker, worker);
             if (state == SlotState.Disputed) _accounts[paid.token][worker].disputesWon += 1;
             _pay(taskId, slot, worker, paid);
@@ -682,6 +701,14 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         }
     }
 
+    /// @dev The requester, verifier and arbitrator review, sign and rule on a task's work, so
+    ///      none of them may be paid for doing it (on chain or through receipt slots).
+    function _requireNotParty(Task storage task, uint256 taskId, address account) private view {
+        if (account == task.requester || account == task.verifier || account == task.arbitrator) {
+            revert TaskPartyCannotWork(taskId, account);
+        }
+    }
+
     function _requireQualified(Task storage task, uint256 taskId, address worker) private view {
         Account storage record = _accounts[task.token][worker];
         uint256 approved = record.approved;
@@ -740,7 +767,17 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     }
 
     function _newPaidSlots(Task storage task, uint256 capacity) private view returns (PaidSlots memory) {
-        return PaidSlots(new uint32[](capacity), new address[](capacity), 0, 0, task.token, task.reward);
+        return PaidSlots(
+            new uint32[](capacity),
+            new address[](capacity),
+            0,
+            0,
+            task.token,
+            task.reward,
+            task.requester,
+            task.verifier,
+            task.arbitrator
+        );
     }
 
     function _setBits(uint256 taskId, uint32 slot, uint256 bits) private {

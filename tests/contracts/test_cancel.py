@@ -111,3 +111,15 @@ def test_bonus_credits_a_worker(world: World) -> None:
     with pytest.raises(TransactionReverted) as stranger:
         world.client(world.workers[1]).bonus(task_id, worker, 1)
     assert stranger.value.error == "NotRequester"
+
+
+def test_refunded_slots_read_as_closed(world: World) -> None:
+    task_id = world.create(slots=4, receipt_slots=2, deadline=world.now() + 100)
+    world.client(world.workers[0]).claim(task_id, 2)
+    world.escrow.cancel(task_id)
+    assert world.escrow.slot(task_id, 3).state == SlotState.CLOSED  # refunded by the cancel
+    assert world.escrow.slot(task_id, 2).state == SlotState.CLAIMED  # still held
+    assert world.escrow.slot(task_id, 0).state == SlotState.OPEN  # receipts may still come
+    world.advance(REVIEW_PERIOD + 1)
+    world.client(world.workers[4]).reclaim_receipt_slots(task_id)
+    assert world.escrow.slot(task_id, 0).state == SlotState.CLOSED

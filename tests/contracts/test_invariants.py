@@ -108,6 +108,9 @@ SETTINGS = settings(
 # ====================================================================== the model
 
 
+LIVE_REVIEWABLE = (SlotState.SUBMITTED, SlotState.REJECTED, SlotState.DISPUTED)
+
+
 class Revert(Exception):
     """The model's prediction that a call reverts with ``error`` (and these arguments)."""
 
@@ -157,6 +160,17 @@ class TaskModel:
     @property
     def reviewers(self) -> tuple[str, ...]:
         return (self.requester, self.verifier) if self.verifier != ZERO else (self.requester,)
+
+    def require_not_party(self, account: str) -> None:
+        """The requester, verifier and arbitrator are never paid for a task's work."""
+        if account in (self.requester, self.verifier, self.arbitrator):
+            raise Revert("TaskPartyCannotWork", taskId=self.task_id, account=account)
+
+    def visible_state(self, index: int) -> SlotState:
+        """What getSlot shows: open slots refunded in bulk (cancel, reclaim) read as closed."""
+        state = self.slots[index].state
+        refunded = self.reclaimed if index < self.receipt_slots else self.cancelled
+        return SlotState.CLOSED if state == SlotState.OPEN and refunded else state
 
     def slot(self, index: int) -> SlotModel:
         """A slot as the contract sees it; past the end reads as an empty (open) word."""
@@ -339,8 +353,7 @@ class Model:
             raise Revert("SlotOutOfRange", taskId=task_id, slot=index)
         if index < task.receipt_slots:
             raise Revert("SlotReservedForReceipts", taskId=task_id, slot=index)
-        if sender in (task.requester, task.verifier, task.arbitrator):
-            raise Revert("TaskPartyCannotWork", taskId=task_id, account=sender)
+        task.require_not_party(sender)
         if (task_id, sender) in self.holds:
             raise Revert("AlreadyHoldsSlot", taskId=task_id, worker=sender)
         if not self.qualified(task, sender):
@@ -397,6 +410,7 @@ class Model:
                 raise Revert("SlotNotForReceipts", taskId=task.task_id, slot=receipt.slot)
             if receipt.worker == ZERO:
                 raise Revert("ZeroAddress")
+            task.require_not_party(receipt.worker)
             if receipt.submitted_at > task.deadline:
                 raise Revert(
                     "SubmittedAfterDeadline",
@@ -436,7 +450,7 @@ class Model:
     def approve(
         self, now: int, sender: str, task_id: int, pairs: Sequence[tuple[int, str]]
     ) -> None:
-        self.settle(now, self.reviewer_task(sender, task_id), pairs)
+        self.settle(now, self.reviewer_task(sender, task_id), pairs, by_signature=False)
 
     def approve_signed(self, now: int, sender: str, approval: Approval, signer: str) -> None:
         if now > approval.expiry:
@@ -444,10 +458,16 @@ class Model:
         task = self.task(approval.task_id)
         if signer not in task.reviewers:
             raise Revert("InvalidSignature", taskId=task.task_id)
-        self.settle(now, task, list(zip(approval.slots, approval.workers, strict=True)))
+        pairs = list(zip(approval.slots, approval.workers, strict=True))
+        self.settle(now, task, pairs, by_signature=True)
 
-    def settle(self, now: int, task: TaskModel, pairs: Sequence[tuple[int, str]]) -> None:
-        """Approve ``(slot, worker)`` pairs: what ``approve`` and relayed approvals share."""
+    def settle(
+        self, now: int, task: TaskModel, pairs: Sequence[tuple[int, str]], *, by_signature: bool
+    ) -> None:
+        """Approve ``(slot, worker)`` pairs: what ``approve`` and relayed approvals share.
+
+        A signed approval only pays work under review: a rejection after signing revokes it.
+        """
         if not pairs:
             raise Revert("InvalidBatch")
         receipt_slots_used = 0
@@ -458,10 +478,12 @@ class Model:
             if slot.state == SlotState.APPROVED:
                 continue  # paid already: a relayed batch stays valid
             if slot.state == SlotState.OPEN and index < task.receipt_slots:
+                task.require_not_party(worker)
                 receipt_slots_used += 1  # work received off chain, never presented
                 self.pay(task, index, worker, ApprovalBasis.REVIEW)
                 continue
-            if slot.state not in (SlotState.SUBMITTED, SlotState.REJECTED, SlotState.DISPUTED):
+            reviewable = (SlotState.SUBMITTED,) if by_signature else LIVE_REVIEWABLE
+            if slot.state not in reviewable:
                 raise Revert("InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state)
             if slot.worker != worker:
                 raise Revert("WorkerMismatch", slot=index, holder=slot.worker, named=worker)
@@ -485,6 +507,7 @@ class Model:
                 raise Revert("ZeroAddress")
             slot = task.slot(index)
             if slot.state == SlotState.OPEN and index < task.receipt_slots:
+                task.require_not_party(worker)
                 self.require_receipt_window(now, task)
                 task.slots[index] = SlotModel(SlotState.REJECTED, worker, now)
                 task.receipt_used += 1
@@ -2051,7 +2074,7 @@ class EscrowMachine(RuleBasedStateMachine):
                 state, worker, timestamp = results[slots[(task_id, index)]]
                 expected_slot = task.slots[index]
                 assert (SlotState(state), to_checksum_address(worker), timestamp) == (
-                    expected_slot.state,
+                    task.visible_state(index),
                     expected_slot.worker,
                     expected_slot.timestamp,
                 ), f"task {task_id} slot {index}"

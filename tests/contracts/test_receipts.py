@@ -176,3 +176,39 @@ def test_unused_receipt_slots_are_reclaimed_after_the_window(world: World) -> No
     with pytest.raises(TransactionReverted) as reopened:
         world.client(world.verifier).approve(task_id, [(1, world.workers[1].address)])
     assert reopened.value.error == "ReceiptWindowClosed"
+
+
+@pytest.mark.parametrize("party", ["requester", "verifier", "arbitrator"])
+def test_task_parties_are_never_paid_through_receipt_slots(world: World, party: str) -> None:
+    task_id = world.create(slots=2, receipt_slots=2)
+    account = getattr(world, party).address
+    verifier = world.client(world.verifier)
+    with pytest.raises(TransactionReverted) as approved:
+        verifier.approve(task_id, [(0, account)])
+    assert approved.value.error == "TaskPartyCannotWork"
+    with pytest.raises(TransactionReverted) as rejected:
+        verifier.reject(task_id, [(0, account)], REASON)
+    assert rejected.value.error == "TaskPartyCannotWork"
+    receipt = Receipt(task_id, 1, account, DIGEST, world.now(), world.now() + 600)
+    with pytest.raises(TransactionReverted) as presented:
+        world.client(world.workers[0]).present_receipts(
+            [(receipt, world.escrow.sign_receipt(receipt))]
+        )
+    assert presented.value.error == "TaskPartyCannotWork"
+    assert world.escrow.task(task_id).receipt_slots_used == 0
+
+
+def test_a_rejection_revokes_an_earlier_signed_approval(world: World) -> None:
+    task_id = world.create(slots=1)
+    worker = world.workers[0]
+    world.submitted(task_id, 0, worker)
+    approval = Approval(task_id, (0,), (worker.address,), world.now() + 3600)
+    signature = world.escrow.sign_approval(approval)
+    world.escrow.reject(task_id, [(0, worker.address)], REASON)
+    with pytest.raises(TransactionReverted) as caught:
+        world.client(worker).approve_with_signature(approval, signature)
+    assert caught.value.error == "InvalidSlotState"
+    assert caught.value.error_args["state"] == SlotState.REJECTED
+    # the requester can still change their mind directly
+    world.escrow.approve(task_id, [(0, worker.address)])
+    assert world.escrow.balance(worker.address) == REWARD
