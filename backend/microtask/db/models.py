@@ -12,10 +12,14 @@ Three groups:
   directly; with its submission and outcome), ``settlements`` (one row per slot approved,
   rejected or closed), ``disputes``.
 - **Money and people**: ``accounts`` (per token and address: the contract's balance and
-  record, plus running totals), ``ledger`` (every movement of money), ``manifests`` and
-  ``manifest_tags`` (each manifest's fetch status and the summary the API filters on).
+  record, plus running totals), ``ledger`` (every movement of money), ``manifests``,
+  ``manifest_tags`` and ``manifest_qualifications`` (each manifest's fetch status and the
+  summary the API filters on).
 
-Everything but ``manifests``/``manifest_tags`` is derived from events alone, in order, and
+The verifier's own tables (reservations, receipts, assessments, scores, settlement intents)
+are in `microtask.db.verifier_models`: the same database, written only by the verifier.
+
+Everything but the manifest tables is derived from events alone, in order, and
 rebuilt from ``events`` after a reorganisation (see `microtask.indexer.reorg`). Derived
 rows are keyed by chain positions (block number, log index) or by counters that only
 events advance (an assignment's number within its slot), never by a sequence, so a
@@ -182,6 +186,20 @@ class ManifestTag(Base):
         CID_TEXT, ForeignKey("manifests.cid", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ManifestQualification(Base):
+    """One qualification a valid manifest asks of workers (name and minimum score):
+    ``eligible_for=`` joins here by index to leave out tasks a worker does not qualify for.
+    The scores themselves are the verifier's (`microtask.reputation`)."""
+
+    __tablename__ = "manifest_qualifications"
+
+    cid: Mapped[str] = mapped_column(
+        CID_TEXT, ForeignKey("manifests.cid", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    min_score: Mapped[float | None] = mapped_column(Float)
 
 
 class Task(Base):

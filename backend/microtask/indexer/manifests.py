@@ -2,10 +2,10 @@
 
 The indexer only records a task's manifest CID (status ``pending``) in the batch that
 indexes the task; this worker, in its own thread and database connection, fetches the
-content, validates it as a `TaskManifest` and fills the summary the API filters on. A
-manifest the store does not have (or cannot reach) is ``unreachable`` and retried with
-exponential backoff; one that is too large or does not validate is ``invalid`` with the
-reason. Invalid is final for that CID: the same CID always names the same bytes.
+content, validates it as a `TaskManifest` and fills the summary the API filters on (tags
+and qualifications included). A manifest the store does not have (or cannot reach) is
+``unreachable`` and retried with exponential backoff; one that is too large or does not
+validate is ``invalid`` with the reason. Invalid is final for that CID: the same CID always names the same bytes.
 Ingestion never waits for any of this.
 """
 
@@ -39,6 +39,7 @@ log = logging.getLogger("microtask.indexer.manifests")
 BATCH = 50
 _manifests = table("manifests")
 _tags = table("manifest_tags")
+_qualifications = table("manifest_qualifications")
 
 
 class ManifestWorker:
@@ -177,9 +178,15 @@ class ManifestWorker:
         with self.engine.begin() as connection:
             connection.execute(update(_manifests).where(_manifests.c.cid == cid).values(values))
             connection.execute(delete(_tags).where(_tags.c.cid == cid))
+            connection.execute(delete(_qualifications).where(_qualifications.c.cid == cid))
             if summary is not None:
                 rows = [{"cid": cid, "tag": tag} for tag in summary.tags]
                 insert_ignoring_conflicts(connection, _tags, rows)
+                required = [
+                    {"cid": cid, "name": q.name, "min_score": q.min_score}
+                    for q in summary.qualifications
+                ]
+                insert_ignoring_conflicts(connection, _qualifications, required)
 
     def run(self, stop: threading.Event, *, idle: float = 30.0) -> None:
         """Resolve manifests until ``stop`` is set, sleeping until woken or a retry is due."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from microtask.db import models  # noqa: F401  (registers the tables)
+from microtask.db import models, verifier_models  # noqa: F401  (registers the tables)
 from microtask.db.base import Base
 
 engine = context.config.attributes.get("engine")
