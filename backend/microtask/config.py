@@ -225,6 +225,22 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=3600, description="Seconds of quiet before a keep-alive comment."
     )
 
+    # The verifier (see microtask.verifier): `microtask verifier`, and inside `microtask up`.
+    verifier_url: str | None = Field(
+        default=None,
+        description="Where CLI commands reach the verifier; default: the API's URL (`up` "
+        "serves the verifier's routes inside the API).",
+    )
+    verifier_host: str = Field(
+        default="127.0.0.1", description="Address `microtask verifier` listens on."
+    )
+    verifier_port: int = Field(
+        default=8001, ge=0, le=65535, description="The port of `microtask verifier` (0 = any)."
+    )
+    verifier_poll_interval: float = Field(
+        default=2.0, gt=0, le=3600, description="Seconds between the verifier's rounds."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -81,6 +81,7 @@ def test_openapi_document_is_complete(api: TestClient) -> None:
     assert set(paths) == {
         "/tasks", "/tasks/{task_id}", "/tasks/{task_id}/assignments", "/workers/{address}",
         "/requesters/{address}", "/stats", "/health", "/events", "/content", "/content/{cid}",
+        "/tasks/{task_id}/results", "/leaderboard",
     }  # fmt: skip
     for path, operations in paths.items():
         for method, operation in operations.items():

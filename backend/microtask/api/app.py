@@ -22,15 +22,28 @@ from microtask import __version__
 from microtask.api.cache import IndexVersion
 from microtask.api.problems import install_problem_handlers
 from microtask.api.routes import content as content_routes
-from microtask.api.routes import events, health, requesters, stats, tasks, workers
+from microtask.api.routes import (
+    events,
+    health,
+    leaderboard,
+    requesters,
+    results,
+    stats,
+    tasks,
+    verifier,
+    workers,
+)
 from microtask.api.state import ApiState, ContentStores
 from microtask.config import Settings
 from microtask.content import ContentStore
 from microtask.db import database_url, make_engine, migrate, session_factory
+from microtask.verifier import VerifierService
 
 DESCRIPTION: Final = """\
-Read the microtask index: tasks and their slots, workers' records, requesters' money, a
-live feed of escrow events; upload manifests and files to the content store.
+Read the microtask index: tasks and their slots, workers' records, scores and badges,
+leaderboards, requesters' money, a live feed of escrow events, tasks' published results;
+upload manifests and files to the content store. Under `microtask up` the verifier's
+routes (`/verifier`: gasless claims and receipts) are served here too.
 
 The API reads the database the indexer writes and never waits on the chain: `/health`
 says how far behind the chain head the index is. Token amounts are decimal strings in the
@@ -58,8 +71,13 @@ def create_app(
     engine: Engine | None = None,
     content: ContentStore | None = None,
     clock: Callable[[], float] = time.time,
+    with_verifier: bool = False,
 ) -> FastAPI:
-    """The API for ``network``'s index; ``engine`` and ``content`` override the settings'."""
+    """The API for ``network``'s index; ``engine`` and ``content`` override the settings'.
+
+    ``with_verifier`` adds the verifier's routes (``/verifier``), answering 503 until a
+    running `VerifierService` is attached with `attach_verifier`.
+    """
     stopping = threading.Event()
 
     @asynccontextmanager
@@ -110,6 +128,15 @@ def create_app(
             allow_headers=["Content-Type", "Last-Event-ID"],
             expose_headers=["Location"],
         )
-    for module in (tasks, workers, requesters, stats, health, events, content_routes):
+    for module in (tasks, results, workers, leaderboard, requesters, stats, health, events):
         app.include_router(module.router)
+    app.include_router(content_routes.router)
+    app.state.verifier = None
+    if with_verifier:
+        app.include_router(verifier.router)
     return app
+
+
+def attach_verifier(app: FastAPI, service: VerifierService) -> None:
+    """Serve ``service`` on the app's ``/verifier`` routes (see `create_app`)."""
+    app.state.verifier = service

@@ -78,6 +78,21 @@ class ManifestSummary(Public):
     redundancy: int | None = Field(default=None, examples=[3])
 
 
+class MatchPublic(BaseModel):
+    """How well a task suits a worker: pay per estimated minute (relative to the best open
+    task in the same token) times the worker's expected acceptance on its kind."""
+
+    score: float = Field(ge=0, examples=[0.77])
+    reward_per_minute: float = Field(
+        description="Reward per estimated minute, in the token's smallest unit.",
+        examples=[333333.3],
+    )
+    pay_share: float = Field(description="Of the best rate in this token.", examples=[0.8])
+    acceptance: float = Field(description="Expected share approved.", examples=[0.96])
+    basis: str = Field(examples=["your gold accuracy over 48 items on classification"])
+    explanation: str = Field(description="All of the above in one line.")
+
+
 class TaskPublic(Public):
     """A task as lists show it."""
 
@@ -106,6 +121,9 @@ class TaskPublic(Public):
     created_block: int = Field(examples=[12])
     created_tx: str = Field(examples=[EXAMPLE_TX])
     manifest: ManifestSummary
+    match: MatchPublic | None = Field(
+        default=None, description="With sort=match: how well the task suits the worker."
+    )
 
 
 class SlotPublic(Public):
@@ -222,6 +240,8 @@ class WorkerPublic(BaseModel):
         description="The worker's assignments by status.", examples=[{"approved": 12}]
     )
     recent_assignments: list[AssignmentPublic] = Field(description="Newest tasks first.")
+    scores: WorkerScoresPublic = Field(description="From the verifier's assessments.")
+    badges: list[BadgePublic] = Field(description="Milestones earned, oldest first.")
 
 
 class RequesterMoney(Public):
@@ -316,3 +336,79 @@ class EventData(BaseModel):
 def approval_bps(approved: int, rejected: int) -> int | None:
     decided = approved + rejected
     return None if decided == 0 else approved * 10_000 // decided
+
+
+class KindScore(BaseModel):
+    """A worker's record with the verifier, over one kind of task (or all)."""
+
+    kind: str = Field(examples=["classification"])
+    tasks: int
+    slots: int = Field(description="Slots assessed.")
+    gold_items: int = Field(description="Gold items met.")
+    gold_accuracy: float | None = Field(description="Right answers over gold items met.")
+    agreement_items: int = Field(description="Items compared with the crowd's aggregate.")
+    agreement: float | None = Field(description="Mean agreement with the crowd's aggregate.")
+    accuracy: float | None = Field(
+        description="Gold accuracy from 5 gold items, else agreement from 5 items; else null."
+    )
+    accuracy_basis: str | None = Field(examples=["gold accuracy over 12 items"])
+    approved: int = Field(description="Slots the verifier decided to approve.")
+    rejected: int
+    undecided: int
+
+
+class WorkerScoresPublic(BaseModel):
+    overall: KindScore
+    by_kind: list[KindScore]
+    qualifications: dict[str, float] = Field(
+        description="The worker's value of every qualification name they have evidence for.",
+        examples=[{"accuracy": 0.95, "classification-accuracy": 0.95}],
+    )
+
+
+class BadgePublic(BaseModel):
+    id: str = Field(examples=["first-approved"])
+    title: str = Field(examples=["First approval"])
+    description: str
+    earned_at: int = Field(description="Chain time the history first met it.")
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int = Field(examples=[1])
+    worker: ChecksumAddress = Field(examples=[EXAMPLE_WORKER])
+    approved: int = Field(
+        description="Approved slots in the period (accuracy board: approved by the verifier)."
+    )
+    earned: TokenAmount | None = Field(
+        default=None, description="Rewards in the period, in the board's token."
+    )
+    gold_items: int | None = None
+    gold_accuracy: float | None = None
+
+
+class Leaderboard(BaseModel):
+    by: Literal["earnings", "approved", "accuracy"]
+    period: Literal["day", "week", "month", "all"]
+    since: int | None = Field(description="Start of the period (chain time); null for all.")
+    token: ChecksumAddress | None = None
+    data: list[LeaderboardEntry]
+
+
+class TaskResults(BaseModel):
+    """Where a task's aggregated results are: a content object only its requester can read
+    (`microtask task results` fetches and decrypts it)."""
+
+    task_id: int = Field(examples=[2])
+    requester: ChecksumAddress
+    cid: str = Field(examples=[EXAMPLE_CID])
+    run: int = Field(description="The assessment it comes from.", examples=[1])
+    items: int
+    method: str | None = Field(examples=["one_coin_dawid_skene"])
+    submissions: int
+    approved: int
+    rejected: int
+    undecided: int
+    assessed_at: int
+
+
+WorkerPublic.model_rebuild()  # its score and badge models are defined after it

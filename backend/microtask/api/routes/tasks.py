@@ -1,4 +1,12 @@
-"""``/tasks``: find work (filters, sorts, keyset pages), one task, its assignments."""
+"""``/tasks``: find work (filters, sorts, keyset pages), one task, its assignments.
+
+``eligible_for`` leaves out tasks whose manifest requires a qualification the worker does
+not meet (`microtask.reputation.qualifications`, joined on ``manifest_qualifications``).
+``sort=match`` (with ``eligible_for``) orders by pay per estimated minute times the
+worker's expected acceptance on the task's kind, explained in one line per task
+(`microtask.reputation.matching`); it ranks the `MATCH_CANDIDATES` best-paid eligible
+tasks, paged by position.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from microtask.api.deps import SessionDep, StateDep
 from microtask.api.pagination import after, decode_cursor, encode_cursor, page_of
 from microtask.api.params import Address, Amount, CursorText, Limit, TaskId
-from microtask.api.problems import not_found, problem_responses
+from microtask.api.problems import invalid_field, not_found, problem_responses
 from microtask.api.queries import (
     AnySelect,
     Unindexed,
@@ -27,6 +35,7 @@ from microtask.api.queries import (
 from microtask.api.schemas import (
     AssignmentPublic,
     AssignmentsPage,
+    MatchPublic,
     SlotPublic,
     TaskDetail,
     TasksPage,
@@ -34,12 +43,22 @@ from microtask.api.schemas import (
 )
 from microtask.api.state import ApiState
 from microtask.db.base import AssignmentStatus, SlotStatus
-from microtask.db.models import Account, Assignment, Manifest, ManifestTag, Slot, Task
+from microtask.db.models import (
+    Account,
+    Assignment,
+    Manifest,
+    ManifestQualification,
+    ManifestTag,
+    Slot,
+    Task,
+)
 from microtask.manifests import TaskKind
+from microtask.reputation import Candidate, match_tasks, qualification_values, worker_scores
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 BPS = 10_000
+MATCH_CANDIDATES = 500
 
 
 class TaskSort(StrEnum):
@@ -49,6 +68,7 @@ class TaskSort(StrEnum):
     CREATED_DESC = "-created"
     DEADLINE = "deadline"
     DEADLINE_DESC = "-deadline"
+    MATCH = "match"
 
 
 class StatusFilter(StrEnum):
@@ -96,11 +116,16 @@ class TaskListQuery(BaseModel):
         default=None,
         description=(
             "Only tasks this worker may take: their record in the task's token meets "
-            "min_approved and min_approval_bps (no history passes the rate), and they are "
-            "not the task's requester, verifier or arbitrator."
+            "min_approved and min_approval_bps (no history passes the rate), they meet the "
+            "manifest's qualifications, and they are not the task's requester, verifier or "
+            "arbitrator."
         ),
     )
-    sort: TaskSort = Field(default=TaskSort.CREATED_DESC, description="Order; - for descending.")
+    sort: TaskSort = Field(
+        default=TaskSort.CREATED_DESC,
+        description="Order; - for descending. match (needs eligible_for): pay per estimated "
+        "minute x the worker's expected acceptance on the task's kind, best first.",
+    )
     cursor: CursorText | None = None
     limit: Limit = 20
 
@@ -113,8 +138,24 @@ def _sort_columns(sort: TaskSort) -> tuple[Any, ...]:
     return (Task.task_id,)
 
 
+def _unqualified(values: dict[str, float]) -> ColumnElement[bool]:
+    """Tasks requiring a qualification the worker lacks, given their ``values``: a name they
+    have no value for, or a minimum above their value."""
+    q = ManifestQualification
+    fails = or_(
+        q.name.not_in(list(values)),
+        *[and_(q.name == name, q.min_score > value) for name, value in values.items()],
+    )
+    return exists().where(q.cid == Task.manifest_cid, fails)
+
+
 def _filtered(
-    query: AnySelect, filters: TaskListQuery, now: int, *, paging: bool = False
+    query: AnySelect,
+    filters: TaskListQuery,
+    now: int,
+    *,
+    paging: bool = False,
+    qualified: dict[str, float] | None = None,
 ) -> AnySelect:
     """``query`` with every filter applied (joins only where a filter needs them).
 
@@ -161,26 +202,36 @@ def _filtered(
                 decided == 0,
                 approved * BPS >= Task.min_approval_bps * decided,
             ),
+            ~_unqualified(qualified or {}),
         ]
     return query.where(*where)
 
 
+def _count(session: Session, filters: TaskListQuery, now: int, qualified: Any) -> int:
+    count_query = select(func.count()).select_from(Task)
+    if filters.kind is not None or filters.language is not None:
+        count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
+    return session.scalar(_filtered(count_query, filters, now, qualified=qualified)) or 0
+
+
 def _page(state: ApiState, filters: TaskListQuery) -> bytes:
+    if filters.sort is TaskSort.MATCH:
+        return _match_page(state, filters)
     with state.sessions() as session:
         now = chain_now(session, state.clock())
+        qualified = None
+        if filters.eligible_for is not None:
+            qualified = qualification_values(worker_scores(session, filters.eligible_for))
         columns = _sort_columns(filters.sort)
         descending = filters.sort.value.startswith("-")
-        query = _filtered(tasks_with_manifests(), filters, now, paging=True)
+        query = _filtered(tasks_with_manifests(), filters, now, paging=True, qualified=qualified)
         if filters.cursor is not None:
             cursor = decode_cursor(filters.cursor, filters.sort.value, len(columns))
             query = query.where(after(columns, cursor.key, descending=descending))
         order = [column.desc() if descending else column.asc() for column in columns]
         rows = session.execute(query.order_by(*order).limit(filters.limit + 1)).all()
         page, more = page_of(rows, filters.limit)
-        count_query = select(func.count()).select_from(Task)
-        if filters.kind is not None or filters.language is not None:
-            count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
-        count = session.scalar(_filtered(count_query, filters, now)) or 0
+        count = _count(session, filters, now, qualified)
     next_cursor = None
     if more:
         last = page[-1]
@@ -189,6 +240,54 @@ def _page(state: ApiState, filters: TaskListQuery) -> bytes:
         data=[task_public(row, now) for row in page], count=count, next_cursor=next_cursor
     )
     return result.model_dump_json().encode()
+
+
+def _match_page(state: ApiState, filters: TaskListQuery) -> bytes:
+    """The eligible tasks ranked by match for the worker, a page at a time by position."""
+    assert filters.eligible_for is not None
+    offset = 0
+    if filters.cursor is not None:
+        offset = decode_cursor(filters.cursor, TaskSort.MATCH.value, 1).key[0]
+    with state.sessions() as session:
+        now = chain_now(session, state.clock())
+        scores = worker_scores(session, filters.eligible_for)
+        qualified = qualification_values(scores)
+        query = _filtered(tasks_with_manifests(), filters, now, qualified=qualified)
+        rows = session.execute(
+            query.order_by(Task.reward.desc(), Task.task_id).limit(MATCH_CANDIDATES)
+        ).all()
+        count = _count(session, filters, now, qualified)
+    candidates = [
+        Candidate(
+            task_id=row.task_id,
+            token=row.token,
+            reward=row.reward,
+            kind=row.m_kind,
+            time_estimate_seconds=row.m_time_estimate_seconds,
+        )
+        for row in rows
+    ]
+    matches = match_tasks(candidates, scores)
+    ranked = sorted(
+        zip(rows, matches, strict=True),
+        key=lambda pair: (-pair[1].score, -pair[0].reward, pair[0].task_id),
+    )
+    page = ranked[offset : offset + filters.limit]
+    data = []
+    for row, match in page:
+        public = task_public(row, now)
+        public.match = MatchPublic(
+            score=match.score,
+            reward_per_minute=match.reward_per_minute,
+            pay_share=match.pay_share,
+            acceptance=match.acceptance,
+            basis=match.basis,
+            explanation=match.explanation,
+        )
+        data.append(public)
+    more = offset + filters.limit < len(ranked)
+    next_cursor = encode_cursor(TaskSort.MATCH.value, [offset + filters.limit]) if more else None
+    return TasksPage(data=data, count=count, next_cursor=next_cursor).model_dump_json().encode()
 
 
 @router.get(
@@ -205,6 +304,10 @@ async def list_tasks(
     Pages are keyset pages: pass ``next_cursor`` back as ``cursor`` with the same filters
     and sort. ``count`` is how many tasks match in all.
     """
+    if filters.sort is TaskSort.MATCH and filters.eligible_for is None:
+        raise invalid_field(
+            "query", "sort", "sort=match ranks tasks for a worker: add eligible_for"
+        )
     # The busiest route: answers are cached until the index changes (see `api.cache`),
     # so a hit costs no thread, no query and no serialisation.
     key = request.url.query

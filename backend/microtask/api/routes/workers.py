@@ -1,4 +1,5 @@
-"""``/workers/{address}``: a worker's record and earnings per token, and their history."""
+"""``/workers/{address}``: a worker's record and earnings per token, their history, their
+scores from the verifier's assessments and the badges they earned."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from sqlalchemy import func, select
 from microtask.api.deps import SessionDep
 from microtask.api.params import Address
 from microtask.api.problems import problem_responses
-from microtask.api.schemas import AssignmentPublic, WorkerPublic, WorkerRecord, approval_bps
+from microtask.api.schemas import (
+    AssignmentPublic,
+    BadgePublic,
+    KindScore,
+    WorkerPublic,
+    WorkerRecord,
+    WorkerScoresPublic,
+    approval_bps,
+)
 from microtask.db.models import Account, Assignment
+from microtask.reputation import Tally, WorkerScores, badges_of, qualification_values, worker_scores
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 
@@ -66,4 +76,41 @@ def get_worker(
         records=records,
         assignments={status.value: int(count) for status, count in by_status},
         recent_assignments=[AssignmentPublic.model_validate(row) for row in history],
+        scores=scores_public(worker_scores(session, address)),
+        badges=[
+            BadgePublic(
+                id=badge.id,
+                title=badge.title,
+                description=badge.description,
+                earned_at=badge.earned_at,
+            )
+            for badge in badges_of(session, address)
+        ],
+    )
+
+
+def kind_score(kind: str, tally: Tally) -> KindScore:
+    accuracy = tally.accuracy()
+    return KindScore(
+        kind=kind,
+        tasks=tally.tasks,
+        slots=tally.slots,
+        gold_items=tally.gold_checked,
+        gold_accuracy=tally.gold_accuracy,
+        agreement_items=tally.agreement_items,
+        agreement=tally.agreement,
+        accuracy=accuracy[0] if accuracy else None,
+        accuracy_basis=accuracy[1] if accuracy else None,
+        approved=tally.approved,
+        rejected=tally.rejected,
+        undecided=tally.undecided,
+    )
+
+
+def scores_public(scores: WorkerScores) -> WorkerScoresPublic:
+    """A worker's scores as the API shows them: overall, per kind, and as qualifications."""
+    return WorkerScoresPublic(
+        overall=kind_score("all", scores.overall),
+        by_kind=[kind_score(kind, tally) for kind, tally in sorted(scores.by_kind.items())],
+        qualifications=qualification_values(scores),
     )

@@ -1,0 +1,236 @@
+"""``/verifier``: gasless work and the requester's controls, served by the verifier.
+
+Mounted into the API when the verifier runs in the same process (`microtask up`), or in
+an app of its own (`microtask verifier`, see `verifier_app`). Unlike the read routes,
+these may talk to the chain (the verifier's clock, slot states, settlement transactions),
+so they are plain functions FastAPI runs in its thread pool.
+
+The verifier's refusals become problems here, and only here:
+
+| refusal | status |
+| --- | --- |
+| unknown task (not indexed yet) | 404 |
+| a task of another verifier; a slot taken, none left, a task closed; a replayed request | 409 |
+| a signature that is not the signer's | 401 |
+| a worker who may not work on the task | 403 |
+| an expired or malformed request, an envelope that does not check out | 422 |
+| the chain or the verifier not answering | 503 |
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from web3.exceptions import Web3Exception
+
+from microtask import __version__
+from microtask.api.params import TaskId
+from microtask.api.problems import (
+    Problem,
+    install_problem_handlers,
+    not_found,
+    problem_responses,
+    unavailable,
+)
+from microtask.api.verifier_schemas import (
+    AssessRequest,
+    ClaimRequest,
+    GrantPublic,
+    PolicyRequest,
+    PolicyStored,
+    ReceiptPublic,
+    SubmissionRequest,
+    TaskReportPublic,
+    VerifierInfo,
+    VerifierTaskStatus,
+)
+from microtask.chain.reverts import TransactionReverted
+from microtask.verifier import (
+    BadSignature,
+    NoSlot,
+    NotEligible,
+    NotThisVerifier,
+    Replayed,
+    RequestInvalid,
+    SettlementError,
+    SlotRequest,
+    SubmissionRefused,
+    TaskClosed,
+    UnknownTask,
+    VerifierError,
+    VerifierService,
+)
+
+router = APIRouter(prefix="/verifier", tags=["verifier"])
+T = TypeVar("T")
+
+
+def get_verifier(request: Request) -> VerifierService:
+    """The running verifier, or a 503 while it starts."""
+    service: VerifierService | None = getattr(request.app.state, "verifier", None)
+    if service is None:
+        raise unavailable("verifier", "the verifier is starting; retry in a moment")
+    return service
+
+
+VerifierDep = Annotated[VerifierService, Depends(get_verifier)]
+
+
+def problem_of_refusal(error: VerifierError) -> Problem:
+    """The HTTP meaning of a verifier's refusal (see the module's table)."""
+    status, kind, title = {
+        UnknownTask: (404, "not-found", "Not found"),
+        NotThisVerifier: (409, "not-this-verifier", "Not this verifier's task"),
+        BadSignature: (401, "bad-signature", "Bad signature"),
+        NotEligible: (403, "not-eligible", "Not eligible"),
+        NoSlot: (409, "no-slot", "No slot"),
+        TaskClosed: (409, "task-closed", "The task takes no more work"),
+        Replayed: (409, "replayed", "Already used"),
+        RequestInvalid: (422, "invalid-request", "Invalid request"),
+        SubmissionRefused: (422, "submission-refused", "Submission refused"),
+    }.get(type(error), (409, "refused", "Refused"))
+    return Problem(status, kind, title, str(error))
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """Turn the verifier's refusals and the chain's failures into problems."""
+    try:
+        yield
+    except VerifierError as refusal:
+        raise problem_of_refusal(refusal) from None
+    except TransactionReverted as reverted:
+        raise Problem(409, "reverted", "The chain refused", str(reverted)) from None
+    except SettlementError as failed:
+        raise unavailable("chain", str(failed)) from None
+    except (OSError, Web3Exception) as down:
+        raise unavailable("chain", f"the chain does not answer: {down}") from None
+
+
+def _call(call: Callable[[], T]) -> T:
+    with answering():
+        return call()
+
+
+def _signature(text: str) -> bytes:
+    return bytes.fromhex(text[2:])
+
+
+@router.get("", response_model=VerifierInfo, summary="Who the verifier is")
+def info(verifier: VerifierDep) -> VerifierInfo:
+    """The verifier's address and the public key manifests name for it."""
+    return VerifierInfo.model_validate(verifier.info())
+
+
+@router.post(
+    "/claims",
+    response_model=GrantPublic,
+    status_code=201,
+    summary="Ask for a receipt slot (gasless)",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
+    """Reserve a receipt slot for the worker who signed the request, for the task's lease.
+
+    The same signed request sent again returns the same slot while it is the worker's.
+    """
+    request = SlotRequest(body.task_id, body.slot, body.worker, body.nonce, body.expiry)
+    grant = _call(lambda: verifier.request_slot(request, _signature(body.signature)))
+    return GrantPublic(
+        task_id=grant.task_id,
+        slot=grant.slot,
+        item_index=grant.item_index,
+        item_id=grant.item_id,
+        worker=grant.worker,
+        reserved_at=grant.reserved_at,
+        lease_end=grant.lease_end,
+        replayed=grant.replayed,
+    )
+
+
+@router.post(
+    "/submissions",
+    response_model=ReceiptPublic,
+    summary="Hand in a reserved slot's envelope; get a signed receipt",
+    responses=problem_responses(404, 409, 413, 422, 503),
+)
+def submit(body: SubmissionRequest, verifier: VerifierDep) -> ReceiptPublic:
+    """Check the envelope (signature, task, slot, schema, the slot's item) and receipt it.
+
+    The same envelope sent again gets the same receipt; a slot is receipted once.
+    """
+    issued = _call(lambda: verifier.submit(body.task_id, body.slot, body.envelope_cid))
+    return ReceiptPublic.model_validate(issued.as_json())
+
+
+@router.get(
+    "/receipts/{task_id}/{slot}",
+    response_model=ReceiptPublic,
+    summary="The receipt issued for a slot",
+    responses=problem_responses(404, 422, 503),
+)
+def get_receipt(task_id: TaskId, slot: TaskId, verifier: VerifierDep) -> ReceiptPublic:
+    """For a worker who lost the answer to their submission."""
+    issued = _call(lambda: verifier.receipt(task_id, slot))
+    if issued is None:
+        raise not_found(f"no receipt for slot {slot} of task {task_id}")
+    return ReceiptPublic.model_validate(issued.as_json())
+
+
+@router.post(
+    "/policies",
+    response_model=PolicyStored,
+    summary="Set a requester's policy (allow/block lists, rule, gold salts)",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def set_policy(body: PolicyRequest, verifier: VerifierDep) -> PolicyStored:
+    """Kept by the verifier only (never served back); a newer ``issued_at`` replaces it."""
+    _call(
+        lambda: verifier.set_policy(
+            body.requester, body.task_id, body.policy, body.issued_at, _signature(body.signature)
+        )
+    )
+    return PolicyStored(requester=body.requester, task_id=body.task_id, issued_at=body.issued_at)
+
+
+@router.post(
+    "/tasks/{task_id}/assess",
+    response_model=TaskReportPublic,
+    summary="Assess and settle a task now (its requester asks)",
+    responses=problem_responses(401, 404, 409, 422, 503),
+)
+def assess(task_id: TaskId, body: AssessRequest, verifier: VerifierDep) -> TaskReportPublic:
+    """Runs quality control over every submission and settles what it decides."""
+    report = _call(
+        lambda: verifier.command_assess(task_id, body.issued_at, _signature(body.signature))
+    )
+    return TaskReportPublic.model_validate(report.as_json())
+
+
+@router.get(
+    "/tasks/{task_id}",
+    response_model=VerifierTaskStatus,
+    summary="What the verifier holds for a task",
+    responses=problem_responses(404, 409, 422, 503),
+)
+def task_status(task_id: TaskId, verifier: VerifierDep) -> VerifierTaskStatus:
+    """Reservations, receipts, each slot's decision (with its reasons) and transactions."""
+    return VerifierTaskStatus.model_validate(_call(lambda: verifier.task_status(task_id)))
+
+
+def verifier_app(service: VerifierService | None = None) -> FastAPI:
+    """The verifier's routes in an app of their own (`microtask verifier`)."""
+    app = FastAPI(
+        title="microtask verifier",
+        version=__version__,
+        description="Gasless work through signed receipts; the requester's controls.",
+    )
+    app.state.verifier = service
+    app.state.stopping = threading.Event()  # for `ApiServer`; no live feeds here
+    install_problem_handlers(app)
+    app.include_router(router)
+    return app

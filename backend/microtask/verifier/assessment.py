@@ -1,0 +1,376 @@
+"""Assessing a task: open every submission, run quality control, record and publish.
+
+The submissions are the slots this verifier receipted and the slots submitted on chain
+(the index's assignments with a result CID): the verifier judges all the work of its
+tasks, however it arrived. Each envelope is fetched and opened with the verifier's key
+against the manifest; `quality.assess` then scores gold, aggregates, measures agreement,
+looks for fraud and decides each slot under the requester's rule (their policy's, else
+the platform default).
+
+Times come from clocks the worker cannot set: a receipt slot started when it was
+reserved and was submitted when the receipt says; an on-chain slot from its claim's and
+submission's blocks.
+
+A submission that cannot be opened or does not fit the manifest is rejected with that as
+the reason (``off_instructions``), outside quality control; one whose content the store
+does not have (yet) is left undecided and tried again at the next assessment.
+
+What is recorded, in one transaction: a decision per slot (a slot settled already keeps
+how it was settled), each worker's scores in the task (replacing the previous
+assessment's), and the result set's CID. The result set (`results.SealedResultSet`) is
+on the content store before that transaction starts, so a recorded CID always resolves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from microtask.content import ContentStore
+from microtask.content.errors import ContentError, ContentNotFound, ContentTooLarge
+from microtask.db.models import Assignment
+from microtask.db.verifier_models import (
+    Outcome,
+    Settled,
+    SlotHold,
+    VerifierDecision,
+    VerifierResult,
+    VerifierSlot,
+    VerifierWorkerTask,
+)
+from microtask.manifests import (
+    ManifestError,
+    RejectionReason,
+    SubmissionEnvelope,
+    open_submission,
+    parse_as,
+)
+from microtask.manifests.limits import MAX_ENVELOPE_BYTES
+from microtask.quality import Assessment, GoldKey, GoldUnavailable, Submission, assess
+from microtask.verifier.policy import Policy
+from microtask.verifier.results import ResultContext, seal_results
+from microtask.verifier.tasks import TaskContext
+
+log = logging.getLogger("microtask.verifier")
+
+FINAL_SETTLEMENTS = frozenset(
+    {Settled.APPROVED, Settled.REJECTED, Settled.EXTERNAL, Settled.MISSED}
+)
+
+
+@dataclass(frozen=True)
+class SubmittedWork:
+    """One slot's submission, before it is opened."""
+
+    slot: int
+    worker: str
+    envelope_cid: str
+    started_at: int | None
+    submitted_at: int
+    source: Literal["receipt", "chain"]
+
+
+@dataclass(frozen=True)
+class Unopened:
+    """A submission quality control could not take, and why."""
+
+    work: SubmittedWork
+    reason: str
+    retry: bool
+    """True when the content may still arrive (left undecided), False when it is unusable."""
+
+
+@dataclass
+class Judgement:
+    """A task's assessment: quality control's, plus the submissions it could not take."""
+
+    assessment: Assessment | None
+    unopened: list[Unopened] = field(default_factory=list)
+
+    @property
+    def submissions(self) -> int:
+        judged = len(self.assessment.decisions) if self.assessment else 0
+        return judged + len(self.unopened)
+
+
+def submitted_work(session: Session, task_id: int) -> list[SubmittedWork]:
+    """Every submission of the task: receipted slots and on-chain submissions."""
+    works = [
+        SubmittedWork(
+            slot=row.slot,
+            worker=row.worker,
+            envelope_cid=row.envelope_cid or "",
+            started_at=row.reserved_at,
+            submitted_at=row.submitted_at or row.reserved_at,
+            source="receipt",
+        )
+        for row in session.scalars(
+            select(VerifierSlot).where(
+                VerifierSlot.task_id == task_id, VerifierSlot.status == SlotHold.RECEIPTED
+            )
+        )
+    ]
+    for row in session.scalars(
+        select(Assignment)
+        .where(Assignment.task_id == task_id, Assignment.result_cid.is_not(None))
+        .order_by(Assignment.slot, Assignment.number)
+    ):
+        works.append(
+            SubmittedWork(
+                slot=row.slot,
+                worker=row.worker,
+                envelope_cid=row.result_cid or "",
+                started_at=row.claimed_at,
+                submitted_at=row.submitted_at or row.claimed_at or 0,
+                source="chain",
+            )
+        )
+    return sorted(works, key=lambda work: work.slot)
+
+
+def open_work(
+    context: TaskContext,
+    works: Sequence[SubmittedWork],
+    *,
+    store: ContentStore,
+    verifier_key: bytes,
+    chain_id: int,
+    escrow: str,
+) -> tuple[list[Submission], list[Unopened]]:
+    """Each submission opened into a `quality.Submission`, or set aside with the reason."""
+    opened: list[Submission] = []
+    unopened: list[Unopened] = []
+    for work in works:
+        if not work.envelope_cid or work.envelope_cid.startswith("0x"):
+            unopened.append(Unopened(work, "the submitted result is not a CID", retry=True))
+            continue
+        try:
+            data = store.cat(work.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
+        except ContentNotFound:
+            unopened.append(
+                Unopened(work, f"{work.envelope_cid} is not on the content store", retry=True)
+            )
+            continue
+        except (ContentTooLarge, ContentError) as error:
+            unopened.append(Unopened(work, str(error), retry=False))
+            continue
+        try:
+            envelope = parse_as(SubmissionEnvelope, data)
+            if (envelope.task_id, envelope.slot, envelope.worker) != (
+                context.task_id,
+                work.slot,
+                work.worker,
+            ):
+                raise ManifestError("the envelope names another task, slot or worker")
+            answers = open_submission(
+                envelope,
+                verifier_key,
+                chain_id=chain_id,
+                escrow=escrow,
+                manifest=context.manifest,
+            )
+        except ManifestError as error:
+            unopened.append(Unopened(work, f"the submission cannot be used: {error}", retry=False))
+            continue
+        started = work.started_at
+        if started is not None and started > work.submitted_at:
+            started = None
+        opened.append(
+            Submission.opened(
+                envelope,
+                answers,
+                submitted_at=work.submitted_at,
+                started_at=started,
+                cid=work.envelope_cid,
+            )
+        )
+    return opened, unopened
+
+
+def gold_key(context: TaskContext, policy: Policy, verifier_key: bytes) -> GoldKey:
+    """The task's gold, opened with the verifier's key or the requester's salts."""
+    salts = dict(policy.gold_salts) if policy.gold_salts is not None else None
+    try:
+        return GoldKey.from_manifest(
+            context.manifest, verifier_private_key=verifier_key, salts=salts
+        )
+    except GoldUnavailable as error:
+        log.warning("task %d: scoring without gold: %s", context.task_id, error)
+        return GoldKey()
+
+
+def judge(
+    context: TaskContext,
+    submissions: Sequence[Submission],
+    unopened: list[Unopened],
+    *,
+    gold: GoldKey,
+    policy: Policy,
+) -> Judgement:
+    """Quality control over the opened submissions (none: nothing to assess)."""
+    if not submissions:
+        return Judgement(None, unopened)
+    assessment = assess(
+        context.manifest, submissions, gold=gold, rule=policy.rule, item_ids=context.item_ids
+    )
+    return Judgement(assessment, unopened)
+
+
+def seal(
+    context: TaskContext,
+    judgement: Judgement,
+    *,
+    run: int,
+    assessed_at: int,
+    chain_id: int,
+    escrow: str,
+    store: ContentStore,
+) -> str | None:
+    """Publish the result set sealed to the requester; its CID (None: nothing assessed)."""
+    if judgement.assessment is None:
+        return None
+    sealed = seal_results(
+        judgement.assessment.results(),
+        context=ResultContext(
+            chain_id=chain_id,
+            escrow=escrow,
+            task_id=context.task_id,
+            requester=context.terms.requester,
+            run=run,
+        ),
+        requester_public_key=context.manifest.requester_public_key,
+        method=judgement.assessment.method,
+        assessed_at=assessed_at,
+    )
+    return str(store.add_json(sealed.model_dump(mode="json")))
+
+
+def next_run(session: Session, task_id: int) -> int:
+    current = session.get(VerifierResult, task_id)
+    return 1 if current is None else current.run + 1
+
+
+def _decision_rows(judgement: Judgement) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    if judgement.assessment is not None:
+        for decision in judgement.assessment.decisions:
+            rows.append(
+                {
+                    "slot": decision.slot,
+                    "worker": decision.worker,
+                    "envelope_cid": decision.submission,
+                    "outcome": Outcome(decision.outcome),
+                    "reasons": [r.model_dump(mode="json") for r in decision.reasons],
+                    "checks": [f"{c.verdict}: {c.name}: {c.line}" for c in decision.checks],
+                }
+            )
+    for item in judgement.unopened:
+        work = item.work
+        rejected = not item.retry
+        reasons = (
+            [RejectionReason(code="off_instructions", detail=item.reason[:2000])]
+            if rejected
+            else []
+        )
+        rows.append(
+            {
+                "slot": work.slot,
+                "worker": work.worker,
+                "envelope_cid": work.envelope_cid if rejected else None,
+                "outcome": Outcome.REJECT if rejected else Outcome.UNDECIDED,
+                "reasons": [r.model_dump(mode="json") for r in reasons],
+                "checks": [("fail" if rejected else "not_judged") + ": envelope: " + item.reason],
+            }
+        )
+    return rows
+
+
+def record(
+    session: Session,
+    context: TaskContext,
+    judgement: Judgement,
+    *,
+    run: int,
+    assessed_at: int,
+    results_cid: str | None,
+) -> Counter[str]:
+    """Store the decisions, the workers' scores and the result set's CID; outcome counts."""
+    task_id = context.task_id
+    existing = {
+        row.slot: row
+        for row in session.scalars(
+            select(VerifierDecision).where(VerifierDecision.task_id == task_id)
+        )
+    }
+    outcomes: Counter[str] = Counter()
+    for values in _decision_rows(judgement):
+        slot = int(str(values["slot"]))
+        outcome = Outcome(str(values["outcome"]))
+        outcomes[outcome.value] += 1
+        row = existing.get(slot)
+        if row is None:
+            row = VerifierDecision(task_id=task_id, slot=slot, settle_tx=None)
+            session.add(row)
+        elif row.worker != values["worker"]:
+            row.settle_tx = None  # the slot has a new worker: a new decision
+            row.settled = Settled.PENDING
+        keep = row.settled in FINAL_SETTLEMENTS and row.worker == values["worker"]
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.run = run
+        row.assessed_at = assessed_at
+        if not keep:
+            row.settled = Settled.LEFT if outcome is Outcome.UNDECIDED else Settled.PENDING
+    session.execute(delete(VerifierWorkerTask).where(VerifierWorkerTask.task_id == task_id))
+    if judgement.assessment is not None:
+        _record_scores(session, context, judgement.assessment, assessed_at)
+    if results_cid is not None and judgement.assessment is not None:
+        result = session.get(VerifierResult, task_id)
+        if result is None:
+            result = VerifierResult(task_id=task_id)
+            session.add(result)
+        result.requester = context.terms.requester
+        result.run = run
+        result.cid = results_cid
+        result.items = len(context.item_ids)
+        result.method = judgement.assessment.method
+        result.submissions = judgement.submissions
+        result.approved = outcomes["approve"]
+        result.rejected = outcomes["reject"]
+        result.undecided = outcomes["undecided"]
+        result.assessed_at = assessed_at
+    return outcomes
+
+
+def _record_scores(
+    session: Session, context: TaskContext, assessment: Assessment, assessed_at: int
+) -> None:
+    per_worker: dict[str, Counter[str]] = {}
+    for decision in assessment.decisions:
+        per_worker.setdefault(decision.worker, Counter())[decision.outcome] += 1
+    for worker, counts in sorted(per_worker.items()):
+        gold = assessment.gold.get(worker)
+        agreement = assessment.agreement.get(worker)
+        compared = agreement.compared if agreement and agreement.score is not None else 0
+        session.add(
+            VerifierWorkerTask(
+                task_id=context.task_id,
+                worker=worker,
+                kind=str(context.manifest.kind),
+                gold_checked=gold.checked if gold else 0,
+                gold_correct=gold.correct if gold else 0,
+                agreement_items=compared,
+                agreement_sum=(agreement.score or 0.0) * compared if agreement else 0.0,
+                slots=sum(counts.values()),
+                approved=counts["approve"],
+                rejected=counts["reject"],
+                undecided=counts["undecided"],
+                assessed_at=assessed_at,
+            )
+        )

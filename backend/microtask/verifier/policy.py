@@ -1,0 +1,123 @@
+"""A requester's policy: who may work on their tasks, and how their work is judged.
+
+A policy is a small document the requester signs (`typed_data.VerifierCommand` with
+action ``policy`` and the hash of the document's canonical JSON) and sends to the
+verifier, for one task or for all their tasks (task 0). It stays with the verifier: the
+lists, the rule and the gold salts are private, so no read route serves them, and
+``GET /tasks?eligible_for=`` does not reflect the lists (anyone may ask that question for
+any address, so reflecting them would publish them). A blocked worker learns it only when
+asking for a slot.
+
+- ``allow``: only these workers (none given: anyone who qualifies);
+- ``block``: never these workers (checked after ``allow``);
+- ``rule``: the `QualityRule` the task's submissions are judged by (default: the
+  platform's);
+- ``gold_salts``: for gold hidden as salted hashes, the salt of each gold item (the
+  verifier cannot score that gold without them).
+
+A task's own policy replaces the requester's default entirely; the verifier keeps only the
+newest of each (by ``issued_at``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microtask.db.verifier_models import VerifierPolicy
+from microtask.manifests.canonical import canonical_json
+from microtask.manifests.fields import Address, HexBytes, Identifier
+from microtask.quality import QualityRule
+from microtask.verifier.errors import Replayed
+
+MAX_LISTED: Final = 10_000
+POLICY_TYPE: Final = "microtask/verifier-policy"
+
+
+class Policy(BaseModel):
+    """What a requester asks of the verifier for their tasks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: Annotated[str, Field(pattern="^microtask/verifier-policy$")] = POLICY_TYPE
+    allow: list[Address] | None = Field(
+        default=None, max_length=MAX_LISTED, description="Only these workers; null: anyone."
+    )
+    block: list[Address] = Field(
+        default_factory=list, max_length=MAX_LISTED, description="Never these workers."
+    )
+    rule: QualityRule | None = Field(default=None, description="Null: the platform's default.")
+    gold_salts: dict[Identifier, HexBytes] | None = Field(
+        default=None, description="Salt per gold item, for gold hidden as salted hashes."
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Policy:
+        for name, listed in (("allow", self.allow or []), ("block", self.block)):
+            if len(set(listed)) != len(listed):
+                raise ValueError(f"{name} names a worker twice")
+        return self
+
+    def canonical(self) -> bytes:
+        """The bytes a requester's signature covers (their keccak256)."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    def admits(self, worker: str) -> str | None:
+        """None when ``worker`` may work under this policy, else why not (for the worker)."""
+        if self.allow is not None and worker not in self.allow:
+            return "the requester accepts work on this task only from workers they chose"
+        if worker in self.block:
+            return "the requester does not accept your work on their tasks"
+        return None
+
+
+DEFAULT_POLICY: Final = Policy()
+
+
+def effective_policy(session: Session, requester: str, task_id: int) -> Policy:
+    """The task's own policy, else the requester's default, else the platform's."""
+    rows = {
+        row.task_id: row
+        for row in session.scalars(
+            select(VerifierPolicy).where(
+                VerifierPolicy.requester == requester, VerifierPolicy.task_id.in_([0, task_id])
+            )
+        )
+    }
+    chosen = rows.get(task_id) or rows.get(0)
+    return DEFAULT_POLICY if chosen is None else Policy.model_validate(chosen.document)
+
+
+def store_policy(
+    session: Session,
+    *,
+    requester: str,
+    task_id: int,
+    policy: Policy,
+    issued_at: int,
+    signature: bytes,
+) -> None:
+    """Keep ``policy`` unless a policy issued at the same time or later is kept already."""
+    current = session.get(VerifierPolicy, (requester, task_id))
+    if current is not None and current.issued_at >= issued_at:
+        raise Replayed(
+            f"a policy issued at {current.issued_at} is in force; sign a newer one to replace it"
+        )
+    document = policy.model_dump(mode="json")
+    if current is None:
+        session.add(
+            VerifierPolicy(
+                requester=requester,
+                task_id=task_id,
+                document=document,
+                issued_at=issued_at,
+                signature="0x" + signature.hex(),
+            )
+        )
+    else:
+        current.document = document
+        current.issued_at = issued_at
+        current.signature = "0x" + signature.hex()

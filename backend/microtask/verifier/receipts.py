@@ -1,0 +1,221 @@
+"""Receipts: a reserved slot's submission checked, and the verifier's signed word for it.
+
+The worker uploads their sealed envelope (``POST /content``) and hands the verifier its
+CID. Before signing anything the verifier checks that the envelope is
+
+- for this chain, escrow, task, slot and the task's manifest, and signed by the worker
+  who holds the slot (`manifests.verify_envelope`);
+- sealed to the verifier too, and opens with its key to answers that fit the manifest's
+  answer schema (`manifests.open_submission`);
+- an answer to the slot's own item, and to nothing else;
+- in before the task's deadline.
+
+The receipt (`chain.typed_data.Receipt`) names the task, the slot, the worker, the
+envelope's digest (the sha2-256 digest of its CID, so a CIDv0 envelope's ``Qm...`` is
+``base58(0x1220 || resultDigest)``), the chain time it arrived and an expiry: the end of the
+task's receipt window (deadline + review period), after which the escrow would refuse it
+anyway. The slot then moves from ``reserved`` to ``receipted`` in one conditional update,
+once: the same envelope sent again gets the same receipt back, another envelope is
+refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from microtask.chain.typed_data import Receipt
+from microtask.content import ContentStore, parse_cid
+from microtask.content.errors import ContentNotFound, ContentTooLarge, InvalidCid
+from microtask.db.verifier_models import SlotHold, VerifierSlot
+from microtask.manifests import (
+    DecryptionFailed,
+    NotARecipient,
+    SignatureInvalid,
+    SubmissionEnvelope,
+    open_submission,
+    parse_as,
+)
+from microtask.manifests.limits import MAX_ENVELOPE_BYTES
+from microtask.manifests.typed_data import sign
+from microtask.verifier.errors import NoSlot, SubmissionRefused, TaskClosed
+from microtask.verifier.tasks import TaskContext
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    """A signed receipt and what it vouches for."""
+
+    receipt: Receipt
+    signature: bytes
+    envelope_cid: str
+    verifier: str
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.receipt
+        return {
+            "task_id": r.task_id,
+            "slot": r.slot,
+            "worker": r.worker,
+            "result_digest": "0x" + r.result_digest.hex(),
+            "submitted_at": r.submitted_at,
+            "expiry": r.expiry,
+            "signature": "0x" + self.signature.hex(),
+            "envelope_cid": self.envelope_cid,
+            "verifier": self.verifier,
+        }
+
+
+def receipt_of(row: VerifierSlot, verifier: str) -> IssuedReceipt:
+    """The receipt recorded for a receipted slot."""
+    if not (row.result_digest and row.signature and row.envelope_cid):
+        raise ValueError(f"slot {row.slot} of task {row.task_id} has no receipt")
+    if row.submitted_at is None or row.receipt_expiry is None:
+        raise ValueError(f"slot {row.slot} of task {row.task_id} has no receipt")
+    return IssuedReceipt(
+        receipt=Receipt(
+            task_id=row.task_id,
+            slot=row.slot,
+            worker=row.worker,
+            result_digest=bytes.fromhex(row.result_digest[2:]),
+            submitted_at=row.submitted_at,
+            expiry=row.receipt_expiry,
+        ),
+        signature=bytes.fromhex(row.signature[2:]),
+        envelope_cid=row.envelope_cid,
+        verifier=verifier,
+    )
+
+
+def result_digest(envelope_cid: str) -> tuple[str, bytes]:
+    """The CID normalised, and its sha2-256 digest (what the receipt carries)."""
+    try:
+        cid = parse_cid(envelope_cid)
+    except (InvalidCid, ValueError):
+        raise SubmissionRefused(f"{envelope_cid!r} is not a CID") from None
+    if cid.hashfun.name != "sha2-256" or len(cid.raw_digest) != 32:
+        raise SubmissionRefused(
+            f"the envelope's CID is hashed with {cid.hashfun.name}; receipts carry sha2-256 "
+            "digests (upload it through POST /content)"
+        )
+    return str(cid), bytes(cid.raw_digest)
+
+
+def holder(session: Session, task_id: int, slot: int) -> VerifierSlot:
+    row = session.get(VerifierSlot, (task_id, slot))
+    if row is None:
+        raise NoSlot(
+            f"slot {slot} of task {task_id} was not reserved through this verifier: ask for a "
+            "slot first"
+        )
+    return row
+
+
+def check_envelope(
+    context: TaskContext,
+    row: VerifierSlot,
+    envelope_cid: str,
+    *,
+    store: ContentStore,
+    verifier_key: bytes,
+    chain_id: int,
+    escrow: str,
+) -> None:
+    """Raise `SubmissionRefused` (or `DocumentInvalid`) unless the envelope checks out."""
+    terms = context.terms
+    try:
+        data = store.cat(envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
+    except ContentNotFound:
+        raise SubmissionRefused(
+            f"no content at {envelope_cid}: upload the envelope (POST /content) first"
+        ) from None
+    except ContentTooLarge as error:
+        raise SubmissionRefused(str(error)) from None
+    envelope = parse_as(SubmissionEnvelope, data)
+    named = (envelope.task_id, envelope.slot)
+    if named != (terms.task_id, row.slot):
+        raise SubmissionRefused(
+            f"the envelope is for task {named[0]} slot {named[1]}, not task {terms.task_id} "
+            f"slot {row.slot}"
+        )
+    if envelope.worker != row.worker:
+        raise SubmissionRefused(
+            f"the envelope names worker {envelope.worker}; slot {row.slot} is {row.worker}'s"
+        )
+    if envelope.manifest != terms.manifest_cid:
+        raise SubmissionRefused(
+            f"the envelope answers manifest {envelope.manifest}, the task's is {terms.manifest_cid}"
+        )
+    try:
+        answers = open_submission(
+            envelope, verifier_key, chain_id=chain_id, escrow=escrow, manifest=context.manifest
+        )
+    except (SignatureInvalid, NotARecipient, DecryptionFailed) as error:
+        raise SubmissionRefused(str(error)) from None
+    _, item_id = context.item_of(row.slot)
+    answered = [answer.item_id for answer in answers.answers]
+    if answered != [item_id]:
+        raise SubmissionRefused(
+            f"slot {row.slot} is item {item_id!r}: answer that item, and only it "
+            f"(the envelope answers {', '.join(map(repr, answered))})"
+        )
+
+
+def issue_receipt(
+    session: Session,
+    context: TaskContext,
+    row: VerifierSlot,
+    envelope_cid: str,
+    digest: bytes,
+    *,
+    signer: LocalAccount,
+    chain_id: int,
+    escrow: str,
+    now: int,
+) -> IssuedReceipt | None:
+    """Sign the receipt and record it, if the slot is still the worker's reservation.
+
+    Returns None when the row changed since it was read (another submission or a new
+    reservation got there first): the caller reads it again.
+    """
+    terms = context.terms
+    if now > terms.deadline:
+        raise TaskClosed(
+            f"task {terms.task_id}'s deadline ({terms.deadline}) has passed; no receipt can "
+            "be issued for work handed in after it"
+        )
+    receipt = Receipt(
+        task_id=terms.task_id,
+        slot=row.slot,
+        worker=row.worker,
+        result_digest=digest,
+        submitted_at=now,
+        expiry=terms.receipt_window_end,
+    )
+    signature = sign(signer, receipt.signable(chain_id, escrow))
+    changed = session.execute(
+        update(VerifierSlot)
+        .where(
+            VerifierSlot.task_id == terms.task_id,
+            VerifierSlot.slot == row.slot,
+            VerifierSlot.worker == row.worker,
+            VerifierSlot.status == SlotHold.RESERVED,
+            VerifierSlot.request_digest == row.request_digest,
+        )
+        .values(
+            status=SlotHold.RECEIPTED,
+            envelope_cid=envelope_cid,
+            result_digest="0x" + digest.hex(),
+            submitted_at=now,
+            receipt_expiry=receipt.expiry,
+            signature="0x" + signature.hex(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return IssuedReceipt(receipt, signature, envelope_cid, signer.address)

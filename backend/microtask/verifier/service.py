@@ -1,0 +1,540 @@
+"""`VerifierService`: the verifier as a running service, and what its HTTP routes call.
+
+It holds the verifier's key (a keystore account; a development account under ``microtask
+up``), a connection to the chain, the content store and two database engines on the index
+database: a reader for the index tables, a writer for its own (`db.verifier_models`).
+
+Requests (HTTP, through `microtask.api.routes.verifier`):
+
+- `request_slot`: a signed `SlotRequest` becomes a reservation (`claims`);
+- `submit`: an envelope CID for a reserved slot becomes a signed receipt (`receipts`);
+- `set_policy` / `command_assess`: a requester's signed policy or "assess now".
+
+Its loop (`run`, a thread under `start`) finishes any settlement a previous run left open,
+then assesses each of its tasks when it is due and settles the decisions:
+
+- every slot of the task has been submitted (redundancy complete), or
+- the task's deadline passed with new submissions, or
+- a submission's review period is about to close (after that, a presented receipt pays by
+  silence and rejecting is no longer possible), or
+- the requester asked (``assess``).
+
+Assessing and settling hold one lock, so the loop and an on-demand request never send
+transactions at once (they share the verifier's nonce).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from web3 import Web3
+
+from microtask.chain.deployments import DeploymentRecord
+from microtask.chain.escrow import TaskEscrowClient
+from microtask.config import Settings
+from microtask.content import ContentStore
+from microtask.db import make_engine, migrate, session_factory
+from microtask.db.models import Assignment
+from microtask.db.verifier_models import (
+    IntentStatus,
+    Settled,
+    SlotHold,
+    VerifierDecision,
+    VerifierResult,
+    VerifierSettlement,
+    VerifierSlot,
+)
+from microtask.manifests.sealing import public_key_of
+from microtask.verifier import assessment, claims, receipts
+from microtask.verifier.claims import Grant
+from microtask.verifier.clock import ChainClock
+from microtask.verifier.errors import (
+    BadSignature,
+    NotEligible,
+    RequestInvalid,
+    SubmissionRefused,
+    VerifierError,
+)
+from microtask.verifier.policy import Policy, effective_policy, store_policy
+from microtask.verifier.receipts import IssuedReceipt
+from microtask.verifier.settlement import Settler
+from microtask.verifier.tasks import TaskContext, TaskLoader, verified_task_ids
+from microtask.verifier.typed_data import NO_PAYLOAD, SlotRequest, VerifierCommand, payload_hash
+
+log = logging.getLogger("microtask.verifier")
+
+COMMAND_FRESHNESS: Final = 600
+"""Seconds a signed ``assess`` command stays good, and how far ahead a policy may be dated."""
+GRANT_ATTEMPTS: Final = 3
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """What one assessment (and its settlement) did."""
+
+    task_id: int
+    reason: str
+    run: int | None
+    submissions: int
+    outcomes: dict[str, int] = field(default_factory=dict)
+    results_cid: str | None = None
+    settled: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "reason": self.reason,
+            "run": self.run,
+            "submissions": self.submissions,
+            "outcomes": self.outcomes,
+            "results_cid": self.results_cid,
+            "settled": self.settled,
+        }
+
+
+class VerifierService:
+    """The verifier of one escrow deployment, acting as one key."""
+
+    def __init__(
+        self,
+        *,
+        w3: Web3,
+        record: DeploymentRecord,
+        account: LocalAccount,
+        database_url: str,
+        content: ContentStore,
+        poll_interval: float = 2.0,
+        clock: Callable[[], int] | None = None,
+        owns_content: bool = False,
+    ) -> None:
+        self.w3 = w3
+        self.record = record
+        self.account = account
+        self.address = to_checksum_address(account.address)
+        self.escrow = to_checksum_address(record.address)
+        self.chain_id = int(w3.eth.chain_id)
+        self.content = content
+        self.poll_interval = poll_interval
+        self.clock: Callable[[], int] = clock or ChainClock(w3)
+        self.writer: Engine = make_engine(database_url, writer=True)
+        migrate(self.writer)
+        self.reader: Engine = make_engine(database_url)
+        self.writes: sessionmaker[Session] = session_factory(self.writer)
+        self.reads: sessionmaker[Session] = session_factory(self.reader)
+        self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
+        self.loader = TaskLoader(content, self.address)
+        self.settler = Settler(self.writes, self.client, content)
+        self.owns_content = owns_content
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        w3: Web3,
+        record: DeploymentRecord,
+        account: LocalAccount,
+        database_url: str,
+        content: ContentStore,
+        owns_content: bool = False,
+    ) -> VerifierService:
+        return cls(
+            w3=w3,
+            record=record,
+            account=account,
+            database_url=database_url,
+            content=content,
+            poll_interval=settings.verifier_poll_interval,
+            owns_content=owns_content,
+        )
+
+    # ------------------------------------------------------------ identity
+
+    @property
+    def public_key(self) -> str:
+        """The key submissions must be sealed to (0x04...), for manifests to name."""
+        return "0x" + public_key_of(bytes(self.account.key)).hex()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "verifier": self.address,
+            "public_key": self.public_key,
+            "chain_id": self.chain_id,
+            "escrow": self.escrow,
+        }
+
+    def context(self, task_id: int) -> TaskContext:
+        with self.reads() as session:
+            return self.loader.context(session, task_id)
+
+    # ------------------------------------------------------------ workers
+
+    def request_slot(self, request: SlotRequest, signature: bytes) -> Grant:
+        """Reserve a receipt slot for a signed request (see `claims`)."""
+        now = self.clock()
+        digest = claims.verify_request(
+            request, signature, chain_id=self.chain_id, escrow=self.escrow, now=now
+        )
+        context = self.context(request.task_id)
+        worker = to_checksum_address(request.worker)
+        for attempt in range(GRANT_ATTEMPTS):
+            try:
+                with self.writes.begin() as session:
+                    replayed = claims.replayed_grant(session, context, digest, now)
+                    if replayed is not None:
+                        return replayed
+                    claims.check_eligible(session, context, worker, now)
+                    grant = claims.grant_slot(session, context, request, digest, now)
+                log.info(
+                    "task %d: slot %d reserved for %s until %d",
+                    grant.task_id, grant.slot, worker, grant.lease_end,
+                )  # fmt: skip
+                return grant
+            except IntegrityError:
+                # another grant took the slot first (PostgreSQL); look again
+                if attempt == GRANT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def submit(self, task_id: int, slot: int, envelope_cid: str) -> IssuedReceipt:
+        """Check a reserved slot's envelope and sign its receipt (see `receipts`)."""
+        now = self.clock()
+        cid, digest = receipts.result_digest(envelope_cid)
+        context = self.context(task_id)
+        with self.reads() as session:
+            row = receipts.holder(session, task_id, slot)
+        if row.status is SlotHold.RECEIPTED:
+            return self._same_receipt(row, cid)
+        receipts.check_envelope(
+            context,
+            row,
+            cid,
+            store=self.content,
+            verifier_key=bytes(self.account.key),
+            chain_id=self.chain_id,
+            escrow=self.escrow,
+        )
+        with self.writes.begin() as session:
+            issued = receipts.issue_receipt(
+                session,
+                context,
+                row,
+                cid,
+                digest,
+                signer=self.account,
+                chain_id=self.chain_id,
+                escrow=self.escrow,
+                now=now,
+            )
+        if issued is None:
+            with self.reads() as session:
+                row = receipts.holder(session, task_id, slot)
+            if row.status is SlotHold.RECEIPTED:
+                return self._same_receipt(row, cid)
+            raise SubmissionRefused(
+                f"slot {slot} of task {task_id} is no longer yours: its lease lapsed and it "
+                "was reserved again"
+            )
+        log.info("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
+        self._wake.set()
+        return issued
+
+    def _same_receipt(self, row: VerifierSlot, cid: str) -> IssuedReceipt:
+        if row.envelope_cid != cid:
+            raise SubmissionRefused(
+                f"slot {row.slot} of task {row.task_id} has a receipt for another envelope "
+                f"({row.envelope_cid}); a slot is receipted once"
+            )
+        return receipts.receipt_of(row, self.address)
+
+    def receipt(self, task_id: int, slot: int) -> IssuedReceipt | None:
+        """The receipt issued for a slot, if any."""
+        with self.reads() as session:
+            row = session.get(VerifierSlot, (task_id, slot))
+        if row is None or row.status is not SlotHold.RECEIPTED:
+            return None
+        return receipts.receipt_of(row, self.address)
+
+    # ------------------------------------------------------------ requesters
+
+    def _command_signer(self, command: VerifierCommand, signature: bytes) -> str:
+        try:
+            return command.signer(signature, self.chain_id, self.escrow)
+        except ValueError:
+            raise BadSignature("the command's signature is malformed") from None
+
+    def set_policy(
+        self, requester: str, task_id: int, policy: Policy, issued_at: int, signature: bytes
+    ) -> None:
+        """Keep a requester's signed policy for one of their tasks (or all: task 0)."""
+        requester = to_checksum_address(requester)
+        command = VerifierCommand(task_id, "policy", payload_hash(policy.canonical()), issued_at)
+        signer = self._command_signer(command, signature)
+        if signer != requester:
+            raise BadSignature(f"the policy is signed by {signer}, not by {requester}")
+        if issued_at > self.clock() + COMMAND_FRESHNESS:
+            raise RequestInvalid("the policy is dated in the future")
+        if task_id != 0:
+            context = self.context(task_id)
+            if context.terms.requester != requester:
+                raise NotEligible(f"task {task_id} is not {requester}'s")
+        with self.writes.begin() as session:
+            store_policy(
+                session,
+                requester=requester,
+                task_id=task_id,
+                policy=policy,
+                issued_at=issued_at,
+                signature=signature,
+            )
+        log.info("policy for %s task %d stored (issued at %d)", requester, task_id, issued_at)
+
+    def command_assess(self, task_id: int, issued_at: int, signature: bytes) -> TaskReport:
+        """Assess and settle a task now, at its requester's signed request."""
+        command = VerifierCommand(task_id, "assess", NO_PAYLOAD, issued_at)
+        signer = self._command_signer(command, signature)
+        context = self.context(task_id)
+        if signer != context.terms.requester:
+            raise BadSignature(f"only task {task_id}'s requester may ask for an assessment")
+        if abs(self.clock() - issued_at) > COMMAND_FRESHNESS:
+            raise RequestInvalid(
+                f"the command was signed at {issued_at}; sign a fresh one (good for "
+                f"{COMMAND_FRESHNESS} s)"
+            )
+        return self.assess(task_id, reason="asked by the requester")
+
+    # ------------------------------------------------------------ assessing and settling
+
+    def assess(self, task_id: int, *, reason: str = "on demand", settle: bool = True) -> TaskReport:
+        """Assess the task now and (unless told not to) settle what was decided."""
+        with self._lock:
+            self.settler.recover()
+            context = self.context(task_id)
+            return self._assess(context, reason, settle=settle)
+
+    def _assess(self, context: TaskContext, reason: str, *, settle: bool) -> TaskReport:
+        now = self.clock()
+        with self.reads() as session:
+            works = assessment.submitted_work(session, context.task_id)
+            policy = effective_policy(session, context.terms.requester, context.task_id)
+            run = assessment.next_run(session, context.task_id)
+        submissions, unopened = assessment.open_work(
+            context,
+            works,
+            store=self.content,
+            verifier_key=bytes(self.account.key),
+            chain_id=self.chain_id,
+            escrow=self.escrow,
+        )
+        gold = assessment.gold_key(context, policy, bytes(self.account.key))
+        judgement = assessment.judge(context, submissions, unopened, gold=gold, policy=policy)
+        results_cid = assessment.seal(
+            context,
+            judgement,
+            run=run,
+            assessed_at=now,
+            chain_id=self.chain_id,
+            escrow=self.escrow,
+            store=self.content,
+        )
+        with self.writes.begin() as session:
+            outcomes = assessment.record(
+                session, context, judgement, run=run, assessed_at=now, results_cid=results_cid
+            )
+        log.info(
+            "task %d assessed (%s): %d submissions, %s; results %s",
+            context.task_id, reason, len(works), dict(outcomes), results_cid,
+        )  # fmt: skip
+        settled = self.settler.settle(context, self.clock()) if settle else {}
+        return TaskReport(
+            task_id=context.task_id,
+            reason=reason,
+            run=run,
+            submissions=len(works),
+            outcomes=dict(outcomes),
+            results_cid=results_cid,
+            settled=settled,
+        )
+
+    def due(self, session: Session, context: TaskContext, now: int) -> str | None:
+        """Why the task should be assessed now, or None (see the module's note)."""
+        works = assessment.submitted_work(session, context.task_id)
+        if not works:
+            return None
+        result = session.get(VerifierResult, context.task_id)
+        if result is not None and result.submissions >= len(works):
+            return None
+        terms = context.terms
+        if len(works) >= min(terms.slot_count, context.manifest.slot_count):
+            return "every slot is in"
+        if now > terms.deadline:
+            return "the deadline passed"
+        final = {
+            slot
+            for slot, settled in session.execute(
+                select(VerifierDecision.slot, VerifierDecision.settled).where(
+                    VerifierDecision.task_id == context.task_id
+                )
+            )
+            if settled not in (Settled.PENDING, Settled.LEFT)
+        }
+        open_since = [work.submitted_at for work in works if work.slot not in final]
+        margin = min(max(60, terms.review_period // 10), terms.review_period // 2)
+        if open_since and min(open_since) + terms.review_period - margin <= now:
+            return "a review period is closing"
+        return None
+
+    def tick(self) -> list[TaskReport]:
+        """One round of the loop: recover, then assess and settle what is due."""
+        reports = []
+        with self._lock:
+            self.settler.recover()
+            now = self.clock()
+            with self.reads() as session:
+                task_ids = verified_task_ids(session, self.address, settleable_after=now)
+            for task_id in task_ids:
+                try:
+                    context = self.context(task_id)
+                except VerifierError as skipped:
+                    log.debug("task %d skipped: %s", task_id, skipped)
+                    continue
+                with self.reads() as session:
+                    reason = self.due(session, context, now)
+                    pending = session.scalar(
+                        select(func.count()).where(
+                            VerifierDecision.task_id == task_id,
+                            VerifierDecision.settled == Settled.PENDING,
+                        )
+                    )
+                if reason is not None:
+                    reports.append(self._assess(context, reason, settle=True))
+                elif pending:
+                    self.settler.settle(context, self.clock())
+        return reports
+
+    # ------------------------------------------------------------ status
+
+    def task_status(self, task_id: int) -> dict[str, Any]:
+        """What the verifier holds for a task: slots, receipts, decisions, results."""
+        context = self.context(task_id)
+        now = self.clock()
+        with self.reads() as session:
+            rows = list(
+                session.scalars(select(VerifierSlot).where(VerifierSlot.task_id == task_id))
+            )
+            decisions = list(
+                session.scalars(
+                    select(VerifierDecision)
+                    .where(VerifierDecision.task_id == task_id)
+                    .order_by(VerifierDecision.slot)
+                )
+            )
+            result = session.get(VerifierResult, task_id)
+            txs = list(
+                session.scalars(
+                    select(VerifierSettlement)
+                    .where(VerifierSettlement.task_id == task_id)
+                    .order_by(VerifierSettlement.id)
+                )
+            )
+            onchain = session.scalar(
+                select(func.count()).where(
+                    Assignment.task_id == task_id, Assignment.result_cid.is_not(None)
+                )
+            )
+        reserved = sum(1 for r in rows if r.status is SlotHold.RESERVED and r.lease_end >= now)
+        receipted = sum(1 for r in rows if r.status is SlotHold.RECEIPTED)
+        return {
+            "task_id": task_id,
+            "verifier": self.address,
+            "receipt_slots": context.terms.receipt_slots,
+            "reserved": reserved,
+            "receipted": receipted,
+            "submitted_on_chain": int(onchain or 0),
+            "run": result.run if result else None,
+            "assessed_at": result.assessed_at if result else None,
+            "results_cid": result.cid if result else None,
+            "decisions": [
+                {
+                    "slot": d.slot,
+                    "worker": d.worker,
+                    "outcome": d.outcome.value,
+                    "settled": d.settled.value,
+                    "reasons": d.reasons,
+                    "checks": d.checks,
+                    "settle_tx": d.settle_tx,
+                }
+                for d in decisions
+            ],
+            "transactions": [
+                {
+                    "kind": t.kind.value,
+                    "slots": t.slots,
+                    "tx_hash": t.tx_hash,
+                    "status": t.status.value,
+                    "reason_cid": t.reason_cid,
+                }
+                for t in txs
+                if t.status is not IntentStatus.DROPPED
+            ],
+        }
+
+    # ------------------------------------------------------------ running
+
+    def wake(self, *_: object) -> None:
+        """Look for work now (after a receipt, or when the indexer committed new events)."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until ``stop``: a tick, then wait for a wake-up or the poll interval."""
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a chain or database hiccup must not end the loop
+                log.exception("verifier round failed; retrying")
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def start(self) -> None:
+        """Run the loop in a thread until `stop`."""
+
+        def guarded() -> None:
+            try:
+                self.run(self._stop)
+            except BaseException as error:
+                log.exception("the verifier stopped")
+                self.failure = error
+
+        self._stop.clear()
+        self._thread = threading.Thread(target=guarded, name="verifier", daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.close()
+
+    def close(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+        if self.owns_content:
+            self.content.close()

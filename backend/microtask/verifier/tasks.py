@@ -1,0 +1,190 @@
+"""A task as the verifier needs it: the escrow's terms (from the index) and its manifest.
+
+The terms come from the index's ``tasks`` row (the indexer follows the chain; the verifier
+reads, never writes, those tables). The manifest is fetched by the verifier itself from
+the content store and validated, rather than waiting for the indexer's manifest worker,
+and cached by CID (the same CID always names the same bytes). A task is this verifier's
+when the escrow names it as verifier, and the manifest names it too, with the public key
+that opens submissions, and names the requester the escrow knows (the result set is
+sealed to that requester's key from the manifest, so the two must agree).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microtask.content import ContentStore
+from microtask.content.errors import ContentError
+from microtask.db.models import Task
+from microtask.manifests import InlineInputs, JsonLinesInputs, ManifestError, TaskManifest, parse_as
+from microtask.manifests.limits import MAX_MANIFEST_BYTES
+from microtask.verifier.errors import NotThisVerifier, UnknownTask
+
+CACHED_MANIFESTS: Final = 256
+MAX_ITEMS_FILE_BYTES: Final = 256 << 20
+
+
+@dataclass(frozen=True)
+class TaskTerms:
+    """The escrow's terms of a task, as indexed."""
+
+    task_id: int
+    requester: str
+    token: str
+    manifest_cid: str
+    reward: int
+    slot_count: int
+    receipt_slots: int
+    deadline: int
+    review_period: int
+    lease: int
+    verifier: str
+    arbitrator: str
+    min_approved: int
+    min_approval_bps: int
+    cancelled: bool
+    receipt_slots_reclaimed: bool
+
+    @property
+    def receipt_window_end(self) -> int:
+        """The last second receipts may be presented or receipt slots settled directly."""
+        return self.deadline + self.review_period
+
+    def parties(self) -> tuple[str, str, str]:
+        return (self.requester, self.verifier, self.arbitrator)
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """A task this verifier verifies: its terms, its manifest, its items in order."""
+
+    terms: TaskTerms
+    manifest: TaskManifest
+    item_ids: tuple[str, ...]
+
+    @property
+    def task_id(self) -> int:
+        return self.terms.task_id
+
+    def item_of(self, slot: int) -> tuple[int, str]:
+        """The (index, id) of the item ``slot`` works on (slots cycle through the items)."""
+        index = self.manifest.item_index(slot)
+        return index, self.item_ids[index]
+
+
+def load_terms(session: Session, task_id: int) -> TaskTerms:
+    row = session.get(Task, task_id)
+    if row is None:
+        raise UnknownTask(
+            f"task {task_id} is not in the index (yet): if it was just created, retry in a moment"
+        )
+    return TaskTerms(
+        task_id=row.task_id,
+        requester=row.requester,
+        token=row.token,
+        manifest_cid=row.manifest_cid,
+        reward=row.reward,
+        slot_count=row.slot_count,
+        receipt_slots=row.receipt_slots,
+        deadline=row.deadline,
+        review_period=row.review_period,
+        lease=row.lease,
+        verifier=row.verifier,
+        arbitrator=row.arbitrator,
+        min_approved=row.min_approved,
+        min_approval_bps=row.min_approval_bps,
+        cancelled=row.cancelled,
+        receipt_slots_reclaimed=row.receipt_slots_reclaimed,
+    )
+
+
+def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
+    """Tasks naming ``verifier`` whose receipt window is still open at ``settleable_after``."""
+    rows = session.scalars(
+        select(Task.task_id)
+        .where(Task.verifier == verifier, Task.deadline + Task.review_period >= settleable_after)
+        .order_by(Task.task_id)
+    )
+    return list(rows)
+
+
+class TaskLoader:
+    """Loads `TaskContext`s for one verifier, caching manifests and item lists by CID."""
+
+    def __init__(self, store: ContentStore, verifier: str) -> None:
+        self.store = store
+        self.verifier = verifier
+        self._cache: OrderedDict[str, tuple[TaskManifest, tuple[str, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def context(self, session: Session, task_id: int) -> TaskContext:
+        """The task, if it is this verifier's; `UnknownTask` or `NotThisVerifier` if not."""
+        terms = load_terms(session, task_id)
+        if terms.verifier != self.verifier:
+            raise NotThisVerifier(
+                f"task {task_id} is verified by {terms.verifier}, not by this verifier "
+                f"({self.verifier})"
+            )
+        manifest, items = self._manifest(terms.manifest_cid, task_id)
+        if manifest.verifier != self.verifier:
+            raise NotThisVerifier(
+                f"task {task_id}'s manifest names verifier {manifest.verifier}, not this one: "
+                "submissions would not be readable here"
+            )
+        if manifest.requester != terms.requester:
+            raise NotThisVerifier(
+                f"task {task_id}'s manifest names requester {manifest.requester}, but the "
+                f"escrow's requester is {terms.requester}"
+            )
+        return TaskContext(terms=terms, manifest=manifest, item_ids=items)
+
+    def _manifest(self, cid: str, task_id: int) -> tuple[TaskManifest, tuple[str, ...]]:
+        with self._lock:
+            cached = self._cache.get(cid)
+            if cached is not None:
+                self._cache.move_to_end(cid)
+                return cached
+        try:
+            manifest = parse_as(TaskManifest, self.store.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+            items = self._item_ids(manifest)
+        except (ContentError, ManifestError) as error:
+            raise UnknownTask(f"task {task_id}'s manifest {cid} is not usable: {error}") from None
+        with self._lock:
+            self._cache[cid] = (manifest, items)
+            while len(self._cache) > CACHED_MANIFESTS:
+                self._cache.popitem(last=False)
+        return manifest, items
+
+    def _item_ids(self, manifest: TaskManifest) -> tuple[str, ...]:
+        """The item ids in order: inline, or read from the items file (JSON Lines)."""
+        if isinstance(manifest.inputs, InlineInputs):
+            return tuple(item.id for item in manifest.inputs.items)
+        assert isinstance(manifest.inputs, JsonLinesInputs)
+        data = self.store.cat(manifest.inputs.cid, max_bytes=MAX_ITEMS_FILE_BYTES)
+        ids = _jsonl_ids(data.splitlines())
+        if len(ids) != manifest.inputs.count:
+            raise ContentError(
+                f"the items file has {len(ids)} items, the manifest says {manifest.inputs.count}"
+            )
+        return ids
+
+
+def _jsonl_ids(lines: Sequence[bytes]) -> tuple[str, ...]:
+    ids: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            ids.append(str(item["id"]))
+        except (ValueError, KeyError, TypeError):
+            raise ContentError(f"line {number} of the items file is not an item") from None
+    return tuple(ids)
