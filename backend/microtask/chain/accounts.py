@@ -27,3 +27,13 @@ def dev_accounts(count: int = DEV_ACCOUNT_COUNT) -> tuple[LocalAccount, ...]:
         Account.from_mnemonic(DEV_MNEMONIC, account_path=f"{DEV_HD_PATH_PREFIX}/{index}")
         for index in range(count)
     )
+
+
+DEV_VERIFIER_INDEX = 2
+"""On local chains the platform's verifier signs with dev account 2 (`microtask up`,
+`microtask verifier`); the demo's tasks name it. Account 0 deploys and operates, account 1
+posts the demo's tasks."""
+
+
+def dev_verifier() -> LocalAccount:
+    return dev_accounts()[DEV_VERIFIER_INDEX]

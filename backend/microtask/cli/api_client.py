@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from microtask.config import Settings
+from microtask.content import canonical_json
 from microtask.errors import EnvironmentProblem, UserError
 
 TIMEOUT_SECONDS = 15.0
@@ -19,6 +20,11 @@ TIMEOUT_SECONDS = 15.0
 
 class ApiUnavailable(EnvironmentProblem, ConnectionError):
     """Nothing answers at the API's URL."""
+
+
+def verifier_url(settings: Settings) -> str:
+    """``MICROTASK_VERIFIER_URL``, else the API's (`microtask up` serves both)."""
+    return (settings.verifier_url or api_url(settings)).rstrip("/")
 
 
 def api_url(settings: Settings) -> str:
@@ -29,9 +35,15 @@ def api_url(settings: Settings) -> str:
     return f"http://{host}:{settings.api_port}"
 
 
-def get(settings: Settings, path: str, params: dict[str, Any] | None = None) -> Any:
+def get(
+    settings: Settings,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    base: str | None = None,
+) -> Any:
     """GET ``path`` and return the JSON body; errors as `UserError` or `ApiUnavailable`."""
-    base = api_url(settings)
+    base = (base or api_url(settings)).rstrip("/")
     clean = {k: v for k, v in (params or {}).items() if v is not None}
     try:
         response = httpx.get(f"{base}{path}", params=clean, timeout=TIMEOUT_SECONDS)
@@ -42,6 +54,41 @@ def get(settings: Settings, path: str, params: dict[str, Any] | None = None) -> 
     if response.status_code >= 400:
         raise _problem(response)
     return response.json()
+
+
+def post(settings: Settings, path: str, body: Any, *, base: str | None = None) -> Any:
+    """POST ``body`` as JSON to ``path`` (of ``base``, else the API) and return the JSON body."""
+    root = (base or api_url(settings)).rstrip("/")
+    try:
+        response = httpx.post(f"{root}{path}", json=body, timeout=TIMEOUT_SECONDS * 4)
+    except httpx.HTTPError as error:
+        raise ApiUnavailable(
+            f"cannot reach {root} ({type(error).__name__}); is `microtask up` running?"
+        ) from None
+    if response.status_code >= 400:
+        raise _problem(response)
+    return response.json()
+
+
+def upload_json(settings: Settings, document: Any) -> str:
+    """Put a platform document on the API's content store (``POST /content``, checked there
+    as any upload is); its CID. Sent as canonical JSON, so the CID is the one
+    ``add_json`` of any store gives."""
+    base = api_url(settings)
+    try:
+        response = httpx.post(
+            f"{base}/content",
+            content=canonical_json(document),
+            headers={"content-type": "application/json"},
+            timeout=TIMEOUT_SECONDS * 4,
+        )
+    except httpx.HTTPError as error:
+        raise ApiUnavailable(
+            f"cannot reach the API at {base} ({type(error).__name__}); is `microtask up` running?"
+        ) from None
+    if response.status_code >= 400:
+        raise _problem(response)
+    return str(response.json()["cid"])
 
 
 def _problem(response: httpx.Response) -> Exception:

@@ -17,6 +17,8 @@ import typer
 from microtask import __version__
 from microtask.chain.compiler import CompileError
 from microtask.cli import console
+from microtask.cli import task_verifier_cmd as _task_verifier  # noqa: F401  (registers commands)
+from microtask.cli import work_gasless_cmd as _work_gasless  # noqa: F401  (registers commands)
 from microtask.cli.account_cmd import account_app
 from microtask.cli.api_cmd import api_command
 from microtask.cli.compile_cmd import compile_command
@@ -29,6 +31,7 @@ from microtask.cli.manifest_cmd import manifest_app
 from microtask.cli.operator_cmd import operator_app
 from microtask.cli.task_cmd import task_app
 from microtask.cli.up_cmd import up_command
+from microtask.cli.verifier_cmd import verifier_command
 from microtask.cli.work_cmd import work_app
 from microtask.errors import EnvironmentProblem, MicrotaskError, UserError
 
@@ -67,6 +70,7 @@ app.command("compile")(compile_command)
 app.command("deploy")(deploy_command)
 app.command("index")(index_command)
 app.command("api")(api_command)
+app.command("verifier")(verifier_command)
 app.add_typer(account_app, name="account")
 app.add_typer(task_app, name="task")
 app.add_typer(work_app, name="work")

@@ -48,3 +48,20 @@ def account_address(session: EscrowSession, account: str | None) -> str:
     if account is not None:
         return find_account(session.settings, account).address
     return str(default_signer(session.settings.network(session.network), session.network).address)
+
+
+def match_line(
+    match: dict[str, Any], task: dict[str, Any], token_of: Callable[[str], Token]
+) -> str:
+    """A task's match for the worker in one line, amounts in the token's units."""
+    token = token_of(task["token"])
+    estimate = (task.get("manifest") or {}).get("time_estimate_seconds")
+    if estimate:
+        rate = token.format(round(float(match["reward_per_minute"])))
+        pay = f"{rate}/min ({float(match['pay_share']):.0%} of the best rate in {token.symbol})"
+    else:
+        pay = "no time estimate yet"
+    return (
+        f"match {float(match['score']):.2f} = {pay} x {float(match['acceptance']):.0%} "
+        f"expected acceptance ({match['basis']})"
+    )

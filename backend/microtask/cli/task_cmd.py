@@ -59,8 +59,11 @@ SlotsArg = Annotated[
 REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
 
 
-def _manifest_document(path: Path, signer: LocalAccount) -> TaskManifest:
-    """The manifest file, with the requester's address and public key filled in if absent."""
+def _manifest_document(
+    path: Path, signer: LocalAccount, defaults: dict[str, Any] | None = None
+) -> TaskManifest:
+    """The manifest file, with the requester's address and public key filled in if absent
+    (and ``defaults``, e.g. the verifier's address and key)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -69,6 +72,8 @@ def _manifest_document(path: Path, signer: LocalAccount) -> TaskManifest:
         raise UserError(f"{path} is not JSON: {error}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path} must hold a JSON object (a task manifest)")
+    for key, value in (defaults or {}).items():
+        data.setdefault(key, value)
     data.setdefault("requester", signer.address)
     data.setdefault("requester_public_key", "0x" + public_key_of(bytes(signer.key)).hex())
     if Web3.to_checksum_address(str(data["requester"])) != signer.address:
@@ -131,6 +136,15 @@ def create_task(
         float, typer.Option("--min-approval", min=0, max=100, help="Percent.")
     ] = 0,
     permit: Annotated[bool, typer.Option("--permit", help="Fund with an EIP-2612 permit.")] = False,
+    gasless: Annotated[
+        bool,
+        typer.Option(
+            "--gasless",
+            help="Let the platform's verifier run it: every slot through signed receipts "
+            "(workers need no gas), its address and key in the manifest, automatic quality "
+            "control and settlement.",
+        ),
+    ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
     network: NetworkOption = "local",
     account: AccountOption = None,
@@ -138,17 +152,27 @@ def create_task(
     """Validate a manifest, upload it, show the cost and fund the task.
 
     Example: microtask task create labels.json --reward 0.05 --token 0x... --account alice
+    Example: microtask task create labels.json --reward 0.05 --gasless --account alice
     """
     session = open_escrow(ctx, network, account)
     client = session.client
-    manifest = _manifest_document(manifest_file, client.account)
+    defaults: dict[str, Any] = {}
+    if gasless:
+        settings = session.settings
+        found = api_client.get(settings, "/verifier", base=api_client.verifier_url(settings))
+        if verifier and Web3.to_checksum_address(verifier) != found["verifier"]:
+            raise UserError(f"--gasless uses the platform's verifier {found['verifier']}")
+        verifier = found["verifier"]
+        defaults = {"verifier": found["verifier"], "verifier_public_key": found["public_key"]}
+    manifest = _manifest_document(manifest_file, client.account, defaults)
     token = resolve_token(session.w3, token_text)
     now = latest_timestamp(session.w3)
+    count = slots or manifest.slot_count
     params = TaskParams(
         manifest_cid=b"",
         reward=token.parse(reward),
-        slots=slots or manifest.slot_count,
-        receipt_slots=receipt_slots,
+        slots=count,
+        receipt_slots=count if gasless and not receipt_slots else receipt_slots,
         deadline=now + parse_duration(deadline),
         review_period=parse_duration(review),
         lease=parse_duration(lease),

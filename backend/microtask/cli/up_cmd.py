@@ -1,7 +1,9 @@
 """`microtask up`: the whole platform on this machine, until Ctrl-C.
 
 That is a local anvil with the contracts compiled and deployed, the indexer following the
-escrow into the database and the HTTP API serving it (threads, stopped with the rest). The
+escrow into the database, the verifier (dev account 2: gasless claims and receipts,
+automatic quality control and settlement) and the HTTP API serving the index and the
+verifier's routes (threads, stopped with the rest). The
 content store is a Kubo node when one is configured or running, else the embedded local
 store. The chain's state is saved in the data directory when anvil stops, so the next `up`
 continues the same chain (and finds the contracts already deployed) unless `--fresh` is
@@ -16,12 +18,14 @@ import typer
 from rich.table import Table
 
 from microtask.api import create_app
+from microtask.api.app import attach_verifier
 from microtask.api.server import ApiServer, ApiStartFailed
-from microtask.chain.accounts import dev_accounts
+from microtask.chain.accounts import DEV_VERIFIER_INDEX, dev_accounts, dev_verifier
 from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.compiler import compile_project
 from microtask.chain.deployer import deploy_platform, platform_plan
 from microtask.chain.deployments import DeploymentStore
+from microtask.chain.devchain import latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
@@ -35,8 +39,10 @@ from microtask.content import open_content_store
 from microtask.db import describe_url
 from microtask.demo import seed_demo
 from microtask.demo.guide import demo_next_steps
+from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
+from microtask.verifier import VerifierService
 
 NETWORK = "local"
 
@@ -85,7 +91,7 @@ def up_command(
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     # bound now, so a taken API port fails before anvil starts
     api = ApiServer(
-        create_app(settings, network=NETWORK, content=content),
+        create_app(settings, network=NETWORK, content=content, with_verifier=True),
         settings.api_host,
         settings.api_port if api_port is None else api_port,
     )
@@ -104,9 +110,23 @@ def up_command(
         configure_logging(verbose=False)
         indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
         indexer.start()
+        verifier = VerifierService.open(
+            settings,
+            w3=connection.w3,
+            record=store.load("TaskEscrow"),
+            account=dev_verifier(),
+            database_url=indexer.url,
+            content=content,
+        )
+        indexer.indexer.on_commit.append(verifier.wake)
+        if market is not None:
+            apply_demo_policy(verifier, latest_timestamp(connection.w3))
+        attach_verifier(api.app, verifier)
+        verifier.start()
         try:
             api.start()
         except BaseException:
+            verifier.stop()
             indexer.stop()
             raise
 
@@ -121,6 +141,9 @@ def up_command(
         table.add_row("content store", content.describe())
         table.add_row("index database", describe_url(indexer.url))
         table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
+        table.add_row(
+            "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"
+        )
         if market is not None:
             table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
             table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
@@ -132,10 +155,13 @@ def up_command(
             while not stop.wait(0.5):
                 if indexer.failure is not None:
                     raise indexer.failure
+                if verifier.failure is not None:
+                    raise verifier.failure
                 if not api.alive():
                     raise ApiStartFailed("the API stopped unexpectedly; see the log above")
         finally:
             console.info("stopping …")
             api.stop()
+            verifier.stop()
             indexer.stop()
     console.success("stopped; the chain state is saved for the next `microtask up`")

@@ -15,7 +15,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from microtask.chain.escrow import SlotState
-from microtask.cli import api_client, console
+from microtask.cli import api_client, console, gasless
 from microtask.cli.escrow_session import (
     AccountOption,
     EscrowSession,
@@ -23,7 +23,7 @@ from microtask.cli.escrow_session import (
     open_escrow,
     waiting,
 )
-from microtask.cli.listing import account_address, tasks_table, token_formatter
+from microtask.cli.listing import account_address, match_line, tasks_table, token_formatter
 from microtask.cli.units import resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
@@ -71,6 +71,59 @@ def _first_open_slot(session: EscrowSession, task_id: int) -> int:
     raise UserError(f"task {task_id} has no open slot to claim (looked at slots up to {last - 1})")
 
 
+def _read_answers(path: Path) -> SubmissionAnswers:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"cannot read {path}: {error.strerror}") from None
+    return parse_as(SubmissionAnswers, raw)
+
+
+def _claim_gasless(
+    ctx: typer.Context,
+    session: EscrowSession,
+    task_id: int,
+    slot: int | None,
+    answers: Path | None,
+    count: int,
+) -> None:
+    """Reserve a slot through the verifier; with ``answers``, hand it in at once, ``count``
+    times (one slot per item: the verifier never gives a worker an item twice)."""
+    if answers is None:
+        grant = gasless.request_slot(session, task_id, slot)
+        where = f"slot {grant['slot']} of task {task_id} (item {grant['item_id']})"
+        console.emit(
+            ctx,
+            grant,
+            lambda: console.success(
+                f"reserved {where} without gas until {grant['lease_end']} (unix); answer with "
+                f"`microtask work submit {task_id} {grant['slot']} --answers FILE`"
+            ),
+        )
+        return
+    manifest_cid, manifest = _manifest(session, task_id)
+    submission = _read_answers(answers)
+    done: list[dict[str, Any]] = []
+    for _ in range(count):
+        grant = gasless.request_slot(session, task_id, slot)
+        receipt = gasless.submit(
+            session,
+            task_id,
+            int(grant["slot"]),
+            submission,
+            manifest=manifest,
+            manifest_cid=manifest_cid,
+        )
+        done.append({**grant, "receipt": receipt})
+        if not console.json_mode(ctx):
+            console.success(
+                f"slot {grant['slot']} of task {task_id} (item {grant['item_id']}) done: "
+                "receipt kept; the verifier settles it (no gas)"
+            )
+    if console.json_mode(ctx):
+        console.emit(ctx, done[0] if count == 1 else {"slots": done}, lambda: None)
+
+
 @work_app.command("claim")
 def claim(
     ctx: typer.Context,
@@ -78,14 +131,39 @@ def claim(
     slot: Annotated[
         int | None, typer.Argument(min=0, help="Slot; default: the first open one.")
     ] = None,
+    gasless_: Annotated[
+        bool,
+        typer.Option(
+            "--gasless", help="Ask the task's verifier for a receipt slot: no transaction, no gas."
+        ),
+    ] = False,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers",
+            help="With --gasless: hand in this file's answer to the slot's item at once "
+            "(the file may answer many items).",
+        ),
+    ] = None,
+    count: Annotated[
+        int,
+        typer.Option("--count", min=1, max=1000, help="With --answers: do this many slots."),
+    ] = 1,
     network: NetworkOption = "local",
     account: AccountOption = None,
 ) -> None:
-    """Claim a slot: it is yours for the task's lease.
+    """Claim a slot: it is yours for the task's lease (on chain, or gasless through the
+    task's verifier).
 
     Example: microtask work claim 3 --account bob
+    Example: microtask work claim 2 --gasless --answers mine.json --count 6 --account bob
     """
     session = open_escrow(ctx, network, account)
+    if gasless_:
+        _claim_gasless(ctx, session, task_id, slot, answers, count)
+        return
+    if answers is not None:
+        raise UserError("--answers goes with --gasless; on chain, claim then `work submit`")
     chosen = _first_open_slot(session, task_id) if slot is None else slot
     with waiting(ctx, f"claiming slot {chosen} …"):
         receipt = session.client.claim(task_id, chosen)
@@ -155,17 +233,28 @@ def submit(
     network: NetworkOption = "local",
     account: AccountOption = None,
 ) -> None:
-    """Check, encrypt, sign and upload your answers, then submit their CID on chain.
+    """Check, encrypt, sign and upload your answers, then submit their CID on chain (or,
+    for a slot claimed with --gasless, hand it to the verifier for a receipt: no gas).
 
     Example: microtask work submit 3 0 --answers answers.json --account bob
     """
     session = open_escrow(ctx, network, account)
     manifest_cid, manifest = _manifest(session, task_id)
-    try:
-        raw = answers_file.read_bytes()
-    except OSError as error:
-        raise UserError(f"cannot read {answers_file}: {error.strerror}") from None
-    answers = parse_as(SubmissionAnswers, raw)
+    answers = _read_answers(answers_file)
+    worker = session.client.account.address
+    if gasless.load_record(session, worker, task_id, slot):
+        handed_in = gasless.submit(
+            session, task_id, slot, answers, manifest=manifest, manifest_cid=manifest_cid
+        )
+        console.emit(
+            ctx,
+            handed_in,
+            lambda: console.success(
+                f"slot {slot} of task {task_id} handed in; receipt kept "
+                f"({gasless.record_path(session, worker, task_id, slot)})"
+            ),
+        )
+        return
     envelope = seal_submission(
         answers,
         manifest=manifest,
@@ -348,19 +437,35 @@ def withdraw(
 def tasks(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 20,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="-reward (best paid first), match (pay per minute x your accuracy on the "
+            "kind, explained), -created or deadline.",
+        ),
+    ] = "-reward",
     network: NetworkOption = "local",
     account: AccountOption = None,
 ) -> None:
-    """Open tasks you qualify for, best paid first (from the API).
+    """Open tasks you qualify for, best paid first or best matched (from the API).
 
-    Example: microtask work tasks --account bob
+    Example: microtask work tasks --sort match --account bob
     """
     session = open_escrow(ctx, network, None, read_only=True)
     worker = account_address(session, account)
     page = api_client.get(
         session.settings,
         "/tasks",
-        {"status": "open", "eligible_for": worker, "sort": "-reward", "limit": limit},
+        {"status": "open", "eligible_for": worker, "sort": sort, "limit": limit},
     )
     token_of = token_formatter(session.w3)
-    console.emit(ctx, page, lambda: console.out.print(tasks_table(page["data"], token_of)))
+
+    def render() -> None:
+        console.out.print(tasks_table(page["data"], token_of))
+        for task in page["data"]:
+            match = task.get("match")
+            if match:
+                console.out.print(f"  task {task['task_id']}: {match_line(match, task, token_of)}")
+
+    console.emit(ctx, page, render)

@@ -1,4 +1,10 @@
-"""Seed a local chain with a stablecoin, funded accounts and a few tasks."""
+"""Seed a local chain with a stablecoin, funded accounts and a few tasks.
+
+The tasks name the platform's verifier (dev account 2, which `microtask up` runs) with its
+public key, so submissions are sealed to it too and it judges them. The shapes and
+sentiment tasks are done entirely through signed receipts (workers need no gas) and carry
+gold items sealed to the verifier; the transcription task is claimed on chain.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from microtask.chain.accounts import dev_accounts
+from microtask.chain.accounts import dev_accounts, dev_verifier
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.deployer import deploy_contract
 from microtask.chain.deployments import DeploymentStore
@@ -18,7 +24,12 @@ from microtask.chain.escrow import TaskEscrowClient, TaskParams
 from microtask.chain.transactions import TransactionSender
 from microtask.content import ContentStore
 from microtask.manifests import TaskManifest
+from microtask.manifests.answers import ClassificationAnswer
+from microtask.manifests.gold import seal_gold_answer
 from microtask.manifests.sealing import public_key_of
+from microtask.quality import QualityRule, TimingRule
+from microtask.verifier import Policy, Replayed, VerifierService
+from microtask.verifier.typed_data import VerifierCommand, payload_hash
 
 COIN_NAME = "Demo Dollar"
 COIN_SYMBOL = "dUSD"
@@ -42,6 +53,12 @@ PHRASES = (
     "turn left at the second traffic light",
     "the meeting moved to thursday morning",
 )
+SENTIMENT_TRUTH = ("positive", "negative", "neutral", "negative", "positive", "neutral")
+"""What each review says; the first two are the task's gold items."""
+SHAPE_TRUTH = {"circle-red": "circle", "square-blue": "square"}
+"""The shape task's gold items."""
+RECEIPT_TASKS = 2
+"""The first two demo tasks are done through receipts only; the third is claimed on chain."""
 
 
 @dataclass
@@ -58,14 +75,36 @@ def _image_bytes(name: str) -> bytes:
     return resources.files("microtask.demo").joinpath("images", f"{name}.png").read_bytes()
 
 
+def _public_key(account: LocalAccount) -> str:
+    return "0x" + public_key_of(bytes(account.key)).hex()
+
+
 def _base(requester: LocalAccount, title: str, instructions: str) -> dict[str, Any]:
+    verifier = dev_verifier()
     return {
         "type": "microtask/task-manifest",
         "title": title,
         "instructions": instructions,
         "language": "en",
         "requester": requester.address,
-        "requester_public_key": "0x" + public_key_of(bytes(requester.key)).hex(),
+        "requester_public_key": _public_key(requester),
+        "verifier": verifier.address,
+        "verifier_public_key": _public_key(verifier),
+    }
+
+
+def _gold(labels: dict[str, str]) -> dict[str, Any]:
+    """Gold items whose answers only the verifier can read."""
+    key = _public_key(dev_verifier())
+    return {
+        "scheme": "encrypted",
+        "items": [
+            {
+                "item_id": item,
+                "sealed_answer": seal_gold_answer(ClassificationAnswer(label=label), key),
+            }
+            for item, label in labels.items()
+        ],
     }
 
 
@@ -91,6 +130,7 @@ def demo_manifests(store: ContentStore, requester: LocalAccount) -> list[TaskMan
             "source": "inline",
             "items": [{"id": name, "media": [cid]} for name, cid in images],
         },
+        "gold": _gold(SHAPE_TRUTH),
         "redundancy": 2,
         "tags": ["images", "shapes"],
         "time_estimate_seconds": 10,
@@ -114,6 +154,7 @@ def demo_manifests(store: ContentStore, requester: LocalAccount) -> list[TaskMan
             "source": "inline",
             "items": [{"id": f"review-{i}", "data": {"text": t}} for i, t in enumerate(REVIEWS)],
         },
+        "gold": _gold({"review-0": SENTIMENT_TRUTH[0], "review-1": SENTIMENT_TRUTH[1]}),
         "redundancy": 3,
         "tags": ["text", "sentiment"],
         "time_estimate_seconds": 20,
@@ -170,18 +211,39 @@ def seed_demo(
     posting = escrow.as_signer(requester)
     deadline = latest_timestamp(w3) + 14 * 24 * 3600
     rewards = (50_000, 80_000, 250_000)  # 0.05, 0.08 and 0.25 dUSD per slot
-    for manifest, reward in zip(demo_manifests(content, requester), rewards, strict=True):
+    manifests = demo_manifests(content, requester)
+    for index, (manifest, reward) in enumerate(zip(manifests, rewards, strict=True)):
         cid = content.add_json(manifest.model_dump(mode="json"))
         params = TaskParams(
             manifest_cid=bytes(cid),
             reward=reward,
             slots=manifest.slot_count,
+            receipt_slots=manifest.slot_count if index < RECEIPT_TASKS else 0,
             deadline=deadline,
             review_period=24 * 3600,
             lease=30 * 60,
             token=token.address,
+            verifier=dev_verifier().address,
         )
         task_id, _ = posting.create_task(params)
         market.task_ids.append(task_id)
     market.seeded = True
     return market
+
+
+DEMO_POLICY = Policy(rule=QualityRule(timing=TimingRule(action="ignore")))
+"""The demo requester's policy for all their tasks: the platform's default rule, except
+that answers are not rejected for coming fast (the README's walkthrough answers by
+script, in a loop; real requesters keep the too-fast check)."""
+
+
+def apply_demo_policy(verifier: VerifierService, issued_at: int) -> bool:
+    """Have the demo requester sign `DEMO_POLICY` and hand it to ``verifier`` (once)."""
+    requester = dev_accounts()[REQUESTER_INDEX]
+    command = VerifierCommand(0, "policy", payload_hash(DEMO_POLICY.canonical()), issued_at)
+    signature = command.sign(requester, verifier.chain_id, verifier.escrow)
+    try:
+        verifier.set_policy(requester.address, 0, DEMO_POLICY, issued_at, signature)
+    except Replayed:
+        return False  # in force since an earlier `microtask up`
+    return True

@@ -5,8 +5,8 @@ indexes the task; this worker, in its own thread and database connection, fetche
 content, validates it as a `TaskManifest` and fills the summary the API filters on (tags
 and qualifications included). A manifest the store does not have (or cannot reach) is
 ``unreachable`` and retried with exponential backoff; one that is too large or does not
-validate is ``invalid`` with the reason. Invalid is final for that CID: the same CID always names the same bytes.
-Ingestion never waits for any of this.
+validate is ``invalid`` with the reason. Invalid is final for that CID: the same CID
+always names the same bytes. Ingestion never waits for any of this.
 """
 
 from __future__ import annotations
