@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from microtask.chain.devchain import latest_timestamp
 from microtask.cli import api_client, console
 from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
 from microtask.cli.task_cmd import TaskArg, task_app
@@ -23,6 +22,7 @@ from microtask.files import write_atomically
 from microtask.manifests.canonical import canonical_json
 from microtask.quality import QualityRule
 from microtask.verifier import Policy, open_results, parse_sealed_results
+from microtask.verifier.clock import ChainClock
 from microtask.verifier.typed_data import NO_PAYLOAD, VerifierCommand, payload_hash
 
 
@@ -132,7 +132,7 @@ def policy(
     except ValueError as error:
         raise UserError(f"invalid policy: {error}") from None
     requester = session.client.account
-    issued_at = latest_timestamp(session.w3)
+    issued_at = ChainClock(session.w3)()  # policies are ordered by the second they are signed
     command = VerifierCommand(task_id, "policy", payload_hash(chosen.canonical()), issued_at)
     body = {
         "requester": requester.address,
@@ -163,7 +163,7 @@ def assess(
     Example: microtask task assess 2 --account alice
     """
     session = open_escrow(ctx, network, account)
-    issued_at = latest_timestamp(session.w3)
+    issued_at = ChainClock(session.w3)()
     command = VerifierCommand(task_id, "assess", NO_PAYLOAD, issued_at)
     signature = command.sign(
         session.client.account, session.connection.chain_id, session.record.address
