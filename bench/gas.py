@@ -8,7 +8,14 @@ still in the ledger):
 
 - on-chain: the worker claims and submits, the requester approves the batch;
 - receipts: the worker works off chain against a signed receipt, the verifier approves the
-  batch naming the workers; workers never need gas for the work itself.
+  batch naming the workers (what `microtask.verifier` sends: one ``approve`` of the
+  unpresented receipt slots); workers never need gas for the work itself;
+- receipts, enforced: the verifier signed receipts but never settled; each worker presents
+  their own receipt and, after the review period, one of them finalizes the batch (silence
+  pays): what the gasless path costs when the verifier goes away.
+
+The operations table adds the verifier's rejection batch (unpresented receipt slots
+rejected with one reason CID, as the verifier's `ReviewBatch`), per slot.
 
 Returning workers did one task before and withdrew its pay, so they hold the token and their
 ledger word (balance and record share it) is not new.
@@ -150,7 +157,7 @@ class Flow:
 def run_flow(bench: Bench, kind: str, workers: list[LocalAccount], *, withdraw: bool) -> Flow:
     flow = Flow()
     slots = len(workers)
-    receipt_slots = slots if kind == "receipts" else 0
+    receipt_slots = 0 if kind == "on-chain" else slots
     requester = bench.client(bench.requester)
     task_id, receipt = requester.create_task(bench.params(slots, receipt_slots))
     flow.add("requester", receipt)
@@ -160,17 +167,32 @@ def run_flow(bench: Bench, kind: str, workers: list[LocalAccount], *, withdraw: 
             flow.add("worker", bench.client(worker).claim(task_id, slot))
             flow.add("worker", bench.client(worker).submit(task_id, slot, RESULT))
         flow.settle = int(flow.add("requester", requester.approve(task_id, pairs))["gasUsed"])
-    else:
+    elif kind == "receipts":
         verifier = bench.client(bench.verifier)
         flow.settle = int(flow.add("verifier", verifier.approve(task_id, pairs))["gasUsed"])
+    else:  # enforced: signed receipts (no gas), presented by their workers, paid by silence
+        verifier = bench.client(bench.verifier)
+        now = latest_timestamp(bench.w3)
+        for slot, worker in enumerate(workers):
+            receipt = Receipt(task_id, slot, worker.address, RESULT[2:], now, now + 10 * REVIEW)
+            signed = (receipt, verifier.sign_receipt(receipt))
+            flow.add("worker", bench.client(worker).present_receipts([signed]))
+        advance_time(bench.w3, REVIEW + 1)
+        slots = [slot for slot, _ in pairs]
+        flow.settle = int(
+            flow.add("worker", bench.client(workers[0]).finalize(task_id, slots))["gasUsed"]
+        )
     if withdraw:
         for worker in workers:
             flow.add("withdraw", bench.client(worker).withdraw(REWARD, token=bench.token.address))
     return flow
 
 
+KINDS = ("on-chain", "receipts", "receipts, enforced")
+
+
 def assignment_rows(bench: Bench, sizes: list[int]) -> Iterator[dict[str, Any]]:
-    for kind in ("on-chain", "receipts"):
+    for kind in KINDS:
         for returning in (False, True):
             for size in sizes:
                 workers = bench.workers(size)
@@ -230,6 +252,23 @@ def operations(bench: Bench) -> list[tuple[str, int]]:
     measure(
         "approve (1 receipt slot, verifier)",
         lambda: verifier.approve(receipt_task, [(1, third.address)]),
+    )
+    rejected = bench.workers(100)
+    reject_task, _ = requester.create_task(bench.params(101, receipt_slots=101))
+    one = measure(
+        "reject (1 unpresented receipt slot, verifier)",
+        lambda: verifier.reject(reject_task, [(0, rejected[0].address)], RESULT),
+    )
+    batch = [(slot, worker.address) for slot, worker in enumerate(rejected, start=1)]
+    hundred = measure(
+        "reject (100 unpresented receipt slots, verifier, one reason)",
+        lambda: verifier.reject(reject_task, batch, RESULT),
+    )
+    rows.append(
+        (
+            "  per extra rejected slot in a verifier batch",
+            round((int(hundred["gasUsed"]) - int(one["gasUsed"])) / 99),
+        )
     )
     measure("cancel (7 open slots refunded)", lambda: requester.cancel(task_id))
     measure(
@@ -297,7 +336,7 @@ def settlement_table(rows: list[dict[str, Any]]) -> Table:
         title="Batch settlement: marginal gas per slot",
     )
     by_key = {(r["kind"], r["returning"], r["size"]): r["flow"].settle for r in rows}
-    for kind in ("on-chain", "receipts"):
+    for kind in KINDS:
         for returning in (False, True):
             one, hundred = by_key.get((kind, returning, 1)), by_key.get((kind, returning, 100))
             if one is None or hundred is None:

@@ -10,15 +10,16 @@ def demo_next_steps(market: DemoMarketplace) -> str:
     return f"""
 Try it (in another terminal: `. .venv/bin/activate`; dev accounts are funded with 10,000 dUSD):
   microtask account import-dev --count 6          # dev0..dev5 (dev1 posted the tasks)
-  microtask work show 2                           # read the sentiment task
-  microtask work claim 2 --account dev3           # claim a slot: prints SLOT and its ITEM
-  microtask work show 2 --slot SLOT               # the review to judge
-  microtask work submit 2 SLOT --answers a.json --account dev3
+  microtask work tasks --sort match --account dev3
+  microtask work show 2                           # the sentiment task: six reviews
+  microtask work claim 2 --gasless --answers a.json --count 6 --account dev3
       a.json: {{"type": "microtask/submission-answers",
-               "answers": [{{"item_id": "ITEM",
-                            "answer": {{"kind": "classification", "label": "positive"}}}}]}}
-  microtask task submissions 2 --account dev1     # the requester decrypts the answers
-  microtask task approve 2 SLOT --account dev1    # pay the worker
-  microtask work earnings --token {token} --account dev3
+               "answers": [{{"item_id": "review-0",
+                            "answer": {{"kind": "classification", "label": "positive"}}}}, ...]}}
+      no gas: the verifier (dev2) hands out slots and receipts, then judges and settles
+  microtask task verification 2                   # each slot's decision
+  microtask task results 2 --account dev1         # the aggregate, for the requester only
+  microtask work profile --account dev3           # records, scores, badges
   microtask work withdraw --token {token} --account dev3
+  (task 3 is claimed on chain: `microtask work claim 3`, then `work submit`; see README.md)
 """
