@@ -17,6 +17,7 @@ from typing import Any, Final
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 
 from microtask.manifests.fields import UINT256_MAX
@@ -76,5 +77,13 @@ def sign(account: LocalAccount, message: SignableMessage) -> bytes:
 
 
 def recover(message: SignableMessage, signature: bytes) -> str:
-    """The address that signed ``message``; raises ValueError for a malformed signature."""
-    return str(Account.recover_message(message, signature=signature))
+    """The address that signed ``message``; raises ValueError for a malformed signature.
+
+    eth-keys reports an unrecoverable or out-of-range signature with its own
+    ``BadSignature``, which is not a ValueError: it is turned into one here, so callers
+    (the verifier's routes among them) catch one exception.
+    """
+    try:
+        return str(Account.recover_message(message, signature=signature))
+    except BadSignature as error:
+        raise ValueError(f"malformed signature: {error}") from None

@@ -120,7 +120,12 @@ def _signature(text: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
-@router.get("", response_model=VerifierInfo, summary="Who the verifier is")
+@router.get(
+    "",
+    response_model=VerifierInfo,
+    summary="Who the verifier is",
+    responses=problem_responses(503),
+)
 def info(verifier: VerifierDep) -> VerifierInfo:
     """The verifier's address and the public key manifests name for it."""
     return VerifierInfo.model_validate(verifier.info())
@@ -131,7 +136,7 @@ def info(verifier: VerifierDep) -> VerifierInfo:
     response_model=GrantPublic,
     status_code=201,
     summary="Ask for a receipt slot (gasless)",
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
     """Reserve a receipt slot for the worker who signed the request, for the task's lease.
@@ -156,7 +161,7 @@ def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
     "/submissions",
     response_model=ReceiptPublic,
     summary="Hand in a reserved slot's envelope; get a signed receipt",
-    responses=problem_responses(404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 409, 413, 422, 503),
 )
 def submit(body: SubmissionRequest, verifier: VerifierDep) -> ReceiptPublic:
     """Check the envelope (signature, task, slot, schema, the slot's item) and receipt it.
@@ -185,7 +190,7 @@ def get_receipt(task_id: TaskId, slot: TaskId, verifier: VerifierDep) -> Receipt
     "/policies",
     response_model=PolicyStored,
     summary="Set a requester's policy (allow/block lists, rule, gold salts)",
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
 def set_policy(body: PolicyRequest, verifier: VerifierDep) -> PolicyStored:
     """Kept by the verifier only (never served back); a newer ``issued_at`` replaces it."""
@@ -201,7 +206,7 @@ def set_policy(body: PolicyRequest, verifier: VerifierDep) -> PolicyStored:
     "/tasks/{task_id}/assess",
     response_model=TaskReportPublic,
     summary="Assess and settle a task now (its requester asks)",
-    responses=problem_responses(401, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 404, 409, 422, 503),
 )
 def assess(task_id: TaskId, body: AssessRequest, verifier: VerifierDep) -> TaskReportPublic:
     """Runs quality control over every submission and settles what it decides."""
