@@ -36,7 +36,11 @@ from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, sea
 from microtask.verifier import ANY_SLOT, Grant, IssuedReceipt, SlotRequest, VerifierService
 from microtask.verifier.typed_data import new_nonce
 from tests.conftest import make_settings
+from tests.database_fixtures import postgres_server
+from tests.postgres import PostgresServer
 from tests.quality.scenario import NAME_OF, REQUESTER, VERIFIER, WORKERS, Crowd
+
+__all__ = ["postgres_server"]
 
 NETWORK = "local"
 REWARD = 1_500_000  # 1.5 of a 6-decimals token
@@ -227,9 +231,18 @@ class Platform:
 
 @pytest.fixture
 def platform(
-    anvil_w3: Web3, anvil_process: AnvilProcess, compiled: CompiledProject, tmp_path: Path
+    request: pytest.FixtureRequest,
+    anvil_w3: Web3,
+    anvil_process: AnvilProcess,
+    compiled: CompiledProject,
+    tmp_path: Path,
 ) -> Iterator[Platform]:
-    settings = make_settings(tmp_path, content_store="local", content_fsync=False)
+    """SQLite unless the test asks for ``postgresql`` (``indirect`` parametrization)."""
+    database: dict[str, object] = {}
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        database["database_url"] = server.new_database()
+    settings = make_settings(tmp_path, content_store="local", content_fsync=False, **database)
     owner = TransactionSender(anvil_w3, dev_accounts()[0])
     records = DeploymentStore(settings.deployments_dir, NETWORK)
     deploy_platform(owner, records, compiled, force=True)

@@ -37,6 +37,7 @@ def _pending(platform: Platform, task_id: int) -> list[VerifierDecision]:
         )
 
 
+@pytest.mark.parametrize("platform", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("stopped", ["assessed", "signed", "broadcast"])
 def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: str) -> None:
     task_id, _ = platform.work_crowd(crowd(7))
