@@ -17,6 +17,13 @@ still in the ledger):
 The operations table adds the verifier's rejection batch (unpresented receipt slots
 rejected with one reason CID, as the verifier's `ReviewBatch`), per slot.
 
+The last table settles the issue's planted crowd (20 items x 3 answers, nine workers:
+`tests/quality/scenario.py`, seed 7) as quality control decides it: through the verifier
+(one ``approve`` and one ``reject`` of unpresented receipt slots, undecided slots left
+untouched) and, for comparison, on chain (every worker claims and submits each slot, the
+requester approves and rejects the same slots in one batch each). Gas per paid assignment
+counts every party, task creation included.
+
 Returning workers did one task before and withdrew its pay, so they hold the token and their
 ledger word (balance and record share it) is not new.
 
@@ -29,6 +36,7 @@ withdraw once for many tasks. The requester's one-time ERC-20 approve is not cou
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -52,6 +60,8 @@ from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Receipt
 from microtask.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.quality.scenario
 
 REWARD = 1_000_000  # 1.00 of a 6-decimals stablecoin
 FEE_BPS = 100
@@ -355,6 +365,72 @@ def settlement_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def planted_crowd_decisions() -> list[tuple[int, str, str]]:
+    """(slot, worker name, outcome) for the tests' planted crowd, as the verifier decides."""
+    from tests.quality.scenario import NAME_OF, VERIFIER, crowd
+
+    from microtask.quality import GoldKey, assess
+
+    scenario = crowd(7)
+    key = GoldKey.from_manifest(scenario.manifest, verifier_private_key=VERIFIER.key)
+    decisions = assess(scenario.manifest, scenario.submissions, gold=key).decisions
+    return [(d.slot, NAME_OF[d.worker], d.outcome) for d in decisions]
+
+
+def planted_crowd_table(bench: Bench) -> Table:
+    decisions = planted_crowd_decisions()
+    names = sorted({name for _, name, _ in decisions})
+    accounts = dict(zip(names, bench.workers(len(names)), strict=True))
+    requester = bench.client(bench.requester)
+    verifier = bench.client(bench.verifier)
+    table = Table(
+        "path",
+        "slots",
+        "paid",
+        "rejected",
+        "left",
+        "create",
+        "workers",
+        "settle",
+        "all parties",
+        "per paid assignment",
+        title="The planted crowd (20 items x 3 answers), settled as quality control decides",
+        caption="fresh workers; left: undecided slots, left to the requester",
+    )
+    outcomes = {
+        o: [(s, accounts[n].address) for s, n, o2 in decisions if o2 == o]
+        for o in ("approve", "reject", "undecided")
+    }
+    paid, rejected = outcomes["approve"], outcomes["reject"]
+    for path in ("receipts", "on-chain"):
+        receipt_slots = len(decisions) if path == "receipts" else 0
+        task_id, created = requester.create_task(bench.params(len(decisions), receipt_slots))
+        work = 0
+        settler = verifier
+        if path == "on-chain":
+            settler = requester
+            for slot, name, _ in sorted(decisions):
+                worker = bench.client(accounts[name])
+                work += int(worker.claim(task_id, slot)["gasUsed"])
+                work += int(worker.submit(task_id, slot, RESULT)["gasUsed"])
+        settle = int(settler.approve(task_id, paid)["gasUsed"])
+        settle += int(settler.reject(task_id, rejected, RESULT)["gasUsed"])
+        total = int(created["gasUsed"]) + work + settle
+        table.add_row(
+            path,
+            str(len(decisions)),
+            str(len(paid)),
+            str(len(rejected)),
+            str(len(outcomes["undecided"])),
+            f"{int(created['gasUsed']):,}",
+            f"{work:,}",
+            f"{settle:,}",
+            f"{total:,}",
+            f"{total / len(paid):,.0f}",
+        )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="TaskEscrow gas on py-evm")
     parser.add_argument("--sizes", default="1,10,100", help="task sizes (comma-separated)")
@@ -371,6 +447,7 @@ def main() -> None:
         rows = list(assignment_rows(bench, sizes))
         console.print(per_assignment_table(rows))
         console.print(settlement_table(rows))
+        console.print(planted_crowd_table(bench))
 
 
 if __name__ == "__main__":
