@@ -18,6 +18,7 @@ from web3 import Web3
 
 from microtask.chain.accounts import dev_accounts, dev_verifier
 from microtask.chain.erc20 import erc20
+from microtask.cli.exit_codes import ExitCode
 from microtask.demo.seed import REVIEWS, SENTIMENT_TRUTH
 from tests.integration.test_e2e_cli import Shell, platform, until
 
@@ -70,8 +71,13 @@ def test_the_readme_gasless_walkthrough(platform: tuple[Shell, Web3, str], tmp_p
         api, f"/tasks/{SENTIMENT_TASK}/results", lambda body: "cid" in body
     )
     assert (published["approved"], published["rejected"], published["undecided"]) == (12, 6, 0)
-    settled = until(api, f"/tasks/{SENTIMENT_TASK}", lambda body: body["approved_slots"] == 12)
-    assert settled["slot_states"].get("rejected") == 6
+    # approvals and rejections are two transactions: wait for the index to hold both
+    settled = until(
+        api,
+        f"/tasks/{SENTIMENT_TASK}",
+        lambda body: body["slot_states"].get("rejected", 0) + body["approved_slots"] == 18,
+    )
+    assert (settled["approved_slots"], settled["slot_states"]["rejected"]) == (12, 6)
 
     results = shell.ok("task", "results", str(SENTIMENT_TASK), "--account", "dev1")
     assert [row["value"] for row in results["rows"]] == list(SENTIMENT_TRUTH)
@@ -82,11 +88,26 @@ def test_the_readme_gasless_walkthrough(platform: tuple[Shell, Web3, str], tmp_p
     assert all("gold_failed" in {r["code"] for r in review["reasons"]} for review in reviews)
     profile = shell.ok("work", "profile", "--account", "dev3")
     assert [badge["id"] for badge in profile["badges"]] == ["first-approved"]
-    board = shell.ok("work", "leaderboard", "--by", "earnings", "--token", token)
+    # the demo coin goes by its symbol, as the README types it
+    board = shell.ok("work", "leaderboard", "--by", "earnings", "--token", "dUSD")
     assert {entry["earned"] for entry in board["data"]} == {str(len(REVIEWS) * REWARD)}
+    earnings = shell.ok("work", "earnings", "--account", "dev3")["tokens"]
+    assert [(row["symbol"], row["approved"]) for row in earnings] == [
+        ("ETH", 0),
+        ("dUSD", len(REVIEWS)),
+    ]
+    code, line = shell.fails("work", "withdraw", "--token", "USDX", "--account", "dev3")
+    assert code == ExitCode.USER_ERROR
+    assert line == (
+        "error: not a token: 'USDX' (use eth or an ERC-20 address, "
+        "or one deployed on this network: dUSD)"
+    )
 
     coin = erc20(w3, token)
     before = int(coin.functions.balanceOf(dev_accounts()[3].address).call())
-    shell.ok("work", "withdraw", "--token", token, "--account", "dev3")
+    shell.ok("work", "withdraw", "--token", "dUSD", "--account", "dev3")
     after = int(coin.functions.balanceOf(dev_accounts()[3].address).call())
     assert after - before == len(REVIEWS) * REWARD
+    balances = shell.ok("account", "balance", "dev3")["balances"]
+    assert [(row["symbol"], row["escrow_ledger"]) for row in balances] == [("ETH", 0), ("dUSD", 0)]
+    assert balances[1]["wallet"] == after

@@ -104,6 +104,16 @@ class DeploymentStore:
         except DeploymentNotFound:
             return None
 
+    def records(self) -> list[DeploymentRecord]:
+        """Every record of the network, by contract name (unreadable files are skipped)."""
+        found = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                found.append(DeploymentRecord.model_validate_json(path.read_bytes()))
+            except (OSError, ValidationError):
+                continue
+        return found
+
     def save(self, record: DeploymentRecord) -> Path:
         self.claim_chain_id(record.chain_id)
         path = self.path_of(record.contract_name)

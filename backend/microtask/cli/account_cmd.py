@@ -18,7 +18,6 @@ from rich.table import Table
 from microtask.chain.accounts import DEV_ACCOUNT_COUNT, dev_accounts
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import erc20
-from microtask.chain.escrow import ETH
 from microtask.chain.networks import connect
 from microtask.chain.wallets import (
     WalletError,
@@ -31,6 +30,8 @@ from microtask.chain.wallets import (
 )
 from microtask.cli import console
 from microtask.cli.context import settings_of
+from microtask.cli.escrow_session import deployed_tokens
+from microtask.cli.units import resolve_token
 from microtask.files import write_atomically
 
 account_app = typer.Typer(
@@ -182,39 +183,49 @@ def balance_command(
     name: NameArg,
     network: Annotated[str, typer.Option("--network", "-n")] = "local",
     token: Annotated[
-        list[str] | None, typer.Option("--token", help="ERC-20 address to include (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--token",
+            help="ERC-20 (address or deployed symbol) to include (repeatable); "
+            "default: ETH and the tokens deployed on the network.",
+        ),
     ] = None,
 ) -> None:
-    """Balances on chain and in the escrow's ledger.
+    """Balances in the wallet and in the escrow's ledger.
 
-    Example: microtask account balance alice --token 0x...
+    Example: microtask account balance alice --token dUSD
     """
     settings = settings_of(ctx)
     stored = find_account(settings, name)
     connection = connect(settings, network)
     w3 = connection.w3
     store = DeploymentStore(settings.deployments_dir, network)
+    store.guard_chain_id(connection.chain_id)
     record = store.find("TaskEscrow")
+    known = deployed_tokens(w3, settings, network)
+    wanted = ["eth", *(token if token is not None else known.values())]
     rows: list[dict[str, object]] = []
-    for asset in [ETH, *(token or [])]:
-        if asset == ETH:
+    shown: list[tuple[str, str, str]] = []
+    for text in dict.fromkeys(wanted):
+        asset = resolve_token(w3, text, known)
+        if asset.is_eth:
             wallet = int(w3.eth.get_balance(stored.address))  # type: ignore[arg-type]
-            symbol = "ETH"
         else:
-            contract = erc20(w3, asset)
-            wallet = int(contract.functions.balanceOf(stored.address).call())
-            symbol = str(contract.functions.symbol().call())
+            wallet = int(erc20(w3, asset.address).functions.balanceOf(stored.address).call())
         ledger = None
         if record is not None:
             escrow = w3.eth.contract(address=record.address, abi=record.abi)  # type: ignore[call-overload]
-            ledger = int(escrow.functions.balanceOf(asset, stored.address).call())
-        rows.append({"token": asset, "symbol": symbol, "wallet": wallet, "escrow_ledger": ledger})
+            ledger = int(escrow.functions.balanceOf(asset.address, stored.address).call())
+        row = {"token": asset.address, "symbol": asset.symbol, "wallet": wallet}
+        rows.append({**row, "escrow_ledger": ledger})
+        shown.append(
+            (asset.symbol, asset.format(wallet), "-" if ledger is None else asset.format(ledger))
+        )
 
     def render() -> None:
         table = Table("token", "wallet", "escrow ledger", box=None)
-        for row in rows:
-            ledger_text = "-" if row["escrow_ledger"] is None else str(row["escrow_ledger"])
-            table.add_row(str(row["symbol"]), str(row["wallet"]), ledger_text)
+        for row in shown:
+            table.add_row(*row)
         console.out.print(table)
 
     console.emit(ctx, {"address": stored.address, "balances": rows}, render)

@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 import typer
 from eth_account import Account
+from web3.exceptions import Web3Exception
 
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import Connection, connect
 from microtask.cli import console
 from microtask.cli.context import settings_of, signer_for
+from microtask.cli.units import Token, resolve_token
 from microtask.config import Settings
 
 NetworkOption = Annotated[str, typer.Option("--network", "-n", help="Network name.")]
@@ -39,6 +41,28 @@ class EscrowSession:
     @property
     def w3(self) -> Any:
         return self.connection.w3
+
+    def token(self, text: str | None) -> Token:
+        """A token as the user typed it: eth, an address, or the symbol of a token whose
+        deployment is recorded for this network (the demo's dUSD)."""
+        return resolve_token(self.w3, text, deployed_tokens(self.w3, self.settings, self.network))
+
+
+def deployed_tokens(w3: Any, settings: Settings, network: str) -> dict[str, str]:
+    """Symbol to address of the ERC-20s whose deployments are recorded for ``network``.
+
+    A record is a token if its ABI has ``symbol()``; the symbol is read from the chain.
+    """
+    tokens = {}
+    for record in DeploymentStore(settings.deployments_dir, network).records():
+        if not any(item.get("name") == "symbol" for item in record.abi):
+            continue
+        try:
+            symbol = w3.eth.contract(address=record.address, abi=record.abi).functions.symbol()
+            tokens[str(symbol.call())] = record.address
+        except (Web3Exception, ValueError):
+            continue  # recorded, but not (or no longer) on this chain
+    return tokens
 
 
 def open_escrow(

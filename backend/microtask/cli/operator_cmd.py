@@ -14,7 +14,6 @@ from web3 import Web3
 from microtask.cli import console
 from microtask.cli.deploy_cmd import deploy_command
 from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
-from microtask.cli.units import resolve_token
 from microtask.content import open_content_store
 from microtask.errors import UserError
 
@@ -167,7 +166,7 @@ def rule(
 def withdraw_fees(
     ctx: typer.Context,
     token_text: Annotated[
-        str | None, typer.Option("--token", help="eth (default) or an ERC-20.")
+        str | None, typer.Option("--token", help="eth (default), an ERC-20 address or symbol.")
     ] = None,
     to: Annotated[
         str | None, typer.Option("--to", help="Where to send them; default: the treasury.")
@@ -180,7 +179,7 @@ def withdraw_fees(
     Example: microtask operator withdraw-fees --token 0x... --account treasury
     """
     session = open_escrow(ctx, network, account)
-    token = resolve_token(session.w3, token_text)
+    token = session.token(token_text)
     balance = session.client.balance(session.client.account.address, token.address)
     if balance == 0:
         treasury = session.client.treasury()

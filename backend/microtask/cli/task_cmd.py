@@ -116,7 +116,7 @@ def create_task(
     manifest_file: Annotated[Path, typer.Argument(help="Task manifest (JSON).")],
     reward: Annotated[str, typer.Option("--reward", help="Pay per approved slot, e.g. 0.5.")],
     token_text: Annotated[
-        str | None, typer.Option("--token", help="eth (default) or an ERC-20 address.")
+        str | None, typer.Option("--token", help="eth (default), an ERC-20 address or symbol.")
     ] = None,
     slots: Annotated[
         int | None, typer.Option("--slots", min=1, help="Default: items x redundancy.")
@@ -165,7 +165,7 @@ def create_task(
         verifier = found["verifier"]
         defaults = {"verifier": found["verifier"], "verifier_public_key": found["public_key"]}
     manifest = _manifest_document(manifest_file, client.account, defaults)
-    token = resolve_token(session.w3, token_text)
+    token = session.token(token_text)
     now = latest_timestamp(session.w3)
     count = slots or manifest.slot_count
     params = TaskParams(
@@ -483,7 +483,7 @@ def reclaim(
 def refund(
     ctx: typer.Context,
     token_text: Annotated[
-        str | None, typer.Option("--token", help="eth (default) or an ERC-20.")
+        str | None, typer.Option("--token", help="eth (default), an ERC-20 address or symbol.")
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Where to send it; default: you.")] = None,
     network: NetworkOption = "local",
@@ -494,7 +494,7 @@ def refund(
     Example: microtask task refund --token 0x...
     """
     session = open_escrow(ctx, network, account)
-    token = resolve_token(session.w3, token_text)
+    token = session.token(token_text)
     balance = session.client.balance(session.client.account.address, token.address)
     if balance == 0:
         raise UserError(f"nothing to refund: your escrow balance in {token.symbol} is 0")

@@ -8,6 +8,7 @@ error instead of a silent rounding.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -72,12 +73,20 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def resolve_token(w3: Web3, text: str | None) -> Token:
-    """``eth`` (or nothing) for ETH, else an ERC-20 address whose symbol and decimals are read."""
+def resolve_token(w3: Web3, text: str | None, known: Mapping[str, str] | None = None) -> Token:
+    """``eth`` (or nothing) for ETH, else an ERC-20 address whose symbol and decimals are read.
+
+    ``known`` maps symbols (any case) to the addresses of tokens deployed on this network,
+    so ``dUSD`` works where an address would: people remember symbols, not addresses.
+    """
     if text is None or text.strip().lower() in ("eth", ETH.lower()):
         return Token(ETH, "ETH", 18)
+    by_symbol = {symbol.lower(): address for symbol, address in (known or {}).items()}
+    text = by_symbol.get(text.strip().lower(), text)
     if not Web3.is_address(text):
-        raise UserError(f"not a token: {text!r} (use eth or an ERC-20 address)")
+        names = ", ".join(sorted(known or {}))
+        also = f", or one deployed on this network: {names}" if names else ""
+        raise UserError(f"not a token: {text!r} (use eth or an ERC-20 address{also})")
     contract = erc20(w3, text)
     try:
         symbol = str(contract.functions.symbol().call())

@@ -150,7 +150,7 @@ def up_command(
         console.out.print(table)
         console.success("microtask is up; press Ctrl-C to stop")
         if market is not None:
-            console.out.print(demo_next_steps(market))
+            console.out.print(demo_next_steps())
         try:
             while not stop.wait(0.5):
                 if indexer.failure is not None:

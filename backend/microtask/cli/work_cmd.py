@@ -20,11 +20,11 @@ from microtask.cli.escrow_session import (
     AccountOption,
     EscrowSession,
     NetworkOption,
+    deployed_tokens,
     open_escrow,
     waiting,
 )
 from microtask.cli.listing import account_address, match_line, tasks_table, token_formatter
-from microtask.cli.units import resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
 from microtask.manifests import SubmissionAnswers, TaskManifest, parse_as, seal_submission
@@ -353,20 +353,26 @@ def dispute(
 def earnings(
     ctx: typer.Context,
     token: Annotated[
-        list[str] | None, typer.Option("--token", help="ERC-20 to include (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--token",
+            help="ERC-20 (address or deployed symbol) to include (repeatable); "
+            "default: ETH and the tokens deployed on the network.",
+        ),
     ] = None,
     network: NetworkOption = "local",
     account: AccountOption = None,
 ) -> None:
     """Your balance and record in the escrow, per token.
 
-    Example: microtask work earnings --token 0x... --account bob
+    Example: microtask work earnings --token dUSD --account bob
     """
     session = open_escrow(ctx, network, account)
     address = session.client.account.address
     rows = []
-    for text in ["eth", *(token or [])]:
-        resolved = resolve_token(session.w3, text)
+    known = deployed_tokens(session.w3, session.settings, network)
+    for text in dict.fromkeys(["eth", *(token if token is not None else known.values())]):
+        resolved = session.token(text)
         record = session.client.reputation(address, resolved.address)
         rows.append(
             {
@@ -407,7 +413,7 @@ def earnings(
 def withdraw(
     ctx: typer.Context,
     token_text: Annotated[
-        str | None, typer.Option("--token", help="eth (default) or an ERC-20.")
+        str | None, typer.Option("--token", help="eth (default), an ERC-20 address or symbol.")
     ] = None,
     amount: Annotated[str | None, typer.Option("--amount", help="Default: everything.")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Where to send it; default: you.")] = None,
@@ -416,10 +422,10 @@ def withdraw(
 ) -> None:
     """Withdraw your pay from the escrow to any address.
 
-    Example: microtask work withdraw --token 0x... --account bob
+    Example: microtask work withdraw --token dUSD --account bob
     """
     session = open_escrow(ctx, network, account)
-    token = resolve_token(session.w3, token_text)
+    token = session.token(token_text)
     balance = session.client.balance(session.client.account.address, token.address)
     value = balance if amount is None else token.parse(amount)
     if value == 0:

@@ -16,7 +16,6 @@ from rich.table import Table
 from microtask.cli import api_client, console, gasless
 from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
 from microtask.cli.listing import account_address, token_formatter
-from microtask.cli.units import resolve_token
 from microtask.cli.work_cmd import SlotArg, TaskArg, work_app
 from microtask.errors import UserError
 from microtask.manifests import ReviewBatch, parse_as
@@ -215,17 +214,17 @@ def leaderboard(
     by: Annotated[str, typer.Option("--by", help="earnings, approved or accuracy.")] = "approved",
     period: Annotated[str, typer.Option("--period", help="day, week, month or all.")] = "all",
     token_text: Annotated[
-        str | None, typer.Option("--token", help="The token (required for earnings).")
+        str | None, typer.Option("--token", help="Address or symbol (needed for earnings).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 10,
     network: NetworkOption = "local",
 ) -> None:
     """The top workers by earnings (in one token), approved slots or accuracy, per period.
 
-    Example: microtask work leaderboard --by earnings --token 0x... --period week
+    Example: microtask work leaderboard --by earnings --token dUSD --period week
     """
     session = open_escrow(ctx, network, None, read_only=True)
-    token = resolve_token(session.w3, token_text) if token_text else None
+    token = session.token(token_text) if token_text else None
     if by == "earnings" and token is None:
         raise UserError("--by earnings needs --token (earnings are ranked within one token)")
     data = api_client.get(
