@@ -57,7 +57,9 @@ def match_line(
     token = token_of(task["token"])
     estimate = (task.get("manifest") or {}).get("time_estimate_seconds")
     if estimate:
-        rate = token.format(round(float(match["reward_per_minute"])))
+        per_minute = float(match["reward_per_minute"]) / 10**token.decimals
+        shown = f"{per_minute:,.0f}" if per_minute >= 1000 else f"{per_minute:.3g}"
+        rate = f"{shown} {token.symbol}"
         pay = f"{rate}/min ({float(match['pay_share']):.0%} of the best rate in {token.symbol})"
     else:
         pay = "no time estimate yet"
