@@ -147,8 +147,14 @@ def reviews(
             )
             for reason in review["reasons"]:
                 console.out.print(f"  {reason['code']}: {reason.get('detail') or ''}")
-            if review.get("feedback"):
-                console.out.print(review["feedback"])
+            # the verifier's feedback lists every check; the failed ones are the reasons above
+            others = [
+                line.removeprefix("- ")
+                for line in (review.get("feedback") or "").splitlines()
+                if line.strip() and not line.startswith("- fail:")
+            ]
+            if others:
+                console.out.print("  other checks: " + "; ".join(others), markup=False)
         console.info("disagree? `microtask work dispute TASK SLOT --reason ...` within the window")
 
     console.emit(ctx, {"task_id": task_id, "reviews": found}, render)
