@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -33,7 +32,7 @@ from microtask.cli.escrow_session import (
     waiting,
 )
 from microtask.cli.listing import account_address, tasks_table, token_formatter
-from microtask.cli.units import Token, parse_duration, resolve_token
+from microtask.cli.units import Token, format_time, parse_duration, resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
 from microtask.files import write_atomically
@@ -105,7 +104,7 @@ def _summary(manifest: TaskManifest, params: TaskParams, token: Token, fee_bps: 
     table.add_row("reward per slot", token.format(params.reward))
     table.add_row("fee per slot", f"{token.format(fee)} ({fee_bps / 100:g}%)")
     table.add_row("total escrowed", token.format(funding_of(params.reward, params.slots, fee_bps)))
-    table.add_row("deadline", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(params.deadline)))
+    table.add_row("deadline", format_time(params.deadline))
     table.add_row("review period / lease", f"{params.review_period}s / {params.lease}s")
     return table
 
@@ -417,9 +416,7 @@ def extend(
     console.emit(
         ctx,
         {"task_id": task_id, "deadline": deadline, "tx": receipt["transactionHash"].to_0x_hex()},
-        lambda: console.success(
-            f"task {task_id} now ends {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(deadline))}"
-        ),
+        lambda: console.success(f"task {task_id} now ends {format_time(deadline)}"),
     )
 
 

@@ -8,6 +8,7 @@ error instead of a silent rounding.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -63,6 +64,14 @@ def format_amount(amount: int, decimals: int) -> str:
     whole, fraction = divmod(amount, 10**decimals)
     digits = str(fraction).rjust(decimals, "0").rstrip("0")
     return f"{whole}.{digits}" if digits else str(whole)
+
+
+def format_time(timestamp: int | None) -> str:
+    """Chain time as people read it, in UTC (the chain's clock has no zone): ``2026-11-25
+    16:14 UTC``; ``-`` for none."""
+    if not timestamp:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp))
 
 
 def parse_duration(text: str) -> int:

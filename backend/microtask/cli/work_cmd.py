@@ -25,6 +25,7 @@ from microtask.cli.escrow_session import (
     waiting,
 )
 from microtask.cli.listing import account_address, match_line, tasks_table, token_formatter
+from microtask.cli.units import format_time
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
 from microtask.manifests import SubmissionAnswers, TaskManifest, parse_as, seal_submission
@@ -96,8 +97,8 @@ def _claim_gasless(
             ctx,
             grant,
             lambda: console.success(
-                f"reserved {where} without gas until {grant['lease_end']} (unix); answer with "
-                f"`microtask work submit {task_id} {grant['slot']} --answers FILE`"
+                f"reserved {where} without gas until {format_time(grant['lease_end'])}; "
+                f"answer with `microtask work submit {task_id} {grant['slot']} --answers FILE`"
             ),
         )
         return
@@ -183,7 +184,8 @@ def claim(
             "tx": _tx(receipt),
         },
         lambda: console.success(
-            f"claimed slot {chosen} of task {task_id}{where}; submit before {lease_end} (unix)"
+            f"claimed slot {chosen} of task {task_id}{where}; "
+            f"submit before {format_time(lease_end)}"
         ),
     )
 

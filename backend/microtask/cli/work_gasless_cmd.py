@@ -7,7 +7,6 @@ Registered on the ``work`` group (`work_cmd.work_app`); receipts are the ones
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import typer
@@ -16,16 +15,11 @@ from rich.table import Table
 from microtask.cli import api_client, console, gasless
 from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
 from microtask.cli.listing import account_address, token_formatter
+from microtask.cli.units import format_time
 from microtask.cli.work_cmd import SlotArg, TaskArg, work_app
 from microtask.errors import UserError
 from microtask.manifests import ReviewBatch, parse_as
 from microtask.manifests.canonical import canonical_json
-
-
-def _when(timestamp: int | None) -> str:
-    if not timestamp:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(timestamp))
 
 
 @work_app.command("receipts")
@@ -66,7 +60,7 @@ def receipts(
                 str(row["task_id"]),
                 str(row["slot"]),
                 str(row["item_id"]),
-                f"submitted {_when(receipt['submitted_at'])}" if receipt else "reserved only",
+                f"submitted {format_time(receipt['submitted_at'])}" if receipt else "reserved only",
                 row["on_chain"],
             )
         console.out.print(table)
@@ -99,7 +93,7 @@ def enforce(
         elif state == "submitted":
             console.success(
                 f"slot {slot} of task {task_id}: {done}; it pays by silence after "
-                f"{_when(outcome['payable_after'])} UTC: run this again then"
+                f"{format_time(outcome['payable_after'])}: run this again then"
             )
         else:
             console.success(f"slot {slot} of task {task_id}: {done}; it is {state} on chain")
@@ -206,7 +200,7 @@ def profile(
         console.out.print(table)
         for badge in data["badges"]:
             console.out.print(
-                f"  🏅 {badge['title']}: {badge['description']} ({_when(badge['earned_at'])})"
+                f"  🏅 {badge['title']}: {badge['description']} ({format_time(badge['earned_at'])})"
             )
         if not data["badges"]:
             console.info("no badges yet: the first comes with your first approved slot")
