@@ -567,7 +567,8 @@ def submissions(
             table.add_row(str(row["slot"]), row["worker"], row["item_id"], json.dumps(answer))
         console.out.print(table)
         where = f"; written to {export}" if export else ""
-        console.success(f"{len(rows)} answers from task {task_id} (manifest {manifest_cid}){where}")
+        answers = "1 answer" if len(rows) == 1 else f"{len(rows)} answers"
+        console.success(f"{answers} from task {task_id} (manifest {manifest_cid}){where}")
 
     console.emit(ctx, {"task_id": task_id, "answers": rows}, render)
 
