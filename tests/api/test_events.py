@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from microtask.api import create_app
 from microtask.api.server import ApiServer
 from microtask.config import Settings
 from microtask.content import LocalStore
-from microtask.db.models import Event
+from microtask.db.models import Event, Reorg
 from tests.api.seed import NOW, TASKS, WALL, seed
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -79,6 +80,43 @@ def add_event(engine: Engine, name: str, task_id: int | None, **args: Any) -> in
         session.add(row)
         session.flush()
         return row.id
+
+
+def notices_and_events(lines: Iterator[str], count: int) -> list[Message]:
+    """The next ``count`` messages that carry an event or a reorganisation's notice."""
+    found = []
+    for message in messages(lines):
+        if message.event is not None:
+            found.append(message)
+            if len(found) == count:
+                return found
+    raise AssertionError(f"the stream ended after {len(found)} of {count} messages")
+
+
+def roll_back(engine: Engine, ids: list[int], fork_block: int) -> None:
+    """What the indexer's rollback leaves for the feed, in one transaction: the newest
+    events gone, and a `Reorg` row naming their ids (`tests/indexer/test_reorg.py` checks
+    that the indexer writes exactly this)."""
+    with Session(engine) as session, session.begin():
+        session.execute(delete(Event).where(Event.id.in_(ids)))
+        session.add(
+            Reorg(
+                fork_block=fork_block,
+                first_event_id=min(ids),
+                last_event_id=max(ids),
+                dropped=len(ids),
+                detected_at=time.time(),
+            )
+        )
+
+
+@contextmanager
+def client_stream(live: ApiServer, headers: dict[str, str]) -> Iterator[Iterator[str]]:
+    with (
+        httpx.Client(base_url=live.url, timeout=TIMEOUT) as client,
+        client.stream("GET", "/events", headers=headers) as response,
+    ):
+        yield response.iter_lines()
 
 
 @pytest.fixture
@@ -213,3 +251,56 @@ def test_bad_positions_are_422(
     response = api.get("/events", params=params, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
+
+
+def reorg_of(message: Message) -> tuple[int, int, int]:
+    assert (message.id, message.event) == (None, "reorg")
+    assert message.data is not None
+    return message.data["first_event_id"], message.data["last_event_id"], message.data["dropped"]
+
+
+def test_a_reorganisation_retracts_what_the_client_saw(live: ApiServer, engine: Engine) -> None:
+    with (
+        httpx.Client(base_url=live.url, timeout=TIMEOUT) as client,
+        client.stream("GET", "/events") as response,
+    ):
+        lines = response.iter_lines()
+        kept = add_event(engine, "SlotClaimed", 2, taskId="2", slot="0")
+        orphaned = [add_event(engine, "WorkSubmitted", 2, taskId="2") for _ in range(2)]
+        assert [m.id for m in events(lines, 3)] == [kept, *orphaned]
+        roll_back(engine, orphaned, fork_block=950)
+        new_branch = add_event(engine, "SlotFreed", 2, taskId="2", slot="0")
+        notice, after = notices_and_events(lines, 2)
+        assert reorg_of(notice) == (orphaned[0], orphaned[1], 2)
+        assert notice.data is not None
+        assert notice.data["fork_block"] == 950
+        assert after.id == new_branch > orphaned[-1]  # ids are never reused
+
+    # a client that left after a dropped event, before the notice, gets it on reconnecting
+    resumed = {"Last-Event-ID": str(orphaned[0])}
+    with client_stream(live, resumed) as lines:
+        notice, after = notices_and_events(lines, 2)
+        assert reorg_of(notice) == (orphaned[0], orphaned[1], 2)
+        assert after.id == new_branch
+    # one that saw the new branch, or nothing that was dropped, is not told again
+    with client_stream(live, {"Last-Event-ID": str(new_branch)}) as lines:
+        marker = add_event(engine, "Paused", None)
+        assert [(m.id, m.event) for m in notices_and_events(lines, 1)] == [(marker, "Paused")]
+    with client_stream(live, {"Last-Event-ID": str(kept)}) as lines:
+        assert [m.id for m in notices_and_events(lines, 2)] == [new_branch, marker]
+
+
+def test_a_reorganisation_the_client_never_saw_is_not_announced(
+    live: ApiServer, engine: Engine
+) -> None:
+    with (
+        httpx.Client(base_url=live.url, timeout=TIMEOUT) as client,
+        client.stream("GET", "/events", params={"task_id": 3}) as response,
+    ):
+        lines = response.iter_lines()
+        next(messages(lines))  # the opening: the stream is up before anything changes
+        other_task = add_event(engine, "SlotClaimed", 2, taskId="2", slot="1")
+        roll_back(engine, [other_task], fork_block=960)
+        wanted = add_event(engine, "SlotClaimed", 3, taskId="3", slot="0")
+        (first,) = notices_and_events(lines, 1)
+        assert first.id == wanted

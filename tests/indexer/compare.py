@@ -18,6 +18,8 @@ VOLATILE = {
     "checkpoints": {"chain_head", "chain_head_timestamp", "chain_head_seen_at"},
     "manifests": {"attempts", "next_attempt_at", "fetched_at", "error", "status"},
 }
+# what the live feed told clients about dropped ids, not chain state: a fresh index has none
+FEED_ONLY = {"reorgs"}
 TASK_FIELDS = {
     "requester": "requester", "deadline": "deadline", "slotCount": "slot_count",
     "token": "token", "reviewPeriod": "review_period", "lease": "lease", "feeBps": "fee_bps",
@@ -34,6 +36,8 @@ def dump(engine: Engine, *, event_ids: bool = True) -> dict[str, list[tuple[Any,
     tables: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as connection:
         for name, tbl in sorted(Base.metadata.tables.items()):
+            if name in FEED_ONLY:
+                continue
             skip = set(VOLATILE.get(name, ()))
             if name == "events" and not event_ids:
                 skip.add("id")

@@ -18,11 +18,19 @@ def _max_event_id(engine: Engine) -> int:
         return int(db.execute(select(func.max(events.c.id))).scalar() or 0)
 
 
+def _event_ids_above(engine: Engine, block: int) -> list[int]:
+    events = table("events")
+    with engine.connect() as db:
+        query = select(events.c.id).where(events.c.block_number > block).order_by(events.c.id)
+        return list(db.execute(query).scalars())
+
+
 def test_snapshot_revert_and_a_different_branch(
     world: EscrowWorld, database: DatabaseFactory
 ) -> None:
     simple_tasks(world, 2)
     fork = snapshot(world.w3)
+    fork_height = world.w3.eth.block_number
     worker = world.workers[1]
     orphan = world.create(slots=4)  # on the branch that will vanish
     world.client(worker).claim(orphan, 0)
@@ -34,6 +42,7 @@ def test_snapshot_revert_and_a_different_branch(
     indexer.sync()
     orphaned_head = indexer.indexed_block
     highest_id = _max_event_id(indexer.engine)
+    orphaned_ids = _event_ids_above(indexer.engine, fork_height)
 
     revert(world.w3, fork)
     other = world.create(slots=1, reward=7 * 10**15)  # same task id, different task
@@ -58,6 +67,11 @@ def test_snapshot_revert_and_a_different_branch(
             # ids of dropped events are never handed out again (the live feed relies on it)
             newest = db.execute(select(func.min(events.c.id)).where(events.c.task_id == other))
             assert newest.scalar() > highest_id
+        # the live feed's notice: exactly the orphaned branch's events were dropped
+        [reorg] = db.execute(select(table("reorgs"))).all()
+        assert (reorg.first_event_id, reorg.last_event_id) == (orphaned_ids[0], highest_id)
+        assert reorg.dropped == len(orphaned_ids)
+        assert reorg.fork_block <= fork_height
 
 
 def test_a_shorter_chain_rolls_back(world: EscrowWorld, database: DatabaseFactory) -> None:

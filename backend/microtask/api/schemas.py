@@ -321,6 +321,16 @@ class ContentCreated(BaseModel):
     media_type: str = Field(examples=["application/json"])
 
 
+class ReorgData(BaseModel):
+    """The live feed's ``reorg`` message: events with ids from ``first_event_id`` to
+    ``last_event_id`` are no longer on the chain (the new branch's follow with new ids)."""
+
+    fork_block: int = Field(description="The newest block still on the chain.")
+    first_event_id: int
+    last_event_id: int
+    dropped: int = Field(description="How many indexed events the reorganisation dropped.")
+
+
 class EventData(BaseModel):
     """The ``data`` of one live-feed message (its SSE ``id`` is the event id, ``event``
     its name)."""

@@ -3,9 +3,10 @@
 Three groups:
 
 - **Chain bookkeeping**: ``events`` (every escrow log, decoded; ``id`` is the live feed's
-  event id), ``blocks`` (hash and time of each block that carried events: how
-  reorganisations are detected), ``checkpoints`` (how far the index has got, and the
-  chain head last seen), ``escrow_state`` (owner, fee, treasury, arbitrator, paused).
+  event id), ``reorgs`` (the event ids each reorganisation dropped), ``blocks`` (hash and
+  time of each block that carried events: how reorganisations are detected),
+  ``checkpoints`` (how far the index has got, and the chain head last seen),
+  ``escrow_state`` (owner, fee, treasury, arbitrator, paused).
 - **Tasks**: ``tasks`` (the contract's Task struct plus running totals), ``slots`` (only
   slots something happened to: a task's slot without a row is open), ``assignments`` (each
   time a slot reached a worker: a claim, a presented receipt, or a receipt slot settled
@@ -98,6 +99,26 @@ class Event(Base):
     """The event's arguments by their Solidity names: uint128/uint256 values as decimal
     strings (JSON numbers lose precision past 2**53), bytes as 0x-hex, addresses
     checksummed, the TaskCreated ``task`` struct as an object."""
+
+
+class Reorg(Base):
+    """A reorganisation the indexer rolled back: which event ids it dropped, so the live feed
+    can tell a client that saw them (``event: reorg``). Not chain state: a fresh index has
+    none, and a rollback keeps them (they are about ids the feed has served)."""
+
+    __tablename__ = "reorgs"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    fork_block: Mapped[int]
+    """The newest block still canonical (below the deployment block when none is)."""
+    first_event_id: Mapped[int]
+    last_event_id: Mapped[int]
+    """Every stored event with an id in this range was dropped (ids only grow, and the
+    dropped events are the newest, so the range holds no event that stays)."""
+    dropped: Mapped[int]
+    detected_at: Mapped[float] = mapped_column(Float)
+    """Wall clock, unix seconds."""
 
 
 class Block(Base):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, tuple_
+from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from microtask.db.models import DERIVED_TABLES, table
@@ -42,6 +42,7 @@ REPLAY_CHUNK = 5_000
 _events = table("events")
 _blocks = table("blocks")
 _checkpoints = table("checkpoints")
+_reorgs = table("reorgs")
 
 
 class StoredBlockMismatch(RuntimeError):
@@ -163,6 +164,7 @@ class IndexStore:
             connection.execute(delete(_checkpoints))
             connection.execute(delete(_events))
             connection.execute(delete(_blocks))
+            connection.execute(delete(_reorgs))
 
     # ------------------------------------------------------------ writing
 
@@ -273,12 +275,15 @@ class IndexStore:
         deployment block when none is. Returns how many stored events were dropped.
         """
         with self.engine.begin() as connection:
-            dropped = connection.execute(
-                delete(_events).where(_events.c.block_number > fork)
-            ).rowcount
-            connection.execute(delete(_blocks).where(_blocks.c.number > fork))
             point = connection.execute(select(_blocks).where(_blocks.c.number == fork)).first()
-            if point is None or fork < self.deployment_block:
+            nothing_stays = point is None or fork < self.deployment_block
+            gone = select(func.min(_events.c.id), func.max(_events.c.id), func.count())
+            if not nothing_stays:
+                gone = gone.where(_events.c.block_number > fork)
+            first, last, dropped = connection.execute(gone).one()
+            connection.execute(delete(_events).where(_events.c.block_number > fork))
+            connection.execute(delete(_blocks).where(_blocks.c.number > fork))
+            if point is None or nothing_stays:
                 self._empty(connection, everything=True)  # nothing stored is canonical
                 self._set_checkpoint(connection, None, head)
             else:
@@ -286,6 +291,16 @@ class IndexStore:
                 self._replay(connection)
                 header = BlockHeader(point.number, point.hash, point.parent_hash, point.timestamp)
                 self._set_checkpoint(connection, header, head)
+            if dropped:  # for the live feed: clients that saw these ids learn they are gone
+                connection.execute(
+                    insert(_reorgs).values(
+                        fork_block=fork,
+                        first_event_id=first,
+                        last_event_id=last,
+                        dropped=dropped,
+                        detected_at=time.time(),
+                    )
+                )
         return int(dropped or 0)
 
     def rebuild(self) -> int:
