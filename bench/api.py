@@ -351,6 +351,12 @@ def main() -> None:
                 f"/tasks?cursor={encode_cursor('-created', [args.tasks - i])}"
                 for i in range(1, 20_000)
             ],
+            "GET /tasks?token=…&min_reward=…, uncached (every query new)": [
+                f"/tasks?token={USD}&min_reward={i * 10**12}" for i in range(1, 20_000)
+            ],
+            "GET /tasks?kind=…&min_reward=…, uncached (every query new)": [
+                f"/tasks?kind=classification&min_reward={i * 10**12}" for i in range(1, 20_000)
+            ],
             "GET /tasks?sort=-reward&token=…": [f"/tasks?sort=-reward&token={ETH}"],
             "GET /tasks?tag=…&eligible_for=…": [f"/tasks?tag=images&eligible_for={WORKER}"],
         }
