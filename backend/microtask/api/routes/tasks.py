@@ -180,12 +180,17 @@ def _filtered(
         where.append(Task.requester == filters.requester)
     if filters.min_open_slots is not None:
         where.append(Task.available_slots >= filters.min_open_slots)
+    # Manifest filters as sets of CIDs (a few hundred manifests against many tasks): a count
+    # checks each open task's CID in the index against the set, a page walks its sort's
+    # index and stops at the page's end, and neither joins nor sorts every match.
+    cids: list[Any] = []
     if filters.kind is not None:
-        where.append(Manifest.kind == filters.kind.value)
+        cids.append(select(Manifest.cid).where(Manifest.kind == filters.kind.value))
     if filters.language is not None:
-        where.append(Manifest.language == filters.language)
+        cids.append(select(Manifest.cid).where(Manifest.language == filters.language))
     for tag in dict.fromkeys(filters.tag):
-        where.append(exists().where(ManifestTag.cid == Task.manifest_cid, ManifestTag.tag == tag))
+        cids.append(select(ManifestTag.cid).where(ManifestTag.tag == tag))
+    where += [column(Task.manifest_cid, False).in_(chosen) for chosen in cids]
     if filters.eligible_for is not None:
         worker = filters.eligible_for
         record = aliased(Account)
@@ -209,8 +214,6 @@ def _filtered(
 
 def _count(session: Session, filters: TaskListQuery, now: int, qualified: Any) -> int:
     count_query = select(func.count()).select_from(Task)
-    if filters.kind is not None or filters.language is not None:
-        count_query = count_query.join(Manifest, Manifest.cid == Task.manifest_cid)
     return session.scalar(_filtered(count_query, filters, now, qualified=qualified)) or 0
 
 
