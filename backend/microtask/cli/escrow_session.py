@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from eth_account import Account
+from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
@@ -45,6 +46,8 @@ class EscrowSession:
     def token(self, text: str | None) -> Token:
         """A token as the user typed it: eth, an address, or the symbol of a token whose
         deployment is recorded for this network (the demo's dUSD)."""
+        if text is None or text.strip().lower() == "eth" or Web3.is_address(text):
+            return resolve_token(self.w3, text)  # no need to read the deployed tokens
         return resolve_token(self.w3, text, deployed_tokens(self.w3, self.settings, self.network))
 
 
