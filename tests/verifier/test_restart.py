@@ -11,6 +11,7 @@ on chain is the very transaction the first verifier signed, and nothing is sent 
 from __future__ import annotations
 
 import pytest
+from eth_typing import HexStr
 from sqlalchemy import select
 
 from microtask.db.verifier_models import IntentKind, IntentStatus, Settled, VerifierDecision
@@ -54,7 +55,9 @@ def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: 
         )
         signed_hash = _intents(platform)[-1].tx_hash
         if stopped == "broadcast":
-            first.settler.broadcast(intent_id)  # mined at once (anvil automines)
+            first.settler.broadcast(intent_id)
+            # anvil automines, but may answer the send before the block is in
+            platform.w3.eth.wait_for_transaction_receipt(HexStr(signed_hash), timeout=30)
             assert len(platform.events("SlotsApproved", task_id)) == 1
     assert platform.settled_slots(task_id).total() == (27 if stopped == "broadcast" else 0)
 
