@@ -357,6 +357,9 @@ def main() -> None:
             "GET /tasks?kind=…&min_reward=…, uncached (every query new)": [
                 f"/tasks?kind=classification&min_reward={i * 10**12}" for i in range(1, 20_000)
             ],
+            "GET /tasks?eligible_for=…&min_reward=…, uncached (every query new)": [
+                f"/tasks?eligible_for={WORKER}&min_reward={i * 10**12}" for i in range(1, 20_000)
+            ],
             "GET /tasks?sort=-reward&token=…": [f"/tasks?sort=-reward&token={ETH}"],
             "GET /tasks?tag=…&eligible_for=…": [f"/tasks?tag=images&eligible_for={WORKER}"],
         }

@@ -233,9 +233,9 @@ class Task(Base):
         Index(None, "reward", "task_id"),
         Index(None, "deadline", "task_id"),
         Index(None, "cancelled", "deadline", "available_slots"),
-        # Task listings: the status columns first, then what the filters compare, so a
-        # filtered count of open tasks reads this index alone (10x faster at 100k tasks);
-        # the narrower one above stays for the unfiltered count, which it reads faster
+        # Task listings: the status columns first, then what the filters compare (eligible_for
+        # included), so a filtered count of open tasks reads this index alone (3-6x faster
+        # at 100k tasks); the narrower one above stays for the unfiltered count
         Index(
             "ix_tasks_listing",
             "cancelled",
@@ -245,6 +245,10 @@ class Task(Base):
             "reward",
             "requester",
             "manifest_cid",
+            "verifier",
+            "arbitrator",
+            "min_approved",
+            "min_approval_bps",
         ),
     )
 

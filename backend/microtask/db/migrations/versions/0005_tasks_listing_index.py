@@ -25,6 +25,10 @@ COVERED = [
     "reward",
     "requester",
     "manifest_cid",
+    "verifier",
+    "arbitrator",
+    "min_approved",
+    "min_approval_bps",
 ]
 
 
