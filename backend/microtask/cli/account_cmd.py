@@ -30,8 +30,7 @@ from microtask.chain.wallets import (
 )
 from microtask.cli import console
 from microtask.cli.context import settings_of
-from microtask.cli.escrow_session import deployed_tokens
-from microtask.cli.units import resolve_token
+from microtask.cli.escrow_session import listed_tokens
 from microtask.files import write_atomically
 
 account_app = typer.Typer(
@@ -202,12 +201,9 @@ def balance_command(
     store = DeploymentStore(settings.deployments_dir, network)
     store.guard_chain_id(connection.chain_id)
     record = store.find("TaskEscrow")
-    known = deployed_tokens(w3, settings, network)
-    wanted = ["eth", *(token if token is not None else known.values())]
     rows: list[dict[str, object]] = []
     shown: list[tuple[str, str, str]] = []
-    for text in dict.fromkeys(wanted):
-        asset = resolve_token(w3, text, known)
+    for asset in listed_tokens(w3, settings, network, token):
         if asset.is_eth:
             wallet = int(w3.eth.get_balance(stored.address))  # type: ignore[arg-type]
         else:

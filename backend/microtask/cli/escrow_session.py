@@ -68,6 +68,16 @@ def deployed_tokens(w3: Any, settings: Settings, network: str) -> dict[str, str]
     return tokens
 
 
+def listed_tokens(
+    w3: Any, settings: Settings, network: str, asked: list[str] | None
+) -> list[Token]:
+    """What a balance listing shows: ETH and the tokens asked for (addresses or deployed
+    symbols), or ETH and every token deployed on the network when none were asked for."""
+    known = deployed_tokens(w3, settings, network)
+    wanted = ["eth", *(asked if asked is not None else known.values())]
+    return [resolve_token(w3, text, known) for text in dict.fromkeys(wanted)]
+
+
 def open_escrow(
     ctx: typer.Context, network: str, account: str | None, *, read_only: bool = False
 ) -> EscrowSession:

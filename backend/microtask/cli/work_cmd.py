@@ -20,7 +20,7 @@ from microtask.cli.escrow_session import (
     AccountOption,
     EscrowSession,
     NetworkOption,
-    deployed_tokens,
+    listed_tokens,
     open_escrow,
     waiting,
 )
@@ -372,20 +372,19 @@ def earnings(
     session = open_escrow(ctx, network, account)
     address = session.client.account.address
     rows = []
-    known = deployed_tokens(session.w3, session.settings, network)
-    for text in dict.fromkeys(["eth", *(token if token is not None else known.values())]):
-        resolved = session.token(text)
+    for resolved in listed_tokens(session.w3, session.settings, network, token):
         record = session.client.reputation(address, resolved.address)
+        balance = session.client.balance(address, resolved.address)
         rows.append(
             {
                 "token": resolved.address,
                 "symbol": resolved.symbol,
-                "balance": str(session.client.balance(address, resolved.address)),
+                "balance": str(balance),
                 "approved": record.approved,
                 "rejected": record.rejected,
                 "disputes_won": record.disputes_won,
                 "disputes_lost": record.disputes_lost,
-                "_formatted": resolved.format(session.client.balance(address, resolved.address)),
+                "_formatted": resolved.format(balance),
             }
         )
 
