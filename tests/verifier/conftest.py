@@ -146,8 +146,11 @@ class Platform:
 
     def request(self, worker: LocalAccount, task_id: int, slot: int = ANY_SLOT) -> Grant:
         """A worker asks for a slot, signed, as the CLI does."""
+        # expiry by the verifier's clock, which runs on with the wall clock between blocks
+        # (gasless work mines none): the latest block's time can lag it by minutes on a
+        # loaded machine, and a request signed against it would arrive already expired
         request = SlotRequest(
-            task_id, slot, worker.address, new_nonce(), latest_timestamp(self.w3) + 600
+            task_id, slot, worker.address, new_nonce(), self.verifier.clock() + 600
         )
         return self.verifier.request_slot(request, request.sign(worker, self.chain_id, self.escrow))
 
