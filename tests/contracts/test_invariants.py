@@ -75,10 +75,10 @@ from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.devchain import advance_time, revert, snapshot
 from microtask.chain.erc20 import erc20
-from microtask.chain.escrow import ETH, ApprovalBasis, SlotState, TaskParams, fee_of
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
+from microtask.escrow import ETH, ApprovalBasis, SlotState, TaskParams, fee_of
 from tests.contracts.conftest import MANIFEST, REASON, RESULT, Deployment, World
 
 ZERO = ETH
@@ -365,7 +365,7 @@ class Model:
         elif slot.state == SlotState.OPEN:
             task.open_slots -= 1
         else:
-            raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state)
+            raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
         task.slots[index] = SlotModel(SlotState.CLAIMED, sender, now + task.lease)
         self.holds.add((task_id, sender))
 
@@ -381,7 +381,7 @@ class Model:
     ) -> SlotModel:
         slot = task.slot(index)
         if slot.state != expected:
-            raise Revert("InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state)
+            raise Revert("InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state.code)
         if slot.worker != sender:
             raise Revert("NotSlotWorker", taskId=task.task_id, slot=index, caller=sender)
         return slot
@@ -422,7 +422,10 @@ class Model:
             slot = task.slot(receipt.slot)
             if slot.state != SlotState.OPEN:
                 raise Revert(
-                    "InvalidSlotState", taskId=task.task_id, slot=receipt.slot, state=slot.state
+                    "InvalidSlotState",
+                    taskId=task.task_id,
+                    slot=receipt.slot,
+                    state=slot.state.code,
                 )
             self.require_receipt_window(now, task)
             task.receipt_used += 1
@@ -484,7 +487,9 @@ class Model:
                 continue
             reviewable = (SlotState.SUBMITTED,) if by_signature else LIVE_REVIEWABLE
             if slot.state not in reviewable:
-                raise Revert("InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state)
+                raise Revert(
+                    "InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state.code
+                )
             if slot.worker != worker:
                 raise Revert("WorkerMismatch", slot=index, holder=slot.worker, named=worker)
             if slot.state == SlotState.DISPUTED:
@@ -513,7 +518,7 @@ class Model:
                 task.receipt_used += 1
                 continue
             if slot.state != SlotState.SUBMITTED:
-                raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state)
+                raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
             if slot.worker != worker:
                 raise Revert("WorkerMismatch", slot=index, holder=slot.worker, named=worker)
             if now > slot.timestamp + task.review:
@@ -526,7 +531,7 @@ class Model:
             raise Revert("NotArbitrator", taskId=task_id, caller=sender)
         slot = task.slot(index)
         if slot.state != SlotState.DISPUTED:
-            raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state)
+            raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
         if not pay and not cid:
             raise Revert("EmptyCid")
         if pay:
@@ -999,8 +1004,10 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.spent[args["taskId"]] += len(args["slots"]) * task.per_slot
                 for slot, worker in zip(args["slots"], args["workers"], strict=True):
                     self.paid[(args["taskId"], slot)] += 1
-                    paid.append((args["taskId"], slot, worker, ApprovalBasis(args["basis"])))
-                    COVERAGE[("paid", ApprovalBasis(args["basis"]).name)] += 1
+                    paid.append(
+                        (args["taskId"], slot, worker, ApprovalBasis.from_code(args["basis"]))
+                    )
+                    COVERAGE[("paid", ApprovalBasis.from_code(args["basis"]).name)] += 1
         assert Counter(paid) == Counter(trial.paid_log), (
             f"{label}: paid {paid}, the model expected {trial.paid_log}"
         )
@@ -2073,12 +2080,12 @@ class EscrowMachine(RuleBasedStateMachine):
             for index in range(slot_count):
                 state, worker, timestamp = results[slots[(task_id, index)]]
                 expected_slot = task.slots[index]
-                assert (SlotState(state), to_checksum_address(worker), timestamp) == (
+                assert (SlotState.from_code(state), to_checksum_address(worker), timestamp) == (
                     task.visible_state(index),
                     expected_slot.worker,
                     expected_slot.timestamp,
                 ), f"task {task_id} slot {index}"
-                states.append(SlotState(state))
+                states.append(SlotState.from_code(state))
 
             # P5: escrow backs exactly the open, held and unused-receipt slots
             held = sum(state in LIVE for state in states)

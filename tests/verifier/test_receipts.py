@@ -9,8 +9,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import SlotState
 from microtask.chain.reverts import TransactionReverted
+from microtask.escrow import SlotState
 from microtask.manifests import ItemAnswer, TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.typed_data import sign

@@ -27,21 +27,18 @@ from typing import Any
 from microtask.content import parse_cid
 from microtask.content.errors import InvalidCid
 from microtask.db.base import (
-    ApprovalBasis,
     AssignmentSource,
     AssignmentStatus,
     Direction,
     DisputeStatus,
     MovementKind,
     SettlementOutcome,
-    SlotStatus,
 )
+from microtask.escrow import ApprovalBasis, SlotState, Task, available_slots, unused_receipt_slot
 from microtask.indexer.decoding import ChainEvent
 from microtask.indexer.rows import Row
 from microtask.indexer.state import BatchState
 
-BPS = 10_000
-_BASES = list(ApprovalBasis)  # in ITaskEscrow.ApprovalBasis order
 _DISPUTE_OUTCOMES = {
     ApprovalBasis.REVIEW: DisputeStatus.SETTLED,
     ApprovalBasis.SILENCE: DisputeStatus.SETTLED,
@@ -67,10 +64,13 @@ def _cid(hex_bytes: str) -> str:
 
 
 def _available(task: Row) -> int:
-    unused = 0
-    if not task["cancelled"] and not task["receipt_slots_reclaimed"]:
-        unused = task["receipt_slots"] - task["receipt_slots_used"]
-    return int(task["open_slots"]) + unused
+    return available_slots(
+        open_slots=task["open_slots"],
+        receipt_slots=task["receipt_slots"],
+        receipt_slots_used=task["receipt_slots_used"],
+        cancelled=task["cancelled"],
+        receipt_slots_reclaimed=task["receipt_slots_reclaimed"],
+    )
 
 
 def _touch(state: BatchState, task: Row, e: ChainEvent) -> None:
@@ -162,39 +162,38 @@ def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: 
 
 
 def _unused_receipt_slot(task: Row, slot: Row) -> bool:
-    return bool(slot["state"] == SlotStatus.OPEN and slot["slot"] < task["receipt_slots"])
+    return unused_receipt_slot(slot["state"], slot["slot"], task["receipt_slots"])
 
 
 # ---------------------------------------------------------------- requester
 
 
 def task_created(state: BatchState, e: ChainEvent) -> None:
-    struct = e.args["task"]
+    created = Task.from_abi(e.args["task"])
     cid, error = cid_text(e.args["manifestCid"])
     state.ensure_manifest(cid, error)
-    reward = int(struct["reward"])
-    escrow = int(struct["escrow"])
+    escrow = created.escrow
     task: Row = {
-        "requester": struct["requester"],
-        "token": struct["token"],
+        "requester": created.requester,
+        "token": created.token,
         "manifest_cid": cid,
-        "reward": reward,
-        "fee_bps": struct["feeBps"],
-        "slot_count": struct["slotCount"],
-        "receipt_slots": struct["receiptSlots"],
-        "open_slots": struct["openSlots"],
-        "receipt_slots_used": struct["receiptSlotsUsed"],
-        "deadline": struct["deadline"],
-        "review_period": struct["reviewPeriod"],
-        "lease": struct["lease"],
-        "verifier": struct["verifier"],
-        "arbitrator": struct["arbitrator"],
-        "min_approved": struct["minApproved"],
-        "min_approval_bps": struct["minApprovalBps"],
-        "cancelled": struct["cancelled"],
-        "receipt_slots_reclaimed": struct["receiptSlotsReclaimed"],
+        "reward": created.reward,
+        "fee_bps": created.fee_bps,
+        "slot_count": created.slot_count,
+        "receipt_slots": created.receipt_slots,
+        "open_slots": created.open_slots,
+        "receipt_slots_used": created.receipt_slots_used,
+        "deadline": created.deadline,
+        "review_period": created.review_period,
+        "lease": created.lease,
+        "verifier": created.verifier,
+        "arbitrator": created.arbitrator,
+        "min_approved": created.min_approved,
+        "min_approval_bps": created.min_approval_bps,
+        "cancelled": created.cancelled,
+        "receipt_slots_reclaimed": created.receipt_slots_reclaimed,
         "escrow": escrow,
-        "fee": reward * struct["feeBps"] // BPS,
+        "fee": created.fee_per_slot,
         "approved_slots": 0,
         "closed_slots": 0,
         "funded": escrow,
@@ -208,7 +207,7 @@ def task_created(state: BatchState, e: ChainEvent) -> None:
         "cancelled_at": None,
         "updated_block": e.block_number,
     }
-    task["available_slots"] = _available(task)
+    task["available_slots"] = created.available_slots
     state.tasks.insert((int(e.args["taskId"]),), task)
     _fund(state, e, _Ledger(state, e), task, escrow)
 
@@ -269,10 +268,10 @@ def bonus_paid(state: BatchState, e: ChainEvent) -> None:
 def slot_claimed(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
-    if slot["state"] == SlotStatus.OPEN:
+    if slot["state"] == SlotState.OPEN:
         task["open_slots"] -= 1
     slot |= {
-        "state": SlotStatus.CLAIMED,
+        "state": SlotState.CLAIMED,
         "worker": e.args["worker"],
         "timestamp": e.args["leaseEnd"],
     }
@@ -294,14 +293,14 @@ def slot_freed(state: BatchState, e: ChainEvent) -> None:
     lapsed = AssignmentStatus.LAPSED if e.args["lapsed"] else AssignmentStatus.RELEASED
     assignment |= {"status": lapsed, "ended_at": e.block_timestamp}
     if not task["cancelled"]:  # on a cancelled task, SlotClosed follows and refunds it
-        slot |= {"state": SlotStatus.OPEN, "worker": None, "timestamp": 0}
+        slot |= {"state": SlotState.OPEN, "worker": None, "timestamp": 0}
         task["open_slots"] += 1
     _touch(state, task, e)
 
 
 def work_submitted(state: BatchState, e: ChainEvent) -> None:
     slot = state.slot(int(e.args["taskId"]), e.args["slot"], e.block_number)
-    slot |= {"state": SlotStatus.SUBMITTED, "timestamp": e.block_timestamp}
+    slot |= {"state": SlotState.SUBMITTED, "timestamp": e.block_timestamp}
     assignment = state.current_assignment(slot, e.block_number)
     assignment |= {
         "status": AssignmentStatus.SUBMITTED,
@@ -315,7 +314,7 @@ def receipt_presented(state: BatchState, e: ChainEvent) -> None:
     task["receipt_slots_used"] += 1
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
     worker = e.args["worker"]
-    slot |= {"state": SlotStatus.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
+    slot |= {"state": SlotState.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
     values: Row = {
         "worker": worker,
         "source": AssignmentSource.RECEIPT,
@@ -331,7 +330,7 @@ def receipt_presented(state: BatchState, e: ChainEvent) -> None:
 def dispute_opened(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
-    slot |= {"state": SlotStatus.DISPUTED, "timestamp": e.block_timestamp}
+    slot |= {"state": SlotState.DISPUTED, "timestamp": e.block_timestamp}
     assignment = state.current_assignment(slot, e.block_number)
     assignment["status"] = AssignmentStatus.DISPUTED
     key = (task["task_id"], slot["slot"], assignment["number"])
@@ -366,7 +365,7 @@ def _direct_or_current(
 
 def slots_approved(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
-    basis = _BASES[e.args["basis"]]
+    basis = ApprovalBasis.from_code(e.args["basis"])
     reward = int(e.args["reward"])
     fee = int(e.args["fee"])
     ledger = _Ledger(state, e)
@@ -375,12 +374,12 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
         slot = state.slot(task["task_id"], index, e.block_number)
         assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.APPROVED)
         account = state.account(task["token"], worker, e.block_number)
-        if slot["state"] == SlotStatus.DISPUTED:
+        if slot["state"] == SlotState.DISPUTED:
             account["disputes_won"] += 1
             dispute = state.dispute(task["task_id"], index, assignment["number"])
             if dispute is not None:
                 dispute |= {"status": _DISPUTE_OUTCOMES[basis], "resolved_at": e.block_timestamp}
-        slot |= {"state": SlotStatus.APPROVED, "worker": worker, "timestamp": 0}
+        slot |= {"state": SlotState.APPROVED, "worker": worker, "timestamp": 0}
         assignment |= {
             "status": AssignmentStatus.APPROVED,
             "basis": basis,
@@ -421,7 +420,7 @@ def slots_rejected(state: BatchState, e: ChainEvent) -> None:
     for index, worker in zip(e.args["slots"], e.args["workers"], strict=True):
         slot = state.slot(task["task_id"], index, e.block_number)
         assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.REJECTED)
-        slot |= {"state": SlotStatus.REJECTED, "worker": worker, "timestamp": e.block_timestamp}
+        slot |= {"state": SlotState.REJECTED, "worker": worker, "timestamp": e.block_timestamp}
         assignment |= {
             "status": AssignmentStatus.REJECTED,
             "rejected_at": e.block_timestamp,
@@ -455,11 +454,11 @@ def slot_closed(state: BatchState, e: ChainEvent) -> None:
     assignment = state.current_assignment(slot, e.block_number)
     refunded = int(e.args["refunded"])
     worker = e.args["worker"]
-    if slot["state"] in (SlotStatus.REJECTED, SlotStatus.DISPUTED):
+    if slot["state"] in (SlotState.REJECTED, SlotState.DISPUTED):
         state.account(task["token"], worker, e.block_number)["rejected"] += 1
         assignment |= {"status": AssignmentStatus.CLOSED, "ended_at": e.block_timestamp}
     assignment["refunded"] = refunded
-    slot |= {"state": SlotStatus.CLOSED, "worker": worker, "timestamp": 0}
+    slot |= {"state": SlotState.CLOSED, "worker": worker, "timestamp": 0}
     task["closed_slots"] += 1
     _refund(state, e, _Ledger(state, e), task, refunded)
     _settlement(

@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from microtask.db.base import ManifestStatus, SlotStatus
+from microtask.db.base import ManifestStatus
 from microtask.db.models import table
+from microtask.escrow import SlotState
 from microtask.indexer.decoding import ChainEvent
 from microtask.indexer.rows import Row, Rows
 
@@ -133,7 +134,7 @@ class BatchState:
             row = self.slots.insert(
                 key,
                 {
-                    "state": SlotStatus.OPEN,
+                    "state": SlotState.OPEN,
                     "worker": None,
                     "timestamp": 0,
                     "assignments": 0,
