@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from microtask.chain.typed_data import Approval, Receipt, digest
+from microtask.chain.typed_data import Approval, Receipt
+from microtask.encoding.eip712 import digest
 from tests.contracts.conftest import World
 
 

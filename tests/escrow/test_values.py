@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from microtask.chain.artifacts import CompiledProject
-from microtask.escrow import ETH, Reputation, Slot, SlotState, Task, TaskParams, abi_name
+from microtask.escrow import (
+    ETH,
+    Reputation,
+    Slot,
+    SlotState,
+    Task,
+    TaskParams,
+    TaskParamsStruct,
+    abi_name,
+)
 
 REQUESTER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 VERIFIER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
@@ -64,6 +73,8 @@ def test_every_value_has_exactly_the_structs_fields(
 ) -> None:
     fields = [abi_name(f.name) for f in dataclasses.fields(value)]
     assert sorted(fields) == sorted(components(compiled, kind, name))
+    if value is TaskParams:  # and what goes out, field for field
+        assert list(TaskParamsStruct.__annotations__) == components(compiled, kind, name)
 
 
 def test_a_task_is_built_by_field_name_whatever_the_order() -> None:

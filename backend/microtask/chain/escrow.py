@@ -26,15 +26,24 @@ from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import ERC20_ABI, ensure_allowance, sign_permit
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
-from microtask.escrow import ETH, Reputation, Slot, Task, TaskParams, funding_of
-from microtask.manifests.typed_data import sign
+from microtask.encoding.eip712 import sign
+from microtask.escrow import (
+    ETH,
+    Reputation,
+    Slot,
+    Task,
+    TaskParams,
+    TaskParamsStruct,
+    funding_of,
+)
 
 
-def _abi_params(params: TaskParams) -> dict[str, Any]:
+def _abi_params(params: TaskParams) -> TaskParamsStruct:
     """``TaskParams`` as web3 takes the struct: by field name, addresses checksummed."""
     values = params.as_abi()
-    for name in ("token", "verifier", "arbitrator"):
-        values[name] = Web3.to_checksum_address(values[name])
+    values["token"] = Web3.to_checksum_address(values["token"])
+    values["verifier"] = Web3.to_checksum_address(values["verifier"])
+    values["arbitrator"] = Web3.to_checksum_address(values["arbitrator"])
     return values
 
 
@@ -83,7 +92,7 @@ class TaskEscrowClient:
 
     # ------------------------------------------------------------ views
 
-    def _returned(self, function: str, values: Sequence[Any]) -> dict[str, Any]:
+    def _returned(self, function: str, values: Sequence[object]) -> dict[str, object]:
         """A struct ``function`` returned, by the field names its ABI gives."""
         names = self._field_names.get(function)
         if names is None:

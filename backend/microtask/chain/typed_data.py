@@ -1,6 +1,6 @@
 """EIP-712 messages the escrow accepts: receipts and batch approvals.
 
-They use microtask's one EIP-712 domain (`microtask.manifests.typed_data.domain`: name
+They use microtask's one EIP-712 domain (`microtask.encoding.eip712.domain`: name
 ``microtask``, version ``1``, the chain id and the escrow's address), so a signature is good
 for one contract on one chain only; the message names the task, so it is good for one task
 only. These definitions mirror the type hashes in ``contracts/TaskEscrow.sol``; a test
@@ -14,9 +14,8 @@ from typing import Any
 
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils.address import to_checksum_address
-from web3 import Web3
 
-from microtask.manifests.typed_data import domain
+from microtask.encoding.eip712 import domain
 
 RECEIPT_TYPES: dict[str, list[dict[str, str]]] = {
     "Receipt": [
@@ -92,8 +91,3 @@ class Approval:
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
         return encode_typed_data(domain(chain_id, escrow), APPROVAL_TYPES, self.message())
-
-
-def digest(message: SignableMessage) -> bytes:
-    """The 32-byte hash a signer signs (EIP-191 version 0x01 wrapping the EIP-712 hashes)."""
-    return bytes(Web3.keccak(b"\x19" + message.version + message.header + message.body))

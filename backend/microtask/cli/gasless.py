@@ -27,11 +27,11 @@ from microtask.chain.typed_data import Receipt
 from microtask.cli import api_client
 from microtask.cli.escrow_session import EscrowSession
 from microtask.content import parse_cid
+from microtask.encoding.eip712 import recover
 from microtask.errors import UserError
 from microtask.escrow import SlotState, has_ended, review_end
 from microtask.files import write_atomically
 from microtask.manifests import SubmissionAnswers, TaskManifest, seal_submission
-from microtask.manifests.typed_data import recover
 from microtask.verifier import ANY_SLOT, SlotRequest
 from microtask.verifier.typed_data import new_nonce
 

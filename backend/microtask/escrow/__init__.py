@@ -42,7 +42,14 @@ from microtask.escrow.slots import (
     unused_receipt_slot,
     unused_receipt_slots,
 )
-from microtask.escrow.values import Reputation, Slot, Task, TaskParams, abi_name
+from microtask.escrow.values import (
+    Reputation,
+    Slot,
+    Task,
+    TaskParams,
+    TaskParamsStruct,
+    abi_name,
+)
 from microtask.escrow.windows import (
     arbitration_end,
     dispute_end,
@@ -73,6 +80,7 @@ __all__ = [
     "SlotState",
     "Task",
     "TaskParams",
+    "TaskParamsStruct",
     "abi_name",
     "approvable",
     "approval_rate_bps",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Self, get_type_hints
+from typing import Any, Self, TypedDict, get_type_hints
 
 from microtask.escrow.constants import ETH, ZERO_ADDRESS
 from microtask.escrow.enums import SlotState
@@ -66,6 +66,24 @@ def fields_by_name(cls: type[Any], struct: str, values: Mapping[str, Any]) -> di
     return {field: _converted(kind, values[name], name) for name, (field, kind) in fields.items()}
 
 
+class TaskParamsStruct(TypedDict):
+    manifestCid: bytes
+    token: str
+    reward: int
+    slots: int
+    receiptSlots: int
+    deadline: int
+    reviewPeriod: int
+    lease: int
+    verifier: str
+    arbitrator: str
+    minApproved: int
+    minApprovalBps: int
+
+
+"""``ITaskEscrow.TaskParams`` by its Solidity field names, as web3 encodes a struct."""
+
+
 @dataclass(frozen=True)
 class TaskParams:
     """What a requester asks for; mirrors ``ITaskEscrow.TaskParams``."""
@@ -87,9 +105,22 @@ class TaskParams:
         """What creating the task escrows at ``fee_bps``: (reward + fee) per slot."""
         return funding_of(self.reward, self.slots, fee_bps)
 
-    def as_abi(self) -> dict[str, Any]:
+    def as_abi(self) -> TaskParamsStruct:
         """The struct by its Solidity field names, as web3 encodes a tuple argument."""
-        return {abi_name(f.name): getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {
+            "manifestCid": self.manifest_cid,
+            "token": self.token,
+            "reward": self.reward,
+            "slots": self.slots,
+            "receiptSlots": self.receipt_slots,
+            "deadline": self.deadline,
+            "reviewPeriod": self.review_period,
+            "lease": self.lease,
+            "verifier": self.verifier,
+            "arbitrator": self.arbitrator,
+            "minApproved": self.min_approved,
+            "minApprovalBps": self.min_approval_bps,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What workers and requesters sign for the verifier (EIP-712, microtask's one domain).
 
 Both are signed in the wallet, off chain and without gas, in the same domain as receipts
-(`microtask.manifests.typed_data.domain`: the chain id and the TaskEscrow address), so a
+(`microtask.encoding.eip712.domain`: the chain id and the TaskEscrow address), so a
 signature is good for one escrow on one chain only.
 
 - `SlotRequest`: a worker asks for a receipt slot of a task (``slot`` = `ANY_SLOT` lets the
@@ -25,8 +25,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from microtask.chain.typed_data import digest
-from microtask.manifests.typed_data import domain, recover, sign
+from microtask.encoding.eip712 import digest, domain, recover, sign
 
 ANY_SLOT: Final = 2**32 - 1
 """A `SlotRequest.slot` that lets the verifier pick (no task has that many slots)."""
