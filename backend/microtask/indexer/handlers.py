@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Literal
 
 from microtask.content import parse_cid
 from microtask.content.errors import InvalidCid
@@ -34,9 +34,9 @@ from microtask.db.base import (
     MovementKind,
     SettlementOutcome,
 )
+from microtask.db.rows import AssignmentRow, SlotRow, TaskRow
 from microtask.escrow import ApprovalBasis, SlotState, Task, available_slots, unused_receipt_slot
 from microtask.indexer.decoding import ChainEvent
-from microtask.indexer.rows import Row
 from microtask.indexer.state import BatchState
 
 _DISPUTE_OUTCOMES = {
@@ -63,7 +63,7 @@ def _cid(hex_bytes: str) -> str:
     return cid_text(hex_bytes)[0]
 
 
-def _available(task: Row) -> int:
+def _available(task: TaskRow) -> int:
     return available_slots(
         open_slots=task["open_slots"],
         receipt_slots=task["receipt_slots"],
@@ -73,7 +73,7 @@ def _available(task: Row) -> int:
     )
 
 
-def _touch(state: BatchState, task: Row, e: ChainEvent) -> None:
+def _touch(state: BatchState, task: TaskRow, e: ChainEvent) -> None:
     task["available_slots"] = _available(task)
     task["updated_block"] = e.block_number
     state.tasks.changed((task["task_id"],))
@@ -119,26 +119,41 @@ class _Ledger:
         self.seq += 1
 
 
-def _settlement(state: BatchState, e: ChainEvent, slot: Row, number: int, **values: Any) -> None:
-    row: Row = {
-        "block_number": e.block_number,
-        "log_index": e.log_index,
-        "slot": slot["slot"],
-        "task_id": slot["task_id"],
-        "assignment": number,
-        "worker": slot["worker"],
-        "basis": None,
-        "reward": None,
-        "fee": None,
-        "refunded": None,
-        "reason_cid": None,
-        "tx_hash": e.tx_hash,
-        "at": e.block_timestamp,
-    }
-    state.settlements.append(row | values)
+def _settlement(
+    state: BatchState,
+    e: ChainEvent,
+    slot: SlotRow,
+    number: int,
+    worker: str,
+    outcome: SettlementOutcome,
+    *,
+    basis: ApprovalBasis | None = None,
+    reward: int | None = None,
+    fee: int | None = None,
+    refunded: int | None = None,
+    reason_cid: str | None = None,
+) -> None:
+    state.settlements.append(
+        {
+            "block_number": e.block_number,
+            "log_index": e.log_index,
+            "slot": slot["slot"],
+            "task_id": slot["task_id"],
+            "assignment": number,
+            "worker": worker,
+            "outcome": outcome,
+            "basis": basis,
+            "reward": reward,
+            "fee": fee,
+            "refunded": refunded,
+            "reason_cid": reason_cid,
+            "tx_hash": e.tx_hash,
+            "at": e.block_timestamp,
+        }
+    )
 
 
-def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: TaskRow, amount: int) -> None:
     if amount == 0:
         return
     task["escrow"] -= amount
@@ -152,7 +167,7 @@ def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount
     )  # fmt: skip
 
 
-def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: TaskRow, amount: int) -> None:
     account = state.account(task["token"], task["requester"], e.block_number)
     account["funded"] += amount
     ledger.add(
@@ -161,7 +176,7 @@ def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: 
     )  # fmt: skip
 
 
-def _unused_receipt_slot(task: Row, slot: Row) -> bool:
+def _unused_receipt_slot(task: TaskRow, slot: SlotRow) -> bool:
     return unused_receipt_slot(slot["state"], slot["slot"], task["receipt_slots"])
 
 
@@ -173,7 +188,8 @@ def task_created(state: BatchState, e: ChainEvent) -> None:
     cid, error = cid_text(e.args["manifestCid"])
     state.ensure_manifest(cid, error)
     escrow = created.escrow
-    task: Row = {
+    task: TaskRow = {
+        "task_id": int(e.args["taskId"]),
         "requester": created.requester,
         "token": created.token,
         "manifest_cid": cid,
@@ -194,6 +210,7 @@ def task_created(state: BatchState, e: ChainEvent) -> None:
         "receipt_slots_reclaimed": created.receipt_slots_reclaimed,
         "escrow": escrow,
         "fee": created.fee_per_slot,
+        "available_slots": created.available_slots,
         "approved_slots": 0,
         "closed_slots": 0,
         "funded": escrow,
@@ -207,8 +224,7 @@ def task_created(state: BatchState, e: ChainEvent) -> None:
         "cancelled_at": None,
         "updated_block": e.block_number,
     }
-    task["available_slots"] = created.available_slots
-    state.tasks.insert((int(e.args["taskId"]),), task)
+    state.tasks.insert(task)
     _fund(state, e, _Ledger(state, e), task, escrow)
 
 
@@ -275,14 +291,15 @@ def slot_claimed(state: BatchState, e: ChainEvent) -> None:
         "worker": e.args["worker"],
         "timestamp": e.args["leaseEnd"],
     }
-    values: Row = {
-        "worker": e.args["worker"],
-        "source": AssignmentSource.CLAIM,
-        "status": AssignmentStatus.CLAIMED,
-        "claimed_at": e.block_timestamp,
-        "lease_end": e.args["leaseEnd"],
-    }
-    state.new_assignment(slot, values, e.block_number)
+    state.new_assignment(
+        slot,
+        e.block_number,
+        worker=e.args["worker"],
+        source=AssignmentSource.CLAIM,
+        status=AssignmentStatus.CLAIMED,
+        claimed_at=e.block_timestamp,
+        lease_end=e.args["leaseEnd"],
+    )
     _touch(state, task, e)
 
 
@@ -315,15 +332,16 @@ def receipt_presented(state: BatchState, e: ChainEvent) -> None:
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
     worker = e.args["worker"]
     slot |= {"state": SlotState.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
-    values: Row = {
-        "worker": worker,
-        "source": AssignmentSource.RECEIPT,
-        "status": AssignmentStatus.SUBMITTED,
-        "submitted_at": e.args["submittedAt"],
-        "result_digest": e.args["resultDigest"],
-        "receipt_signer": e.args["signer"],
-    }
-    state.new_assignment(slot, values, e.block_number)
+    state.new_assignment(
+        slot,
+        e.block_number,
+        worker=worker,
+        source=AssignmentSource.RECEIPT,
+        status=AssignmentStatus.SUBMITTED,
+        submitted_at=e.args["submittedAt"],
+        result_digest=e.args["resultDigest"],
+        receipt_signer=e.args["signer"],
+    )
     _touch(state, task, e)
 
 
@@ -333,10 +351,11 @@ def dispute_opened(state: BatchState, e: ChainEvent) -> None:
     slot |= {"state": SlotState.DISPUTED, "timestamp": e.block_timestamp}
     assignment = state.current_assignment(slot, e.block_number)
     assignment["status"] = AssignmentStatus.DISPUTED
-    key = (task["task_id"], slot["slot"], assignment["number"])
     state.disputes.insert(
-        key,
         {
+            "task_id": task["task_id"],
+            "slot": slot["slot"],
+            "assignment": assignment["number"],
             "worker": e.args["worker"],
             "arbitrator": task["arbitrator"],
             "status": DisputeStatus.OPEN,
@@ -352,14 +371,20 @@ def dispute_opened(state: BatchState, e: ChainEvent) -> None:
 
 
 def _direct_or_current(
-    state: BatchState, e: ChainEvent, task: Row, slot: Row, worker: str, status: AssignmentStatus
-) -> Row:
+    state: BatchState,
+    e: ChainEvent,
+    task: TaskRow,
+    slot: SlotRow,
+    worker: str,
+    status: AssignmentStatus,
+) -> AssignmentRow:
     """The assignment a settlement applies to: a receipt slot settled without a receipt on
     chain gets a new ``direct`` one (and counts as a used receipt slot)."""
     if _unused_receipt_slot(task, slot):
         task["receipt_slots_used"] += 1
-        values: Row = {"worker": worker, "source": AssignmentSource.DIRECT, "status": status}
-        return state.new_assignment(slot, values, e.block_number)
+        return state.new_assignment(
+            slot, e.block_number, worker=worker, source=AssignmentSource.DIRECT, status=status
+        )
     return state.current_assignment(slot, e.block_number)
 
 
@@ -394,8 +419,8 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
             task_id=task["task_id"], slot=index,
         )  # fmt: skip
         _settlement(
-            state, e, slot, assignment["number"],
-            outcome=SettlementOutcome.APPROVED, basis=basis, reward=reward, fee=fee,
+            state, e, slot, assignment["number"], worker, SettlementOutcome.APPROVED,
+            basis=basis, reward=reward, fee=fee,
         )  # fmt: skip
     count = len(slots)
     task["escrow"] -= count * (reward + fee)
@@ -427,8 +452,8 @@ def slots_rejected(state: BatchState, e: ChainEvent) -> None:
             "rejection_cid": reason,
         }
         _settlement(
-            state, e, slot, assignment["number"],
-            outcome=SettlementOutcome.REJECTED, reason_cid=reason,
+            state, e, slot, assignment["number"], worker, SettlementOutcome.REJECTED,
+            reason_cid=reason,
         )  # fmt: skip
     _touch(state, task, e)
 
@@ -462,7 +487,7 @@ def slot_closed(state: BatchState, e: ChainEvent) -> None:
     task["closed_slots"] += 1
     _refund(state, e, _Ledger(state, e), task, refunded)
     _settlement(
-        state, e, slot, assignment["number"], outcome=SettlementOutcome.CLOSED, refunded=refunded
+        state, e, slot, assignment["number"], worker, SettlementOutcome.CLOSED, refunded=refunded
     )
     _touch(state, task, e)
 
@@ -480,9 +505,14 @@ def withdrawn(state: BatchState, e: ChainEvent) -> None:
     )
 
 
-def _operator(field: str, argument: str | None) -> Handler:
+OperatorSetting = Literal["fee_bps", "treasury", "default_arbitrator", "pending_owner"]
+
+
+def _operator(field: OperatorSetting, argument: str) -> Handler:
+    """A handler that sets one of the escrow's settings to one of the event's arguments."""
+
     def handle(state: BatchState, e: ChainEvent) -> None:
-        state.escrow[field] = e.args[argument] if argument else None
+        state.escrow[field] = e.args[argument]
         state.escrow_changed()
 
     return handle
