@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from microtask.chain.reverts import TransactionReverted
-from microtask.escrow import ETH, SlotState, fee_of, funding_of
+from microtask.escrow import ETH, MAX_SLOTS, SlotState, fee_of, funding_of
 from tests.contracts.conftest import FEE_BPS, MANIFEST, REWARD, TOKEN_REWARD, World
 
 
@@ -166,7 +166,17 @@ def test_add_slots_is_for_the_requester_of_a_live_task(world: World) -> None:
     assert stranger.value.error == "NotRequester"
     with pytest.raises(TransactionReverted) as none:
         world.escrow.add_slots(task_id, 0)
-    assert none.value.error == "InvalidSlotCount"
+    assert (none.value.error, none.value.error_args) == (
+        "InvalidSlotsAdded",
+        {"taskId": task_id, "added": 0, "slotCount": 1},
+    )
+    cheap = world.create(slots=1, reward=1)  # so funding a million slots is affordable
+    with pytest.raises(TransactionReverted) as too_many:
+        world.escrow.add_slots(cheap, MAX_SLOTS)
+    assert (too_many.value.error, too_many.value.error_args) == (
+        "InvalidSlotsAdded",
+        {"taskId": cheap, "added": MAX_SLOTS, "slotCount": MAX_SLOTS + 1},
+    )
     world.escrow.cancel(task_id)
     with pytest.raises(TransactionReverted) as cancelled:
         world.escrow.add_slots(task_id, 1)

@@ -297,7 +297,9 @@ class Model:
         if task.cancelled:
             raise Revert("TaskIsCancelled", taskId=task_id)
         if count == 0 or len(task.slots) + count > MAX_SLOTS:
-            raise Revert("InvalidSlotCount")
+            raise Revert(
+                "InvalidSlotsAdded", taskId=task_id, slotCount=len(task.slots) + count, added=count
+            )
         task.slots.extend(SlotModel() for _ in range(count))
         task.open_slots += count
         task.escrow += count * task.per_slot
