@@ -132,6 +132,8 @@ def test_a_task_answers_the_rules_with_its_own_terms() -> None:
     assert task.fee_per_slot == 25 * 10**13
     assert task.per_slot == 10**16 + 25 * 10**13
     assert task.receipt_window_end == STRUCT["deadline"] + 3600
+    assert task.receipt_window_open(task.receipt_window_end)
+    assert not task.receipt_window_open(task.receipt_window_end + 1)
     assert (task.unused_receipt_slots, task.available_slots) == (2, 5)
     assert task.reviewers == (REQUESTER, VERIFIER)
     assert task.is_party(ARBITRATOR)

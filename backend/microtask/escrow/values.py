@@ -20,7 +20,7 @@ from microtask.escrow.enums import SlotState
 from microtask.escrow.money import fee_of, funding_of, per_slot
 from microtask.escrow.roles import is_party, reviewers
 from microtask.escrow.slots import available_slots, slot_state, unused_receipt_slots
-from microtask.escrow.windows import receipt_window_end, takes_claims
+from microtask.escrow.windows import receipt_window_end, receipt_window_open, takes_claims
 
 
 def abi_name(field: str) -> str:
@@ -169,6 +169,15 @@ class Task:
     def receipt_window_end(self) -> int:
         """The last second receipts are taken (see `microtask.escrow.windows`)."""
         return receipt_window_end(self.deadline, self.review_period)
+
+    def receipt_window_open(self, now: int) -> bool:
+        """Whether receipts are still taken at ``now``."""
+        return receipt_window_open(
+            now,
+            deadline=self.deadline,
+            review_period=self.review_period,
+            receipt_slots_reclaimed=self.receipt_slots_reclaimed,
+        )
 
     @property
     def unused_receipt_slots(self) -> int:

@@ -27,7 +27,12 @@ from sqlalchemy.orm import Session
 
 from microtask.db.models import Account, Assignment, Slot
 from microtask.db.verifier_models import SlotHold, VerifierRequest, VerifierSlot
-from microtask.escrow import has_ended, meets_approval_rate, meets_min_approved
+from microtask.escrow import (
+    has_ended,
+    is_receipt_slot,
+    meets_approval_rate,
+    meets_min_approved,
+)
 from microtask.reputation import unmet, worker_scores
 from microtask.verifier.errors import (
     BadSignature,
@@ -225,7 +230,7 @@ def grant_slot(
 def _choose(context: TaskContext, wanted: int, taken: set[int], done: set[int]) -> int:
     terms = context.terms
     if wanted != ANY_SLOT:
-        if wanted >= terms.receipt_slots:
+        if not is_receipt_slot(wanted, terms.receipt_slots):
             raise NoSlot(
                 f"slot {wanted} is not a receipt slot of task {terms.task_id} "
                 f"(those are 0 to {terms.receipt_slots - 1})"

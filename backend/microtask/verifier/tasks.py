@@ -120,6 +120,7 @@ def load_terms(session: Session, task_id: int) -> TaskTerms:
 
 def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
     """Tasks naming ``verifier`` whose receipt window is still open at ``settleable_after``."""
+    # `microtask.escrow.receipt_window_end` in SQL
     rows = session.scalars(
         select(Task.task_id)
         .where(Task.verifier == verifier, Task.deadline + Task.review_period >= settleable_after)

@@ -52,7 +52,7 @@ from microtask.db.models import (
     Slot,
     Task,
 )
-from microtask.escrow import BPS, SlotState, slot_state
+from microtask.escrow import BPS, SlotState, is_receipt_slot, slot_state
 from microtask.manifests import TaskKind
 from microtask.reputation import Candidate, match_tasks, qualification_values, worker_scores
 
@@ -376,7 +376,8 @@ def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetai
         states[view.state.value] += 1
         public.append(view)
     stored = {slot.slot for slot in slots}
-    untouched_receipt = row.receipt_slots - sum(1 for i in stored if i < row.receipt_slots)
+    touched_receipt = sum(1 for i in stored if is_receipt_slot(i, row.receipt_slots))
+    untouched_receipt = row.receipt_slots - touched_receipt
     untouched_claimable = row.slot_count - len(stored) - untouched_receipt
     states[state_of(row.receipt_slots, SlotState.OPEN).value] += untouched_claimable
     if row.receipt_slots:
