@@ -73,3 +73,13 @@ def test_a_member_cannot_be_declared_without_its_number() -> None:
 
         class Broken(ContractEnum):
             ONLY_TEXT = "only_text"
+
+
+def test_the_packages_example_runs() -> None:
+    import doctest
+
+    import microtask.escrow
+
+    result = doctest.testmod(microtask.escrow)
+    assert result.attempted > 0
+    assert result.failed == 0

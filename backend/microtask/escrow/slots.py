@@ -64,13 +64,13 @@ def slot_state(
     """The state ``getSlot`` shows for a slot stored as ``stored``: open slots refunded in
     bulk (a cancelled task's claimable slots, reclaimed receipt slots) read as closed."""
     refunded = receipt_slots_reclaimed if is_receipt_slot(slot, receipt_slots) else cancelled
-    return SlotState.CLOSED if stored is SlotState.OPEN and refunded else stored
+    return SlotState.CLOSED if stored == SlotState.OPEN and refunded else stored
 
 
 def lapsed(state: SlotState, timestamp: int, now: int) -> bool:
     """Whether a claim's lease ended by ``now`` (a claimed slot's timestamp is its lease
     end): the worker can no longer submit, and anyone may claim the slot or finalize it."""
-    return state is SlotState.CLAIMED and has_ended(timestamp, now)
+    return state == SlotState.CLAIMED and has_ended(timestamp, now)
 
 
 def claimable(state: SlotState, timestamp: int, now: int) -> bool:
@@ -78,20 +78,20 @@ def claimable(state: SlotState, timestamp: int, now: int) -> bool:
     under a lease that lapsed (the claim frees it on the way). The task must also take
     claims (`microtask.escrow.windows.takes_claims`) and the slot must not be a receipt
     slot."""
-    return state is SlotState.OPEN or lapsed(state, timestamp, now)
+    return state == SlotState.OPEN or lapsed(state, timestamp, now)
 
 
 def unused_receipt_slot(state: SlotState, slot: int, receipt_slots: int) -> bool:
     """A receipt slot whose receipt never came on chain: ``approve`` and ``reject`` settle
     it directly, naming the worker, while the receipt window is open."""
-    return state is SlotState.OPEN and is_receipt_slot(slot, receipt_slots)
+    return state == SlotState.OPEN and is_receipt_slot(slot, receipt_slots)
 
 
 def approvable(state: SlotState, *, by_signature: bool) -> bool:
     """Whether ``approve`` pays a slot in this state (unused receipt slots aside): work
     under review; a direct call may also overturn a rejection or settle a dispute, while a
     signed approval cannot (a rejection made after signing revokes it)."""
-    if state is SlotState.SUBMITTED:
+    if state == SlotState.SUBMITTED:
         return True
     return not by_signature and state in (SlotState.REJECTED, SlotState.DISPUTED)
 

@@ -76,12 +76,12 @@ def window_end(
     """The end of the window a live slot is in, from its ``getSlot`` timestamp: the lease
     (claimed), the review period (submitted), the dispute window (rejected) or the
     arbitration timeout (disputed). None for open and final slots, which no time moves."""
-    if state is SlotState.CLAIMED:
+    if state == SlotState.CLAIMED:
         return timestamp  # the lease end itself
-    if state is SlotState.SUBMITTED:
+    if state == SlotState.SUBMITTED:
         return review_end(timestamp, review_period)
-    if state is SlotState.REJECTED:
+    if state == SlotState.REJECTED:
         return dispute_end(timestamp, dispute_window)
-    if state is SlotState.DISPUTED:
+    if state == SlotState.DISPUTED:
         return arbitration_end(timestamp, arbitration_timeout)
     return None
