@@ -62,7 +62,7 @@ from web3.types import RPCEndpoint, TxReceipt
 
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
-from microtask.chain.devchain import revert, snapshot
+from microtask.chain.devchain import catch_up_clock, revert, snapshot
 from microtask.escrow import ETH, ApprovalBasis, SlotState, TaskParams
 from tests.contracts.conftest import MANIFEST, REASON, RESULT, Deployment
 from tests.contracts.driver import COVERAGE, Env
@@ -106,6 +106,7 @@ def escrow_env(
     finally:
         w3.provider.make_request("anvil_removeBlockTimestampInterval", [])  # type: ignore[arg-type]
         revert(w3, outer)
+        catch_up_clock(w3)
 
 
 def test_escrow_keeps_its_properties_under_random_use(escrow_env: Env) -> None:

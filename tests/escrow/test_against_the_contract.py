@@ -186,7 +186,7 @@ class Walk:
             assert receipt.state is task.slot_state(RECEIPT_SLOT, SlotState.OPEN)
         if receipt.state is SlotState.OPEN:
             signed = self.signed_receipt(min(now, task.deadline), now + 600)
-            present = escrow.presentReceipts([signed[0].as_tuple()], [signed[1]])
+            present = escrow.presentReceipts([signed[0].message()], [signed[1]])
             assert task.receipt_window_open(now) == accepted(present, stranger)
         reclaim = escrow.reclaimReceiptSlots(task_id)
         window_over = not is_open(task.receipt_window_end, now)

@@ -243,7 +243,7 @@ class TaskEscrowClient:
     def present_receipts(self, signed: Sequence[tuple[Receipt, bytes]]) -> TxReceipt:
         return self.sender.transact(
             self.contract.functions.presentReceipts(
-                [receipt.as_tuple() for receipt, _ in signed], [sig for _, sig in signed]
+                [receipt.message() for receipt, _ in signed], [sig for _, sig in signed]
             )
         )
 
@@ -273,7 +273,7 @@ class TaskEscrowClient:
 
     def approve_with_signature(self, approval: Approval, signature: bytes) -> TxReceipt:
         return self.sender.transact(
-            self.contract.functions.approveWithSignature(approval.as_tuple(), signature)
+            self.contract.functions.approveWithSignature(approval.message(), signature)
         )
 
     def rule(self, task_id: int, slot: int, pay: bool, reason_cid: bytes = b"") -> TxReceipt:

@@ -7,14 +7,25 @@ domain. Nothing here imports the rest of the package.
 """
 
 from microtask.encoding.canonical import canonical_json
-from microtask.encoding.eip712 import DOMAIN_NAME, DOMAIN_VERSION, digest, domain, recover, sign
+from microtask.encoding.eip712 import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    EIP712Domain,
+    digest,
+    domain,
+    recover,
+    sign,
+    typed_message,
+)
 
 __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
+    "EIP712Domain",
     "canonical_json",
     "digest",
     "domain",
     "recover",
     "sign",
+    "typed_message",
 ]

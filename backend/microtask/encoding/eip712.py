@@ -11,10 +11,11 @@ requests and commands).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Final, TypedDict
 
 from eth_account import Account
-from eth_account.messages import SignableMessage
+from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
@@ -33,7 +34,17 @@ DOMAIN_TYPE: Final = [
 _MAX_CHAIN_ID: Final = 2**256 - 1  # a uint256
 
 
-def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
+class EIP712Domain(TypedDict):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: str
+
+
+"""An EIP-712 domain with the four fields microtask and EIP-2612 tokens use."""
+
+
+def domain(chain_id: int, verifying_contract: str) -> EIP712Domain:
     """The microtask EIP-712 domain for one TaskEscrow deployment on one chain."""
     if not 0 < chain_id <= _MAX_CHAIN_ID:
         raise ValueError(f"invalid chain id {chain_id}")
@@ -43,6 +54,15 @@ def domain(chain_id: int, verifying_contract: str) -> dict[str, Any]:
         "chainId": chain_id,
         "verifyingContract": to_checksum_address(verifying_contract),
     }
+
+
+def typed_message(
+    domain: EIP712Domain,
+    types: Mapping[str, list[dict[str, str]]],
+    message: Mapping[str, object],
+) -> SignableMessage:
+    """``message`` of the struct ``types`` names, in ``domain``, ready to sign or recover."""
+    return encode_typed_data(dict(domain), dict(types), dict(message))
 
 
 def sign(account: LocalAccount, message: SignableMessage) -> bytes:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.messages import SignableMessage
 from eth_utils.address import to_checksum_address
 
-from microtask.encoding.eip712 import domain
+from microtask.encoding.eip712 import domain, typed_message
 
 SUBMISSION: Final = {
     "Submission": [
@@ -30,10 +30,10 @@ def submission_message(
 ) -> SignableMessage:
     if len(envelope_hash) != 32:
         raise ValueError("envelope_hash must be 32 bytes")
-    return encode_typed_data(
-        domain_data=domain(chain_id, escrow),
-        message_types=SUBMISSION,
-        message_data={
+    return typed_message(
+        domain(chain_id, escrow),
+        SUBMISSION,
+        {
             "taskId": task_id,
             "slot": slot,
             "worker": to_checksum_address(worker),
