@@ -269,10 +269,11 @@ def block_to_api(samples: int) -> list[float]:
     from microtask.chain.deployer import deploy_platform, platform_plan
     from microtask.chain.deployments import DeploymentStore
     from microtask.chain.devchain import latest_timestamp
-    from microtask.chain.escrow import TaskEscrowClient, TaskParams
+    from microtask.chain.escrow import TaskEscrowClient
     from microtask.chain.networks import connect
     from microtask.chain.transactions import TransactionSender
     from microtask.config import Settings
+    from microtask.escrow import TaskParams
     from microtask.indexer.service import IndexerService
 
     root = Path(tempfile.mkdtemp())

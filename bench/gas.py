@@ -56,10 +56,11 @@ from microtask.chain.accounts import dev_accounts
 from microtask.chain.compiler import compile_project
 from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.embedded import embedded_web3
-from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Receipt
 from microtask.config import Settings
+from microtask.escrow import ETH, TaskParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.quality.scenario
 

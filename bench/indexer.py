@@ -50,13 +50,14 @@ from microtask.chain.compiler import compile_project
 from microtask.chain.deployer import deploy_contract
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect_url
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Receipt
 from microtask.config import Settings
 from microtask.db import make_engine
 from microtask.db.models import table
+from microtask.escrow import TaskParams
 from microtask.indexer import Indexer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,7 +171,7 @@ def latency(
                 review_period=3600, lease=600,
             )  # fmt: skip
             value = requester.funding_for(params)
-            call = requester.contract.functions.createTask(params.as_tuple())
+            call = requester.contract.functions.createTask(params.as_abi())
             signed = requester.account.sign_transaction(
                 dict(requester.sender.build(call, value=value))  # type: ignore[arg-type]
             )

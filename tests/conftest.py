@@ -16,6 +16,7 @@ from web3 import Web3
 from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.compiler import compile_project
+from microtask.chain.devchain import catch_up_clock
 from microtask.chain.embedded import embedded_web3
 from microtask.chain.networks import connect_url
 from microtask.config import Settings
@@ -104,6 +105,7 @@ def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
     assert reverted, "anvil refused to revert to the test's snapshot"
+    catch_up_clock(w3)  # else the chain lags the wall clock by every test's duration
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microtask.api import create_app
-from microtask.chain.escrow import ETH
 from microtask.content import LocalStore
+from microtask.escrow import ETH
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.conftest import EscrowWorld, database, world
 from tests.indexer.scenarios import rich_scenario

@@ -18,11 +18,11 @@ from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.compiler import compile_project
 from microtask.chain.devchain import advance_time
-from microtask.chain.escrow import fee_of
 from microtask.chain.transactions import TransactionSender
 from microtask.cli.app import run
 from microtask.cli.exit_codes import ExitCode
 from microtask.config import Settings
+from microtask.escrow import fee_of
 from microtask.manifests.sealing import public_key_of
 from tests.conftest import REPO_ROOT, SHARED_CACHE
 

@@ -22,9 +22,10 @@ from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect_url
 from microtask.chain.transactions import TransactionSender
+from microtask.escrow import ETH, TaskParams
 
 FEE_BPS = 250  # 2.5%: an odd fee, so rounding shows
 DISPUTE_WINDOW = 24 * 3600

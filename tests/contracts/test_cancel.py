@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import SlotState, fee_of
 from microtask.chain.reverts import TransactionReverted
+from microtask.escrow import SlotState, fee_of
 from tests.contracts.conftest import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
 
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)

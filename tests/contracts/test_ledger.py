@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import fee_of
 from microtask.chain.reverts import TransactionReverted
+from microtask.escrow import fee_of
 from tests.contracts.conftest import FEE_BPS, REWARD, World
 
 

@@ -21,10 +21,11 @@ from microtask.chain.artifacts import CompiledProject
 from microtask.chain.deployer import deploy_contract
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.transactions import TransactionSender
 from microtask.config import Settings
 from microtask.db import make_engine
+from microtask.escrow import ETH, TaskParams
 from microtask.indexer import Indexer
 from tests.database_fixtures import DatabaseFactory, new_database_url, postgres_server
 

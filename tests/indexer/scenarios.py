@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from microtask.chain.escrow import ETH
 from microtask.chain.typed_data import Approval, Receipt
+from microtask.escrow import ETH
 from tests.indexer.conftest import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,

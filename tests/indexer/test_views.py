@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from microtask.db.base import (
-    ApprovalBasis,
     AssignmentSource,
     AssignmentStatus,
     DisputeStatus,
     MovementKind,
 )
 from microtask.db.models import table
+from microtask.escrow import ApprovalBasis
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract
 from tests.indexer.conftest import EscrowWorld

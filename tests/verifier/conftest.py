@@ -25,12 +25,13 @@ from microtask.chain.artifacts import CompiledProject
 from microtask.chain.deployer import deploy_contract, deploy_platform
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
 from microtask.config import Settings
 from microtask.content import LocalStore, parse_cid
 from microtask.db import database_url
+from microtask.escrow import TaskParams
 from microtask.indexer.service import IndexerService
 from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, seal_submission
 from microtask.verifier import ANY_SLOT, Grant, IssuedReceipt, SlotRequest, VerifierService

@@ -21,8 +21,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microtask.api import create_app
-from microtask.chain.escrow import SlotState
 from microtask.content import parse_cid
+from microtask.escrow import SlotState
 from microtask.manifests import NotARecipient, ReviewBatch, parse_as
 from microtask.quality import Assessment, GoldKey, assess
 from microtask.verifier import TaskReport, open_results, parse_sealed_results

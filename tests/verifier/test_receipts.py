@@ -9,11 +9,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import SlotState
 from microtask.chain.reverts import TransactionReverted
+from microtask.encoding.eip712 import sign
+from microtask.escrow import SlotState
 from microtask.manifests import ItemAnswer, TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
-from microtask.manifests.typed_data import sign
 from microtask.quality import QualityRule
 from microtask.verifier import (
     BadSignature,

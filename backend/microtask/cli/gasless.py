@@ -23,15 +23,15 @@ from typing import Any, Final
 from eth_utils.address import to_checksum_address
 
 from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import SlotState
 from microtask.chain.typed_data import Receipt
 from microtask.cli import api_client
 from microtask.cli.escrow_session import EscrowSession
 from microtask.content import parse_cid
+from microtask.encoding.eip712 import recover
 from microtask.errors import UserError
+from microtask.escrow import SlotState, has_ended, review_end
 from microtask.files import write_atomically
 from microtask.manifests import SubmissionAnswers, TaskManifest, seal_submission
-from microtask.manifests.typed_data import recover
 from microtask.verifier import ANY_SLOT, SlotRequest
 from microtask.verifier.typed_data import new_nonce
 
@@ -204,8 +204,8 @@ def enforce(session: EscrowSession, task_id: int, slot: int) -> dict[str, Any]:
         view = client.slot(task_id, slot)
     due = None
     if view.state is SlotState.SUBMITTED and view.worker == account.address:
-        due = view.timestamp + client.task(task_id).review_period
-        if latest_timestamp(session.w3) > due:
+        due = review_end(view.timestamp, client.task(task_id).review_period)
+        if has_ended(due, latest_timestamp(session.w3)):
             client.finalize(task_id, [slot])
             done.append("finalized")
             view = client.slot(task_id, slot)

@@ -22,7 +22,6 @@ from web3.logs import DISCARD
 
 from microtask.chain.devchain import latest_timestamp
 from microtask.chain.erc20 import erc20
-from microtask.chain.escrow import ZERO_ADDRESS, SlotState, TaskParams, funding_of
 from microtask.cli import api_client, console
 from microtask.cli.escrow_session import (
     AccountOption,
@@ -35,6 +34,7 @@ from microtask.cli.listing import account_address, tasks_table, token_formatter
 from microtask.cli.units import Token, format_time, parse_duration, resolve_token
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
+from microtask.escrow import ZERO_ADDRESS, SlotState, TaskParams, fee_of, funding_of
 from microtask.files import write_atomically
 from microtask.manifests import (
     Review,
@@ -97,7 +97,7 @@ def _require_funds(session: EscrowSession, token: Token, needed: int) -> None:
 
 
 def _summary(manifest: TaskManifest, params: TaskParams, token: Token, fee_bps: int) -> Table:
-    fee = params.reward * fee_bps // 10_000
+    fee = fee_of(params.reward, fee_bps)
     table = Table(show_header=False, box=None)
     table.add_row("task", f"{manifest.title} ({manifest.kind})")
     table.add_row("slots", f"{params.slots} ({params.receipt_slots} through receipts)")

@@ -17,9 +17,9 @@ from rich.table import Table
 from microtask.cli import api_client, console
 from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
 from microtask.cli.task_cmd import TaskArg, task_app
+from microtask.encoding.canonical import canonical_json
 from microtask.errors import UserError
 from microtask.files import write_atomically
-from microtask.manifests.canonical import canonical_json
 from microtask.quality import QualityRule
 from microtask.verifier import Policy, open_results, parse_sealed_results
 from microtask.verifier.clock import ChainClock

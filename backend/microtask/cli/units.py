@@ -17,8 +17,8 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from microtask.chain.erc20 import erc20
-from microtask.chain.escrow import ETH
 from microtask.errors import UserError
+from microtask.escrow import ETH
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}

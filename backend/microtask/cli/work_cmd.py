@@ -14,7 +14,6 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from microtask.chain.escrow import SlotState
 from microtask.cli import api_client, console, gasless
 from microtask.cli.escrow_session import (
     AccountOption,
@@ -28,6 +27,7 @@ from microtask.cli.listing import account_address, match_line, tasks_table, toke
 from microtask.cli.units import format_time
 from microtask.content import open_content_store, parse_cid
 from microtask.errors import UserError
+from microtask.escrow import claimable
 from microtask.manifests import SubmissionAnswers, TaskManifest, parse_as, seal_submission
 
 work_app = typer.Typer(
@@ -65,9 +65,7 @@ def _first_open_slot(session: EscrowSession, task_id: int) -> int:
     last = min(task.slot_count, task.receipt_slots + MAX_SLOTS_SCANNED)
     for slot in range(task.receipt_slots, last):
         view = session.client.slot(task_id, slot)
-        if view.state == SlotState.OPEN or (
-            view.state == SlotState.CLAIMED and view.timestamp < now
-        ):
+        if claimable(view.state, view.timestamp, now):
             return slot
     raise UserError(f"task {task_id} has no open slot to claim (looked at slots up to {last - 1})")
 

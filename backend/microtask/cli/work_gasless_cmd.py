@@ -17,9 +17,9 @@ from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escr
 from microtask.cli.listing import account_address, token_formatter
 from microtask.cli.units import format_time
 from microtask.cli.work_cmd import SlotArg, TaskArg, work_app
+from microtask.encoding.canonical import canonical_json
 from microtask.errors import UserError
 from microtask.manifests import ReviewBatch, parse_as
-from microtask.manifests.canonical import canonical_json
 
 
 @work_app.command("receipts")

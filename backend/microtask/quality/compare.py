@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Final
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import (
     Answer,
     BoundingBoxesAnswer,
@@ -25,7 +26,6 @@ from microtask.manifests.answers import (
     SurveyAnswer,
     TranscriptionAnswer,
 )
-from microtask.manifests.canonical import canonical_json
 
 BOX_MATCH_IOU: Final = 0.5
 """Two boxes show the same object when they overlap by at least this intersection over union

@@ -21,6 +21,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import (
     Answer,
     ClassificationAnswer,
@@ -29,7 +30,6 @@ from microtask.manifests.answers import (
     MultiLabelAnswer,
     TranscriptionAnswer,
 )
-from microtask.manifests.canonical import canonical_json
 from microtask.quality.aggregation import ItemAggregate
 
 CSV_COLUMNS: Final = ("item_id", "value", "confidence", "method", "answers", "agreeing", "answer")

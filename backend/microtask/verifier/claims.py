@@ -27,6 +27,12 @@ from sqlalchemy.orm import Session
 
 from microtask.db.models import Account, Assignment, Slot
 from microtask.db.verifier_models import SlotHold, VerifierRequest, VerifierSlot
+from microtask.escrow import (
+    has_ended,
+    is_receipt_slot,
+    meets_approval_rate,
+    meets_min_approved,
+)
 from microtask.reputation import unmet, worker_scores
 from microtask.verifier.errors import (
     BadSignature,
@@ -41,7 +47,6 @@ from microtask.verifier.tasks import TaskContext
 from microtask.verifier.typed_data import ANY_SLOT, SlotRequest
 
 MAX_REQUEST_LIFETIME: Final = 24 * 3600
-BPS: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -123,13 +128,13 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
     terms = context.terms
     if terms.cancelled:
         raise TaskClosed(f"task {terms.task_id} is cancelled")
-    if now > terms.deadline:
+    if has_ended(terms.deadline, now):
         raise TaskClosed(f"task {terms.task_id}'s deadline ({terms.deadline}) has passed")
     if terms.receipt_slots == 0 or terms.receipt_slots_reclaimed:
         raise NoSlot(
             f"task {terms.task_id} has no receipt slots: claim one of its slots on chain instead"
         )
-    if worker in terms.parties():
+    if terms.is_party(worker):
         raise NotEligible(
             f"{worker} is task {terms.task_id}'s requester, verifier or arbitrator: "
             "parties to a task cannot be paid for it"
@@ -140,13 +145,13 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
     record = session.get(Account, (terms.token, worker))
     approved = record.approved if record else 0
     rejected = record.rejected if record else 0
-    if approved < terms.min_approved:
+    if not meets_min_approved(approved, terms.min_approved):
         raise NotEligible(
             f"the task asks for {terms.min_approved} approved slots on your record in its "
             f"token; you have {approved}"
         )
-    decided = approved + rejected
-    if terms.min_approval_bps and decided and approved * BPS < terms.min_approval_bps * decided:
+    if not meets_approval_rate(approved, rejected, terms.min_approval_bps):
+        decided = approved + rejected
         raise NotEligible(
             f"the task asks for an approval rate of {terms.min_approval_bps / 100:g}% in its "
             f"token; yours is {approved * 100 / decided:.1f}%"
@@ -225,7 +230,7 @@ def grant_slot(
 def _choose(context: TaskContext, wanted: int, taken: set[int], done: set[int]) -> int:
     terms = context.terms
     if wanted != ANY_SLOT:
-        if wanted >= terms.receipt_slots:
+        if not is_receipt_slot(wanted, terms.receipt_slots):
             raise NoSlot(
                 f"slot {wanted} is not a receipt slot of task {terms.task_id} "
                 f"(those are 0 to {terms.receipt_slots - 1})"

@@ -53,6 +53,7 @@ from microtask.db.verifier_models import (
     VerifierSettlement,
     VerifierSlot,
 )
+from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
 from microtask.verifier import assessment, claims, receipts
 from microtask.verifier.claims import Grant
@@ -381,7 +382,7 @@ class VerifierService:
         terms = context.terms
         if len(works) >= min(terms.slot_count, context.manifest.slot_count):
             return "every slot is in"
-        if now > terms.deadline:
+        if has_ended(terms.deadline, now):
             return "the deadline passed"
         final = {
             slot
@@ -394,7 +395,7 @@ class VerifierService:
         }
         open_since = [work.submitted_at for work in works if work.slot not in final]
         margin = min(max(60, terms.review_period // 10), terms.review_period // 2)
-        if open_since and min(open_since) + terms.review_period - margin <= now:
+        if open_since and review_end(min(open_since), terms.review_period) - margin <= now:
             return "a review period is closing"
         return None
 
