@@ -1,7 +1,9 @@
 """Shared fixtures: settings in temporary directories, compiled contracts, real chains.
 
 Chains are real: a session-wide anvil process per test worker (snapshotted and reverted
-around each test that uses it) and a fresh in-process eth-tester chain per test.
+around each test that uses it) and a fresh in-process eth-tester chain per test. The
+escrow's test worlds (``tests/world.py``) and the databases (``tests/database_fixtures.py``:
+SQLite and a real PostgreSQL server per worker) are registered here for every directory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,20 @@ from microtask.chain.networks import connect_url
 from microtask.config import Settings
 from microtask.content.kubo_daemon import KuboDaemon, find_kubo
 from microtask.errors import ToolchainMissing
+from tests.database_fixtures import new_database_url, postgres_server
+from tests.world import (
+    anvil_world,
+    deployment,
+    embedded_world,
+    fresh_account,
+    indexed_world,
+    shared_world,
+)
+
+__all__ = [  # fixtures defined elsewhere, registered for every test directory
+    "anvil_world", "deployment", "embedded_world", "fresh_account", "indexed_world",
+    "new_database_url", "postgres_server", "shared_world",
+]  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Compiled artifacts are shared between tests and runs (keyed by input hash, so never stale);

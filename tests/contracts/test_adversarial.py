@@ -27,7 +27,7 @@ from microtask.chain.escrow import ETH, SlotState, TaskEscrowClient, fee_of, fun
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
-from tests.contracts.conftest import (
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     FEE_BPS,

@@ -7,7 +7,7 @@ from eth_account.signers.local import LocalAccount
 
 from microtask.chain.escrow import SlotState
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import LEASE, RESULT, World
+from tests.world import LEASE, RESULT, World
 
 
 def reverted(

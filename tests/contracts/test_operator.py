@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import REASON, REVIEW_PERIOD, World
+from tests.world import REASON, REVIEW_PERIOD, World
 
 
 def test_fee_is_capped_at_ten_percent(world: World) -> None:

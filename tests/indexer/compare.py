@@ -10,7 +10,7 @@ from web3 import Web3
 from microtask.chain.escrow import ETH, SlotState
 from microtask.db.base import FINAL_SLOT_STATUSES, SlotStatus
 from microtask.db.models import Base, table
-from tests.indexer.conftest import EscrowWorld
+from tests.world import IndexedWorld
 
 ZERO = "0x0000000000000000000000000000000000000000"
 # observations of the chain head, not state: they differ between any two runs
@@ -59,9 +59,9 @@ def assert_same_index(left: Engine, right: Engine, *, event_ids: bool | None = N
         assert first[name] == second[name], f"table {name} differs"
 
 
-def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int]:
+def assert_matches_contract(world: IndexedWorld, engine: Engine) -> dict[str, int]:
     """The index equals what getTask, getSlot, balanceOf and reputationOf say; returns counts."""
-    escrow = world.escrow.functions
+    escrow = world.deployment.escrow.functions
     tasks, slots, accounts = table("tasks"), table("slots"), table("accounts")
     with engine.connect() as connection:
         task_rows = {r.task_id: r._mapping for r in connection.execute(select(tasks))}
@@ -118,9 +118,9 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
     # conservation (P1): what the contract holds = balances + unspent escrow, per token
     for token in tokens:
         held = (
-            world.w3.eth.get_balance(world.escrow.address)
+            world.w3.eth.get_balance(world.deployment.escrow.address)
             if token == ETH
-            else world.token.functions.balanceOf(world.escrow.address).call()
+            else world.token.functions.balanceOf(world.deployment.escrow.address).call()
         )
         owed = sum(r["balance"] for (t, _), r in account_rows.items() if t == token)
         owed += sum(r["escrow"] for r in task_rows.values() if r["token"] == token)
