@@ -3,13 +3,12 @@
 That is a local anvil with the contracts compiled and deployed, the indexer following the
 escrow into the database, the verifier (dev account 2: gasless claims and receipts,
 automatic quality control and settlement) and the HTTP API serving the index and the
-verifier's routes (threads, stopped with the rest). One `microtask.services.Supervisor`
-runs them all: started in that order, watched, and stopped in reverse order on Ctrl-C or
-when one of them dies. The
-content store is a Kubo node when one is configured or running, else the embedded local
-store. The chain's state is saved in the data directory when anvil stops, so the next `up`
-continues the same chain (and finds the contracts already deployed) unless `--fresh` is
-given.
+verifier's routes. One `microtask.services.Supervisor` runs them all: started in that
+order, watched, and stopped in reverse order on Ctrl-C, SIGTERM, or when one of them dies.
+The content store is a Kubo node when one is configured or running, else the embedded
+local store. The chain's state is saved in the data directory when anvil stops, so the
+next `up` continues the same chain (and finds the contracts already deployed) unless
+`--fresh` is given.
 """
 
 from __future__ import annotations
