@@ -9,6 +9,7 @@ SQLite and a real PostgreSQL server per worker) are registered here for every di
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,9 +115,18 @@ def anvil_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilPro
 
 @pytest.fixture
 def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
-    """A connection to the session's anvil, reverted to its prior state after the test."""
+    """A connection to the session's anvil, reverted to its prior state after the test.
+
+    anvil's ``evm_revert`` also rewinds its clock to the snapshot's time, so without help
+    the worker's chain would fall behind the wall clock by the length of every test so far,
+    and after ten minutes or so a verifier (whose clock, as on a live chain, is never behind
+    the wall clock) would find every request signed against the chain's time expired. So
+    each test starts with one block at the wall clock's time (inside its snapshot).
+    """
     w3 = connect_url(anvil_process.url)
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    head = int(w3.eth.get_block("latest")["timestamp"])
+    w3.provider.make_request("evm_mine", [max(int(time.time()), head + 1)])
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
     assert reverted, "anvil refused to revert to the test's snapshot"
