@@ -1,8 +1,8 @@
 """Dependencies point one way (DESIGN.md §2), checked by reading every module's imports.
 
-From the bottom up: the foundation (the escrow domain, encoding, config, errors, files)
-imports nothing above it; the base layer (chain, content, manifests, quality, db) builds on
-the foundation, with ``chain`` and ``content`` never importing ``manifests``; services
+From the bottom up: the foundation (the escrow domain, encoding, config, errors, files, and
+services: the supervisor and managed processes) imports nothing above it; the base layer
+(chain, content, manifests, quality, db) builds on the foundation, with ``chain`` and ``content`` never importing ``manifests``; services
 (indexer, verifier, reputation, client, demo) build on the base layer; front ends (cli,
 api, web, mturk) sit on top, and nothing else imports them. Imports inside functions count
 as much as those at the top of a module.
@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "backend" / "microtask"
 
-FOUNDATION = {"escrow", "encoding", "config", "errors", "files"}
+FOUNDATION = {"escrow", "encoding", "config", "errors", "files", "services"}
 BASE = {"chain", "content", "manifests", "quality", "db"}
 SERVICES = {"indexer", "verifier", "reputation", "client", "demo"}
 FRONT_ENDS = {"cli", "api", "web", "mturk", "__main__"}
@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "config": {"errors", "files"},
     "files": {"errors"},
+    "services": {"errors"},  # the supervisor and the managed-process base
     "chain": FOUNDATION,
     "content": FOUNDATION,
     "manifests": FOUNDATION,

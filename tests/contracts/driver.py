@@ -34,8 +34,8 @@ from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
 from microtask.escrow import ETH, HELD_STATES, ApprovalBasis, SlotState, TaskParams
 from tests.contracts.chain_reads import Batch
-from tests.contracts.conftest import Deployment, World
 from tests.contracts.model import Model, Revert, TaskModel
+from tests.world import Deployment, World
 
 ZERO = ETH
 MAX_UINT = 2**256 - 1

@@ -29,9 +29,9 @@ from microtask.escrow import (
     takes_claims,
 )
 from tests.contracts import checks
-from tests.contracts.conftest import MANIFEST, REASON, RESULT
 from tests.contracts.driver import COVERAGE, LIVE, ZERO, Driver, pick_from
 from tests.contracts.model import SlotModel, TaskModel
+from tests.world import MANIFEST, REASON, RESULT
 
 MAX_TASKS = 7
 

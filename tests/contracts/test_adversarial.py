@@ -28,7 +28,7 @@ from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
 from microtask.escrow import ETH, SlotState, fee_of, funding_of
-from tests.contracts.conftest import (
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     FEE_BPS,

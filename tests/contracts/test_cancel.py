@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import SlotState, fee_of
-from tests.contracts.conftest import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
+from tests.world import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
 
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)
 

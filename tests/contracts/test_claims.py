@@ -7,7 +7,7 @@ from eth_account.signers.local import LocalAccount
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import SlotState
-from tests.contracts.conftest import LEASE, RESULT, World
+from tests.world import LEASE, RESULT, World
 
 
 def reverted(

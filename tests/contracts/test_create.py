@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import ETH, MAX_SLOTS, SlotState, fee_of, funding_of
-from tests.contracts.conftest import FEE_BPS, MANIFEST, REWARD, TOKEN_REWARD, World
+from tests.world import FEE_BPS, MANIFEST, REWARD, TOKEN_REWARD, World
 
 
 def test_eth_task_escrows_reward_and_fee(world: World) -> None:

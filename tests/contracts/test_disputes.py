@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import ApprovalBasis, Reputation, SlotState, fee_of
-from tests.contracts.conftest import (
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     FEE_BPS,

@@ -64,10 +64,10 @@ from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.devchain import catch_up_clock, revert, snapshot
 from microtask.escrow import ETH, ApprovalBasis, SlotState, TaskParams
-from tests.contracts.conftest import MANIFEST, REASON, RESULT, Deployment
 from tests.contracts.driver import COVERAGE, Env
 from tests.contracts.machine import EscrowMachine
 from tests.contracts.model import TaskModel
+from tests.world import MANIFEST, REASON, RESULT, Deployment
 
 SETTINGS = settings(
     max_examples=18,

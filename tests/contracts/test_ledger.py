@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import fee_of
-from tests.contracts.conftest import FEE_BPS, REWARD, World
+from tests.world import FEE_BPS, REWARD, World
 
 
 def paid(world: World, **overrides: object) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import MAX_PERIOD
-from tests.contracts.conftest import REASON, REVIEW_PERIOD, World
+from tests.world import REASON, REVIEW_PERIOD, World
 
 
 def test_fee_is_capped_at_ten_percent(world: World) -> None:

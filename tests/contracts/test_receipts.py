@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.typed_data import Approval, Receipt
 from microtask.escrow import ApprovalBasis, SlotState, fee_of
-from tests.contracts.conftest import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
+from tests.world import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
 
 DIGEST = bytes(range(32))
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)

@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import ApprovalBasis, SlotState, fee_of, funding_of
-from tests.contracts.conftest import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
+from tests.world import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
 
 FEE = fee_of(REWARD, FEE_BPS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from microtask.chain.typed_data import Approval, Receipt
 from microtask.encoding.eip712 import digest
-from tests.contracts.conftest import World
+from tests.world import World
 
 
 def test_receipt_digest_matches_the_contract(world: World) -> None:

@@ -1,5 +1,10 @@
-"""The contract tests' deployment and world, for checking the domain against the contract."""
+"""The domain's rules are checked against the contract in the shared world (``tests/world.py``)."""
 
-from tests.contracts.conftest import deployment, world
+import pytest
 
-__all__ = ["deployment", "world"]
+from tests.world import World
+
+
+@pytest.fixture
+def world(shared_world: World) -> World:
+    return shared_world

@@ -36,7 +36,7 @@ from microtask.escrow import (
     review_end,
     window_end,
 )
-from tests.contracts.conftest import (
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     REASON,

@@ -10,7 +10,7 @@ from web3 import Web3
 
 from microtask.db.models import Base, table
 from microtask.escrow import ETH, ZERO_ADDRESS, SlotState
-from tests.indexer.conftest import EscrowWorld
+from tests.world import IndexedWorld
 
 ZERO = ZERO_ADDRESS
 # observations of the chain head, not state: they differ between any two runs
@@ -50,9 +50,9 @@ def assert_same_index(left: Engine, right: Engine, *, event_ids: bool | None = N
         assert first[name] == second[name], f"table {name} differs"
 
 
-def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int]:
+def assert_matches_contract(world: IndexedWorld, engine: Engine) -> dict[str, int]:
     """The index equals what getTask, getSlot, balanceOf and reputationOf say; returns counts."""
-    escrow = world.escrow.functions
+    escrow = world.deployment.escrow.functions
     tasks, slots, accounts = table("tasks"), table("slots"), table("accounts")
     with engine.connect() as connection:
         task_rows = {r.task_id: r._mapping for r in connection.execute(select(tasks))}
@@ -63,7 +63,7 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
         escrow_row = connection.execute(select(table("escrow_state"))).mappings().one()
     count = escrow.taskCount().call()
     assert sorted(task_rows) == list(range(1, count + 1))
-    client = world.as_requester
+    client = world.escrow
     checked_slots = 0
     for task_id in range(1, count + 1):
         task = client.task(task_id)
@@ -108,9 +108,9 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
     # conservation (P1): what the contract holds = balances + unspent escrow, per token
     for token in tokens:
         held = (
-            world.w3.eth.get_balance(world.escrow.address)
+            world.w3.eth.get_balance(world.deployment.escrow.address)
             if token == ETH
-            else world.token.functions.balanceOf(world.escrow.address).call()
+            else world.token.functions.balanceOf(world.deployment.escrow.address).call()
         )
         owed = sum(r["balance"] for (t, _), r in account_rows.items() if t == token)
         owed += sum(r["escrow"] for r in task_rows.values() if r["token"] == token)

@@ -22,7 +22,7 @@ from web3.contract import Contract
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
-from microtask.chain.deployer import deploy_contract, deploy_platform
+from microtask.chain.deployer import deploy_platform
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
@@ -37,11 +37,9 @@ from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, sea
 from microtask.verifier import ANY_SLOT, Grant, IssuedReceipt, SlotRequest, VerifierService
 from microtask.verifier.typed_data import new_nonce
 from tests.conftest import make_settings
-from tests.database_fixtures import postgres_server
 from tests.postgres import PostgresServer
 from tests.quality.scenario import NAME_OF, REQUESTER, VERIFIER, WORKERS, Crowd
-
-__all__ = ["postgres_server"]
+from tests.world import deploy_test_dollar, send_ether
 
 NETWORK = "local"
 REWARD = 1_500_000  # 1.5 of a 6-decimals token
@@ -101,17 +99,7 @@ class Platform:
         assert self.indexer.indexer.wait_for_block(head, timeout=INDEX_TIMEOUT), "index lags"
 
     def fund(self, account: LocalAccount, wei: int = 10**19) -> None:
-        self.owner.send(
-            {
-                "to": account.address,
-                "value": wei,
-                "gas": 21_000,
-                "maxFeePerGas": 10**11,
-                "maxPriorityFeePerGas": 10**9,
-                "nonce": self.w3.eth.get_transaction_count(self.owner.address, "pending"),
-                "chainId": self.chain_id,
-            }
-        )
+        send_ether(self.owner, account.address, wei)
 
     def post(
         self,
@@ -251,14 +239,9 @@ def platform(
     records = DeploymentStore(settings.deployments_dir, NETWORK)
     deploy_platform(owner, records, compiled, force=True)
     record = records.load("TaskEscrow")
-    token_artifact = compiled.get("MockERC20")
-    token_record = deploy_contract(
-        owner, records, token_artifact, ["Test Dollar", "TUSD", 6], force=True
-    ).record
-    token = anvil_w3.eth.contract(
-        address=Web3.to_checksum_address(token_record.address), abi=token_artifact.abi
+    token = deploy_test_dollar(
+        owner, compiled, holders=[REQUESTER.address], amount=10**15, store=records
     )
-    owner.transact(token.functions.mint(REQUESTER.address, 10**15))
     store = LocalStore(settings.content_dir, fsync=False)
     connection = connect(settings, NETWORK, url=anvil_process.url)
     indexer = IndexerService.open(settings, NETWORK, connection=connection, content=store)

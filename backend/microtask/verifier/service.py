@@ -29,7 +29,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
@@ -55,6 +55,7 @@ from microtask.db.verifier_models import (
 )
 from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
+from microtask.services import ServiceFailed
 from microtask.verifier import assessment, claims, receipts
 from microtask.verifier.claims import Grant
 from microtask.verifier.clock import ChainClock
@@ -104,6 +105,8 @@ class TaskReport:
 
 class VerifierService:
     """The verifier of one escrow deployment, acting as one key."""
+
+    name: ClassVar[str] = "the verifier"
 
     def __init__(
         self,
@@ -526,6 +529,13 @@ class VerifierService:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def check(self) -> None:
+        """Raise what ended the loop, if it ended (for the supervisor watching it)."""
+        if self.failure is not None:
+            raise self.failure
+        if self._thread is not None and not self._stop.is_set() and not self.alive():
+            raise ServiceFailed(f"{self.name} stopped unexpectedly; see the log above")
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
