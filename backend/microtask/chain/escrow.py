@@ -393,3 +393,20 @@ class TaskEscrowClient:
 
     def unpause(self) -> TxReceipt:
         return self.sender.transact(self.contract.functions.unpause())
+
+
+# TODO(domain): two slot rules the client needs; they belong with the others in
+# microtask.escrow, which should replace them.
+
+
+def claimable(view: SlotView, now: int) -> bool:
+    """Whether a claimable slot (not a receipt slot) may be claimed at ``now`` (the latest
+    block's time): it is open, or its claim's lease has run out."""
+    return view.state == SlotState.OPEN or (
+        view.state == SlotState.CLAIMED and view.timestamp < now
+    )
+
+
+def silence_pays_after(view: SlotView, review_period: int) -> int:
+    """For a submitted slot: the time after which ``finalize`` pays it by silence."""
+    return view.timestamp + review_period

@@ -1,0 +1,255 @@
+"""`Platform`: the deployed escrow on one network, its content store and its API.
+
+Everything a requester, worker or operator does starts here: the chain connection (with
+the network's deployment record, checked to be for this chain), the content store the
+settings choose (opened on first use), and the API (one HTTP connection pool). It reads,
+and never signs: `Requester`, `Worker` and `Operator` add a signer on top. One platform
+can serve many parties (a web server holds one and builds a party per request).
+
+Example::
+
+    with Platform.open(Settings(), "local") as platform:
+        task = platform.task(1)
+        print(platform.manifest(1).manifest.title, task.reward)
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+from typing import Self
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from microtask.chain.deployments import DeploymentRecord, DeploymentStore
+from microtask.chain.devchain import latest_timestamp
+from microtask.chain.escrow import SlotView, Task, TaskEscrowClient
+from microtask.chain.networks import Connection, connect
+from microtask.client.api import ApiClient
+from microtask.client.documents import (
+    Leaderboard,
+    TaskDetail,
+    TaskPage,
+    VerificationStatus,
+    VerifierInfo,
+    WorkerProfile,
+)
+from microtask.client.errors import ManifestUnreadable, TaskNotFound
+from microtask.client.results import PublishedManifest
+from microtask.client.token_lookup import (
+    deployed_tokens,
+    listed_tokens,
+    needs_deployed_tokens,
+    resolve_token,
+)
+from microtask.client.tokens import Token
+from microtask.config import Settings
+from microtask.content import ContentStore, open_content_store, parse_cid
+from microtask.manifests import TaskManifest, parse_as
+
+MAX_MANIFEST_BYTES = 2 << 20
+
+
+class Platform:
+    """The escrow of ``record`` on ``connection``, with the settings' content store and API.
+
+    Built by `Platform.open`; pass ``content`` or ``api`` to share ones you already hold
+    (they are then not closed with the platform).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        connection: Connection,
+        record: DeploymentRecord,
+        *,
+        content: ContentStore | None = None,
+        api: ApiClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.record = record
+        self._content = content
+        self._owns_content = content is None
+        self.api = api or ApiClient.for_settings(settings)
+        self._owns_api = api is None
+        self._tokens: dict[str, Token] = {}
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        network: str = "local",
+        *,
+        content: ContentStore | None = None,
+        api: ApiClient | None = None,
+    ) -> Self:
+        """Connect to ``network`` and find its TaskEscrow (`DeploymentNotFound` if none)."""
+        connection = connect(settings, network)
+        store = DeploymentStore(settings.deployments_dir, network)
+        store.guard_chain_id(connection.chain_id)
+        record = store.load("TaskEscrow")
+        return cls(settings, connection, record, content=content, api=api)
+
+    # ------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Close the API's connections and the content store (those this platform opened)."""
+        if self._owns_api:
+            self.api.close()
+        if self._owns_content and self._content is not None:
+            self._content.close()
+            self._content = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ where
+
+    @property
+    def network(self) -> str:
+        return self.connection.name
+
+    @property
+    def w3(self) -> Web3:
+        return self.connection.w3
+
+    @property
+    def chain_id(self) -> int:
+        return self.connection.chain_id
+
+    @property
+    def escrow_address(self) -> str:
+        """The TaskEscrow's address, checksummed: half of every EIP-712 domain here."""
+        return str(self.record.address)
+
+    @property
+    def content(self) -> ContentStore:
+        """The content store the settings choose, opened on first use."""
+        if self._content is None:
+            self._content = open_content_store(self.settings)
+        return self._content
+
+    @cached_property
+    def reader(self) -> TaskEscrowClient:
+        """The escrow for views and logs (its throwaway account never sends anything)."""
+        nobody: LocalAccount = Account.create()
+        return TaskEscrowClient.at(self.w3, self.record.address, self.record.abi, nobody)
+
+    def escrow_for(self, signer: LocalAccount) -> TaskEscrowClient:
+        """The escrow, sending transactions as ``signer``."""
+        return self.reader.as_signer(signer)
+
+    # ------------------------------------------------------------ the chain
+
+    def now(self) -> int:
+        """The latest block's time: what the escrow compares deadlines and windows with."""
+        return latest_timestamp(self.w3)
+
+    def task(self, task_id: int) -> Task:
+        return self.reader.task(task_id)
+
+    def slot(self, task_id: int, slot: int) -> SlotView:
+        return self.reader.slot(task_id, slot)
+
+    def manifest(self, task_id: int) -> PublishedManifest:
+        """The task's manifest CID (from its ``TaskCreated`` event) and validated manifest.
+
+        `TaskNotFound` for an unknown task; `ManifestUnreadable` for a CID that is not one;
+        the content store's and the manifest's own errors otherwise.
+        """
+        created = self.reader.logs(
+            "TaskCreated", from_block=self.record.block_number, task_id=task_id
+        )
+        if not created:
+            raise TaskNotFound(task_id, self.network)
+        try:
+            cid = parse_cid(bytes(created[0]["manifestCid"]))
+        except ValueError:
+            raise ManifestUnreadable(f"task {task_id}'s manifest CID is not a CID") from None
+        data = self.content.cat(cid, max_bytes=MAX_MANIFEST_BYTES)
+        return PublishedManifest(str(cid), parse_as(TaskManifest, data))
+
+    # ------------------------------------------------------------ tokens
+
+    def token(self, text: str | None) -> Token:
+        """A token as the user names it: ``eth`` (or None), an ERC-20 address, or the
+        symbol of a token deployed on this network (the deployments are read only then)."""
+        if not needs_deployed_tokens(text):
+            return resolve_token(self.w3, text)
+        return resolve_token(self.w3, text, self.deployed_tokens())
+
+    def token_at(self, address: str) -> Token:
+        """The token at ``address`` (ETH for the zero address), each read once."""
+        if address not in self._tokens:
+            self._tokens[address] = resolve_token(self.w3, address)
+        return self._tokens[address]
+
+    def deployed_tokens(self) -> dict[str, str]:
+        """Symbol to address of the ERC-20s recorded as deployed on this network."""
+        records = DeploymentStore(self.settings.deployments_dir, self.network).records()
+        return deployed_tokens(self.w3, records)
+
+    def listed_tokens(self, asked: list[str] | None = None) -> list[Token]:
+        """ETH and ``asked`` (addresses or symbols), or ETH and every deployed token."""
+        return listed_tokens(self.w3, self.deployed_tokens(), asked)
+
+    # ------------------------------------------------------------ the API
+
+    def tasks(
+        self,
+        *,
+        status: str = "open",
+        requester: str | None = None,
+        eligible_for: str | None = None,
+        sort: str = "-created",
+        limit: int = 20,
+    ) -> TaskPage:
+        """A page of tasks from the API (``GET /tasks``), filtered and sorted there."""
+        params = {
+            "status": status,
+            "requester": requester,
+            "eligible_for": eligible_for,
+            "sort": sort,
+            "limit": limit,
+        }
+        return TaskPage.model_validate(self.api.get("/tasks", params))
+
+    def task_details(self, task_id: int) -> TaskDetail:
+        """One task with its money and slots, from the API."""
+        return TaskDetail.model_validate(self.api.get(f"/tasks/{task_id}"))
+
+    def worker_profile(self, address: str) -> WorkerProfile:
+        """A worker's records, scores and badges, from the API."""
+        return WorkerProfile.model_validate(self.api.get(f"/workers/{address}"))
+
+    def leaderboard(
+        self,
+        *,
+        by: str = "approved",
+        period: str = "all",
+        token: str | None = None,
+        limit: int = 10,
+    ) -> Leaderboard:
+        """The top workers by ``by`` (earnings need a token address) over ``period``."""
+        params = {"by": by, "period": period, "token": token, "limit": limit}
+        return Leaderboard.model_validate(self.api.get("/leaderboard", params))
+
+    def verifier_info(self) -> VerifierInfo:
+        """The platform's verifier: who it is and the key submissions are sealed to."""
+        return VerifierInfo.model_validate(self.api.get("/verifier", service="verifier"))
+
+    def verification(self, task_id: int) -> VerificationStatus:
+        """What the task's verifier holds: receipts, decisions, settlements."""
+        found = self.api.get(f"/verifier/tasks/{task_id}", service="verifier")
+        return VerificationStatus.model_validate(found)
