@@ -14,6 +14,7 @@ import typer
 from microtask.cli import console
 from microtask.cli.deploy_cmd import deploy_command
 from microtask.cli.options import AccountOption, NetworkOption, TokenOption
+from microtask.cli.outcomes import withdrawn
 from microtask.cli.session import party, waiting
 
 operator_app = typer.Typer(
@@ -175,8 +176,4 @@ def withdraw_fees(
         token = treasury.platform.token(token_text)
         with waiting(ctx, "withdrawing fees …"):
             done = treasury.withdraw_fees(token, to)
-    console.emit(
-        ctx,
-        {"amount": str(done.amount), "token": token.address, "tx": done.transaction.hash},
-        lambda: console.success(f"withdrew {token.format(done.amount)} of fees"),
-    )
+    withdrawn(ctx, done, " of fees")
