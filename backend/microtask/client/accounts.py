@@ -16,6 +16,7 @@ from web3 import Web3
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import erc20
 from microtask.chain.networks import connect
+from microtask.chain.rpc import Web3Caller
 from microtask.client.results import Balance
 from microtask.client.token_lookup import deployed_tokens, listed_tokens
 from microtask.config import Settings
@@ -35,7 +36,8 @@ def account_balances(
     if record is not None:
         escrow = w3.eth.contract(address=Web3.to_checksum_address(record.address), abi=record.abi)
     balances = []
-    for token in listed_tokens(w3, deployed_tokens(w3, store.records()), tokens):
+    chain = Web3Caller(w3)
+    for token in listed_tokens(chain, deployed_tokens(chain, store.records()), tokens):
         if token.is_eth:
             wallet = int(w3.eth.get_balance(owner))
         else:

@@ -22,7 +22,6 @@ import httpx
 
 from microtask.client.errors import ApiFailed, ApiRefused, ApiUnavailable
 from microtask.config import Settings
-from microtask.content import canonical_json
 
 TIMEOUT_SECONDS = 15.0
 """A read's timeout; writes (uploads, claims, submissions, assessments) get four times it."""
@@ -110,6 +109,8 @@ class ApiClient:
         """Put a platform document on the API's content store (``POST /content``, checked
         there as any upload is); its CID. Sent as canonical JSON, so the CID is the one
         ``add_json`` of any store gives."""
+        from microtask.content import canonical_json
+
         base = self.urls["api"]
         try:
             response = self.http.post(

@@ -1,10 +1,14 @@
 """`Platform`: the deployed escrow on one network, its content store and its API.
 
-Everything a requester, worker or operator does starts here: the chain connection (with
-the network's deployment record, checked to be for this chain), the content store the
-settings choose (opened on first use), and the API (one HTTP connection pool). It reads,
-and never signs: `Requester`, `Worker` and `Operator` add a signer on top. One platform
-can serve many parties (a web server holds one and builds a party per request).
+Everything a requester, worker or operator does starts here: the network (found answering
+with the chain id its deployment record was made on), the content store the settings
+choose, and the API (one HTTP connection pool). It reads, and never signs: `Requester`,
+`Worker` and `Operator` add a signer on top. One platform can serve many parties (a web
+server holds one and builds a party per request).
+
+What it needs is opened on first use: web3 (a second to import) only once a contract is
+read or a transaction sent, the content store once content is read or added. Listing tasks
+needs neither: the API, and token symbols read over plain JSON-RPC.
 
 Example::
 
@@ -17,16 +21,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from types import TracebackType
-from typing import Self
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from typing import TYPE_CHECKING, Self
 
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
-from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import SlotView, Task, TaskEscrowClient
-from microtask.chain.networks import Connection, connect
+from microtask.chain.networks import Connection, Endpoint, reach
+from microtask.chain.rpc import ContractCaller, JsonRpc, Web3Caller
 from microtask.client.api import ApiClient
 from microtask.client.documents import (
     Leaderboard,
@@ -36,8 +35,6 @@ from microtask.client.documents import (
     VerifierInfo,
     WorkerProfile,
 )
-from microtask.client.errors import ManifestUnreadable, TaskNotFound
-from microtask.client.results import PublishedManifest
 from microtask.client.token_lookup import (
     deployed_tokens,
     listed_tokens,
@@ -46,8 +43,14 @@ from microtask.client.token_lookup import (
 )
 from microtask.client.tokens import Token
 from microtask.config import Settings
-from microtask.content import ContentStore, open_content_store, parse_cid
-from microtask.manifests import TaskManifest, parse_as
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from microtask.chain.escrow import SlotView, Task, TaskEscrowClient
+    from microtask.client.results import PublishedManifest
+    from microtask.content import ContentStore
 
 MAX_MANIFEST_BYTES = 2 << 20
 
@@ -62,19 +65,20 @@ class Platform:
     def __init__(
         self,
         settings: Settings,
-        connection: Connection,
+        endpoint: Endpoint,
         record: DeploymentRecord,
         *,
         content: ContentStore | None = None,
         api: ApiClient | None = None,
     ) -> None:
         self.settings = settings
-        self.connection = connection
+        self.endpoint = endpoint
         self.record = record
         self._content = content
         self._owns_content = content is None
         self.api = api or ApiClient.for_settings(settings)
         self._owns_api = api is None
+        self._rpc: JsonRpc | None = None
         self._tokens: dict[str, Token] = {}
 
     @classmethod
@@ -86,12 +90,12 @@ class Platform:
         content: ContentStore | None = None,
         api: ApiClient | None = None,
     ) -> Self:
-        """Connect to ``network`` and find its TaskEscrow (`DeploymentNotFound` if none)."""
-        connection = connect(settings, network)
+        """Reach ``network`` and find its TaskEscrow (`DeploymentNotFound` if none)."""
+        endpoint = reach(settings, network)
         store = DeploymentStore(settings.deployments_dir, network)
-        store.guard_chain_id(connection.chain_id)
+        store.guard_chain_id(endpoint.chain_id)
         record = store.load("TaskEscrow")
-        return cls(settings, connection, record, content=content, api=api)
+        return cls(settings, endpoint, record, content=content, api=api)
 
     # ------------------------------------------------------------ lifetime
 
@@ -102,6 +106,9 @@ class Platform:
         if self._owns_content and self._content is not None:
             self._content.close()
             self._content = None
+        if self._rpc is not None:
+            self._rpc.close()
+            self._rpc = None
 
     def __enter__(self) -> Self:
         return self
@@ -118,31 +125,52 @@ class Platform:
 
     @property
     def network(self) -> str:
-        return self.connection.name
-
-    @property
-    def w3(self) -> Web3:
-        return self.connection.w3
+        return self.endpoint.name
 
     @property
     def chain_id(self) -> int:
-        return self.connection.chain_id
+        return self.endpoint.chain_id
 
     @property
     def escrow_address(self) -> str:
         """The TaskEscrow's address, checksummed: half of every EIP-712 domain here."""
         return str(self.record.address)
 
+    @cached_property
+    def connection(self) -> Connection:
+        """The web3 connection, made on first use."""
+        return self.endpoint.connect()
+
+    @property
+    def w3(self) -> Web3:
+        return self.connection.w3
+
+    @property
+    def caller(self) -> ContractCaller:
+        """Contract reads without web3 where the network has a URL (the embedded chain's
+        only way in is its web3 connection)."""
+        if self.endpoint.url is None:
+            return Web3Caller(self.w3)
+        if self._rpc is None:
+            self._rpc = JsonRpc(self.endpoint.url)
+        return self._rpc
+
     @property
     def content(self) -> ContentStore:
         """The content store the settings choose, opened on first use."""
         if self._content is None:
+            from microtask.content import open_content_store
+
             self._content = open_content_store(self.settings)
         return self._content
 
     @cached_property
     def reader(self) -> TaskEscrowClient:
         """The escrow for views and logs (its throwaway account never sends anything)."""
+        from eth_account import Account
+
+        from microtask.chain.escrow import TaskEscrowClient
+
         nobody: LocalAccount = Account.create()
         return TaskEscrowClient.at(self.w3, self.record.address, self.record.abi, nobody)
 
@@ -154,6 +182,8 @@ class Platform:
 
     def now(self) -> int:
         """The latest block's time: what the escrow compares deadlines and windows with."""
+        from microtask.chain.devchain import latest_timestamp
+
         return latest_timestamp(self.w3)
 
     def task(self, task_id: int) -> Task:
@@ -168,6 +198,11 @@ class Platform:
         `TaskNotFound` for an unknown task; `ManifestUnreadable` for a CID that is not one;
         the content store's and the manifest's own errors otherwise.
         """
+        from microtask.client.errors import ManifestUnreadable, TaskNotFound
+        from microtask.client.results import PublishedManifest
+        from microtask.content import parse_cid
+        from microtask.manifests import TaskManifest, parse_as
+
         created = self.reader.logs(
             "TaskCreated", from_block=self.record.block_number, task_id=task_id
         )
@@ -186,23 +221,23 @@ class Platform:
         """A token as the user names it: ``eth`` (or None), an ERC-20 address, or the
         symbol of a token deployed on this network (the deployments are read only then)."""
         if not needs_deployed_tokens(text):
-            return resolve_token(self.w3, text)
-        return resolve_token(self.w3, text, self.deployed_tokens())
+            return resolve_token(self.caller, text)
+        return resolve_token(self.caller, text, self.deployed_tokens())
 
     def token_at(self, address: str) -> Token:
         """The token at ``address`` (ETH for the zero address), each read once."""
         if address not in self._tokens:
-            self._tokens[address] = resolve_token(self.w3, address)
+            self._tokens[address] = resolve_token(self.caller, address)
         return self._tokens[address]
 
     def deployed_tokens(self) -> dict[str, str]:
         """Symbol to address of the ERC-20s recorded as deployed on this network."""
         records = DeploymentStore(self.settings.deployments_dir, self.network).records()
-        return deployed_tokens(self.w3, records)
+        return deployed_tokens(self.caller, records)
 
     def listed_tokens(self, asked: list[str] | None = None) -> list[Token]:
         """ETH and ``asked`` (addresses or symbols), or ETH and every deployed token."""
-        return listed_tokens(self.w3, self.deployed_tokens(), asked)
+        return listed_tokens(self.caller, self.deployed_tokens(), asked)
 
     # ------------------------------------------------------------ the API
 

@@ -17,8 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from microtask.chain.escrow import ETH  # TODO(domain): microtask.escrow.ETH
 from microtask.errors import UserError
+
+ETH = "0x0000000000000000000000000000000000000000"
+"""The token address that means ether. TODO(domain): ``microtask.escrow.ETH``, the escrow's
+own (``chain.escrow`` loads web3, which this module must not)."""
 
 
 @dataclass(frozen=True)
