@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import httpx
+
 from microtask.chain.rpc import (
     RPC_TIMEOUT_SECONDS,
     CallFailed,
@@ -70,10 +72,12 @@ def connect_url(url: str) -> Web3:
     return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
 
 
-def reach(settings: Settings, name: str, *, url: str | None = None) -> Endpoint:
+def reach(
+    settings: Settings, name: str, *, url: str | None = None, http: httpx.Client | None = None
+) -> Endpoint:
     """Find network ``name`` and check it answers with the configured chain id; ``url``
-    overrides its RPC URL (e.g. a managed anvil's). The embedded chain is created fresh, in
-    this process, on every call."""
+    overrides its RPC URL (e.g. a managed anvil's); ``http`` is a client to ask through.
+    The embedded chain is created fresh, in this process, on every call."""
     profile = settings.network(name)
     target = url or profile.url
     embedded = None
@@ -86,7 +90,7 @@ def reach(settings: Settings, name: str, *, url: str | None = None) -> Endpoint:
             embedded = Connection(name, profile, w3, chain_id)
         else:
             assert target is not None  # only the embedded kind has no URL
-            with JsonRpc(target) as rpc:
+            with JsonRpc(target, http=http) as rpc:
                 chain_id = rpc.chain_id()
     except (NetworkUnreachable, CallFailed) as error:
         hint = "; is `microtask up` running?" if profile.kind == "anvil" else ""

@@ -59,15 +59,25 @@ def short_reason(error: BaseException) -> str:
 
 
 class JsonRpc:
-    """The JSON-RPC endpoint at ``url``, over one HTTP client (closed with this object)."""
+    """The JSON-RPC endpoint at ``url``, over ``http`` (a client shared with other users of
+    the same process, which close it), or over a client of its own, closed with it."""
 
-    def __init__(self, url: str, *, timeout: float = RPC_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = RPC_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url
-        self._http = httpx.Client(timeout=timeout)
+        self.timeout = timeout
+        self._owns_http = http is None
+        self._http = http or httpx.Client()
         self._ids = itertools.count(1)
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -86,7 +96,7 @@ class JsonRpc:
         error answer."""
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         try:
-            response = self._http.post(self.url, json=body)
+            response = self._http.post(self.url, json=body, timeout=self.timeout)
             response.raise_for_status()
             answer = response.json()
         except (httpx.HTTPError, ValueError) as error:

@@ -43,19 +43,23 @@ def verifier_url(settings: Settings) -> str:
 
 
 class ApiClient:
-    """The API at ``api`` and the verifier at ``verifier`` (base URLs), over one
-    ``httpx.Client`` opened on first use and closed with this object."""
+    """The API at ``api`` and the verifier at ``verifier`` (base URLs), over ``http`` (a
+    client shared with others, who close it) or over a client of its own, opened on first
+    use and closed with this object."""
 
-    def __init__(self, api: str, verifier: str | None = None) -> None:
+    def __init__(
+        self, api: str, verifier: str | None = None, *, http: httpx.Client | None = None
+    ) -> None:
         self.urls: dict[Service, str] = {
             "api": api.rstrip("/"),
             "verifier": (verifier or api).rstrip("/"),
         }
-        self._http: httpx.Client | None = None
+        self._http = http
+        self._owns_http = http is None
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Self:
-        return cls(api_url(settings), verifier_url(settings))
+    def for_settings(cls, settings: Settings, *, http: httpx.Client | None = None) -> Self:
+        return cls(api_url(settings), verifier_url(settings), http=http)
 
     @property
     def http(self) -> httpx.Client:
@@ -64,7 +68,7 @@ class ApiClient:
         return self._http
 
     def close(self) -> None:
-        if self._http is not None:
+        if self._owns_http and self._http is not None:
             self._http.close()
             self._http = None
 

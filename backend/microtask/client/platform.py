@@ -23,6 +23,8 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+import httpx
+
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.networks import Connection, Endpoint, reach
 from microtask.chain.rpc import ContractCaller, JsonRpc, Web3Caller
@@ -59,7 +61,8 @@ class Platform:
     """The escrow of ``record`` on ``connection``, with the settings' content store and API.
 
     Built by `Platform.open`; pass ``content`` or ``api`` to share ones you already hold
-    (they are then not closed with the platform).
+    (they are then not closed with the platform). ``http`` is the one HTTP client the API
+    and the chain's JSON-RPC share (made, and closed with the platform, if not given).
     """
 
     def __init__(
@@ -70,13 +73,16 @@ class Platform:
         *,
         content: ContentStore | None = None,
         api: ApiClient | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = endpoint
         self.record = record
+        self.http = http or httpx.Client()
+        self._owns_http = http is None
         self._content = content
         self._owns_content = content is None
-        self.api = api or ApiClient.for_settings(settings)
+        self.api = api or ApiClient.for_settings(settings, http=self.http)
         self._owns_api = api is None
         self._rpc: JsonRpc | None = None
         self._tokens: dict[str, Token] = {}
@@ -91,11 +97,18 @@ class Platform:
         api: ApiClient | None = None,
     ) -> Self:
         """Reach ``network`` and find its TaskEscrow (`DeploymentNotFound` if none)."""
-        endpoint = reach(settings, network)
-        store = DeploymentStore(settings.deployments_dir, network)
-        store.guard_chain_id(endpoint.chain_id)
-        record = store.load("TaskEscrow")
-        return cls(settings, endpoint, record, content=content, api=api)
+        http = httpx.Client()
+        try:
+            endpoint = reach(settings, network, http=http)
+            store = DeploymentStore(settings.deployments_dir, network)
+            store.guard_chain_id(endpoint.chain_id)
+            record = store.load("TaskEscrow")
+        except BaseException:
+            http.close()
+            raise
+        platform = cls(settings, endpoint, record, content=content, api=api, http=http)
+        platform._owns_http = True
+        return platform
 
     # ------------------------------------------------------------ lifetime
 
@@ -109,6 +122,8 @@ class Platform:
         if self._rpc is not None:
             self._rpc.close()
             self._rpc = None
+        if self._owns_http:
+            self.http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -152,7 +167,7 @@ class Platform:
         if self.endpoint.url is None:
             return Web3Caller(self.w3)
         if self._rpc is None:
-            self._rpc = JsonRpc(self.endpoint.url)
+            self._rpc = JsonRpc(self.endpoint.url, http=self.http)
         return self._rpc
 
     @property
