@@ -62,7 +62,7 @@ from microtask.client.results import (
     Transaction,
     Withdrawn,
 )
-from microtask.client.reviews import rejection_batch
+from microtask.client.reviews import check_reason_code, rejection_batch
 from microtask.client.tokens import Token
 from microtask.content import parse_cid
 from microtask.manifests import SubmissionEnvelope, TaskManifest, open_submission, parse_as
@@ -223,6 +223,7 @@ class Requester(Party):
 
         Example: ``requester.reject(3, [1], "incorrect", detail="item 4 is a dog")``
         """
+        check_reason_code(reason)  # before reading the chain
         pairs = self.reviewable(task_id, slots)
         batch = rejection_batch(
             task_id,
