@@ -50,7 +50,10 @@ class Party:
         return self.platform.escrow_for(self.account("sending a transaction"))
 
     def account(self, action: str) -> LocalAccount:
-        """The signer, for ``action`` (named in the error when there is none)."""
+        """The signer, for ``action`` (named in the error when there is none).
+
+        Example: ``party.account("signing")   # the LocalAccount, or SignerRequired``
+        """
         if self.signer is None:
             raise SignerRequired(self.address, action)
         return self.signer
@@ -58,11 +61,17 @@ class Party:
     # ------------------------------------------------------------ money
 
     def balance(self, token: str = ETH) -> int:
-        """This party's balance in the escrow's ledger (pay, refunds, fees not withdrawn)."""
+        """This party's balance in the escrow's ledger (pay, refunds, fees not withdrawn).
+
+        Example: ``worker.balance(dusd.address)``
+        """
         return self.platform.reader.balance(self.address, token)
 
     def wallet_balance(self, token: Token) -> int:
-        """What this party's wallet holds of ``token``."""
+        """What this party's wallet holds of ``token``.
+
+        Example: ``requester.wallet_balance(dusd)``
+        """
         w3 = self.platform.w3
         if token.is_eth:
             return int(w3.eth.get_balance(Web3.to_checksum_address(self.address)))

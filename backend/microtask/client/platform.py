@@ -96,7 +96,10 @@ class Platform:
         content: ContentStore | None = None,
         api: ApiClient | None = None,
     ) -> Self:
-        """Reach ``network`` and find its TaskEscrow (`DeploymentNotFound` if none)."""
+        """Reach ``network`` and find its TaskEscrow (`DeploymentNotFound` if none).
+
+        Example: ``platform = Platform.open(Settings(), "local")``
+        """
         http = httpx.Client()
         try:
             endpoint = reach(settings, network, http=http)
@@ -113,7 +116,10 @@ class Platform:
     # ------------------------------------------------------------ lifetime
 
     def close(self) -> None:
-        """Close the API's connections and the content store (those this platform opened)."""
+        """Close the API's connections and the content store (those this platform opened).
+
+        Example: ``platform.close()   # or: with Platform.open(...) as platform: ...``
+        """
         if self._owns_api:
             self.api.close()
         if self._owns_content and self._content is not None:
@@ -190,21 +196,29 @@ class Platform:
         return TaskEscrowClient.at(self.w3, self.record.address, self.record.abi, nobody)
 
     def escrow_for(self, signer: LocalAccount) -> TaskEscrowClient:
-        """The escrow, sending transactions as ``signer``."""
+        """The escrow, sending transactions as ``signer``.
+
+        Example: ``platform.escrow_for(signer).approve(3, [(0, worker)])``
+        """
         return self.reader.as_signer(signer)
 
     # ------------------------------------------------------------ the chain
 
     def now(self) -> int:
-        """The latest block's time: what the escrow compares deadlines and windows with."""
+        """The latest block's time: what the escrow compares deadlines and windows with.
+
+        Example: ``platform.now() > platform.task(3).deadline``
+        """
         from microtask.chain.devchain import latest_timestamp
 
         return latest_timestamp(self.w3)
 
     def task(self, task_id: int) -> Task:
+        """The task as the escrow stores it. Example: ``platform.task(3).reward``"""
         return self.reader.task(task_id)
 
     def slot(self, task_id: int, slot: int) -> SlotView:
+        """The slot as ``getSlot`` says. Example: ``platform.slot(3, 0).state``"""
         return self.reader.slot(task_id, slot)
 
     def manifest(self, task_id: int) -> PublishedManifest:
@@ -212,6 +226,8 @@ class Platform:
 
         `TaskNotFound` for an unknown task; `ManifestUnreadable` for a CID that is not one;
         the content store's and the manifest's own errors otherwise.
+
+        Example: ``platform.manifest(3).manifest.title``
         """
         from microtask.client.errors import ManifestUnreadable, TaskNotFound
         from microtask.client.results import PublishedManifest
@@ -234,24 +250,36 @@ class Platform:
 
     def token(self, text: str | None) -> Token:
         """A token as the user names it: ``eth`` (or None), an ERC-20 address, or the
-        symbol of a token deployed on this network (the deployments are read only then)."""
+        symbol of a token deployed on this network (the deployments are read only then).
+
+        Example: ``platform.token("dUSD").parse("1.5")   # 1_500_000``
+        """
         if not needs_deployed_tokens(text):
             return resolve_token(self.caller, text)
         return resolve_token(self.caller, text, self.deployed_tokens())
 
     def token_at(self, address: str) -> Token:
-        """The token at ``address`` (ETH for the zero address), each read once."""
+        """The token at ``address`` (ETH for the zero address), each read once.
+
+        Example: ``platform.token_at(task.token).format(task.reward)``
+        """
         if address not in self._tokens:
             self._tokens[address] = resolve_token(self.caller, address)
         return self._tokens[address]
 
     def deployed_tokens(self) -> dict[str, str]:
-        """Symbol to address of the ERC-20s recorded as deployed on this network."""
+        """Symbol to address of the ERC-20s recorded as deployed on this network.
+
+        Example: ``platform.deployed_tokens()   # {'dUSD': '0xe7f1...0512'}``
+        """
         records = DeploymentStore(self.settings.deployments_dir, self.network).records()
         return deployed_tokens(self.caller, records)
 
     def listed_tokens(self, asked: list[str] | None = None) -> list[Token]:
-        """ETH and ``asked`` (addresses or symbols), or ETH and every deployed token."""
+        """ETH and ``asked`` (addresses or symbols), or ETH and every deployed token.
+
+        Example: ``[t.symbol for t in platform.listed_tokens()]   # ['ETH', 'dUSD']``
+        """
         return listed_tokens(self.caller, self.deployed_tokens(), asked)
 
     # ------------------------------------------------------------ the API
@@ -265,7 +293,10 @@ class Platform:
         sort: str = "-created",
         limit: int = 20,
     ) -> TaskPage:
-        """A page of tasks from the API (``GET /tasks``), filtered and sorted there."""
+        """A page of tasks from the API (``GET /tasks``), filtered and sorted there.
+
+        Example: ``platform.tasks(status="open", sort="-reward", limit=5).count``
+        """
         params = {
             "status": status,
             "requester": requester,
@@ -276,11 +307,17 @@ class Platform:
         return TaskPage.model_validate(self.api.get("/tasks", params))
 
     def task_details(self, task_id: int) -> TaskDetail:
-        """One task with its money and slots, from the API."""
+        """One task with its money and slots, from the API.
+
+        Example: ``platform.task_details(3).slots``
+        """
         return TaskDetail.model_validate(self.api.get(f"/tasks/{task_id}"))
 
     def worker_profile(self, address: str) -> WorkerProfile:
-        """A worker's records, scores and badges, from the API."""
+        """A worker's records, scores and badges, from the API.
+
+        Example: ``platform.worker_profile(address).badges``
+        """
         return WorkerProfile.model_validate(self.api.get(f"/workers/{address}"))
 
     def leaderboard(
@@ -291,15 +328,24 @@ class Platform:
         token: str | None = None,
         limit: int = 10,
     ) -> Leaderboard:
-        """The top workers by ``by`` (earnings need a token address) over ``period``."""
+        """The top workers by ``by`` (earnings need a token address) over ``period``.
+
+        Example: ``platform.leaderboard(by="earnings", token=dusd.address, period="week")``
+        """
         params = {"by": by, "period": period, "token": token, "limit": limit}
         return Leaderboard.model_validate(self.api.get("/leaderboard", params))
 
     def verifier_info(self) -> VerifierInfo:
-        """The platform's verifier: who it is and the key submissions are sealed to."""
+        """The platform's verifier: who it is and the key submissions are sealed to.
+
+        Example: ``platform.verifier_info().public_key``
+        """
         return VerifierInfo.model_validate(self.api.get("/verifier", service="verifier"))
 
     def verification(self, task_id: int) -> VerificationStatus:
-        """What the task's verifier holds: receipts, decisions, settlements."""
+        """What the task's verifier holds: receipts, decisions, settlements.
+
+        Example: ``platform.verification(2).decisions``
+        """
         found = self.api.get(f"/verifier/tasks/{task_id}", service="verifier")
         return VerificationStatus.model_validate(found)

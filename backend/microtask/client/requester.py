@@ -134,6 +134,8 @@ class Requester(Party):
         A gasless task asks the platform's verifier for its address and key
         (`VerifierMismatch` if ``terms.verifier`` names another) and, unless told how many,
         makes every slot a receipt slot.
+
+        Example: ``requester.draft_task(read_manifest_file(path), TaskTerms(500_000, dusd))``
         """
         verifier, defaults = terms.verifier, {}
         if terms.gasless:
@@ -174,7 +176,10 @@ class Requester(Party):
 
     def create_task(self, draft: TaskDraft, *, permit: bool = False) -> CreatedTask:
         """Upload the manifest and create and fund the task: an ERC-20 is approved first
-        if needed, or (``permit``) funded with an EIP-2612 permit in one transaction."""
+        if needed, or (``permit``) funded with an EIP-2612 permit in one transaction.
+
+        Example: ``task_id = requester.create_task(draft, permit=True).task_id``
+        """
         cid = self.platform.content.add_json(draft.manifest.model_dump(mode="json"))
         params = replace(draft.params, manifest_cid=bytes(cid))
         if permit:
@@ -188,7 +193,10 @@ class Requester(Party):
 
     def reviewable(self, task_id: int, slots: Sequence[SlotRef]) -> list[tuple[int, str]]:
         """(slot, worker) for each slot: as given, or the worker the chain names for a
-        slot submitted, rejected or disputed (`SlotNotReviewable` otherwise)."""
+        slot submitted, rejected or disputed (`SlotNotReviewable` otherwise).
+
+        Example: ``requester.reviewable(3, [0, (4, worker)])   # [(0, <its worker>), (4, worker)]``
+        """
         pairs: list[tuple[int, str]] = []
         for ref in slots:
             if isinstance(ref, tuple):
@@ -240,7 +248,10 @@ class Requester(Party):
         return SlotsRejected(task_id, tuple(pairs), str(cid), Transaction.of(receipt))
 
     def submission_cids(self, task_id: int) -> dict[int, str]:
-        """The envelope CID of each slot submitted on chain (what reviews cite)."""
+        """The envelope CID of each slot submitted on chain (what reviews cite).
+
+        Example: ``requester.submission_cids(3)[0]   # 'Qm...' (slot 0's envelope)``
+        """
         found = {}
         for log in self._submitted(task_id):
             try:
@@ -258,43 +269,64 @@ class Requester(Party):
     # ------------------------------------------------------------ paying and refunds
 
     def task_token(self, task_id: int) -> Token:
-        """The token the task pays in."""
+        """The token the task pays in.
+
+        Example: ``requester.task_token(3).format(task.reward)   # '0.5 dUSD'``
+        """
         return self.platform.token_at(self.platform.task(task_id).token)
 
     def bonus(self, task_id: int, worker: str, amount: int) -> BonusPaid:
-        """Pay ``worker`` ``amount`` extra (in the task's token) from the wallet."""
+        """Pay ``worker`` ``amount`` extra (in the task's token) from the wallet.
+
+        Example: ``requester.bonus(3, worker, dusd.parse("0.1"))``
+        """
         token = self.task_token(task_id)
         address = checked_address(worker)
         receipt = self.escrow.bonus(task_id, address, amount)
         return BonusPaid(task_id, address, amount, token, Transaction.of(receipt))
 
     def add_slots(self, task_id: int, count: int) -> SlotsAdded:
-        """Add and fund ``count`` more claimable slots at the task's reward."""
+        """Add and fund ``count`` more claimable slots at the task's reward.
+
+        Example: ``requester.add_slots(3, 10)``
+        """
         receipt = self.escrow.add_slots(task_id, count)
         return SlotsAdded(task_id, count, Transaction.of(receipt))
 
     def extend(self, task_id: int, by: int) -> DeadlineExtended:
-        """Move the deadline ``by`` seconds later."""
+        """Move the deadline ``by`` seconds later.
+
+        Example: ``requester.extend(3, 2 * 86_400)   # two days later``
+        """
         deadline = self.platform.task(task_id).deadline + by
         receipt = self.escrow.extend_deadline(task_id, deadline)
         return DeadlineExtended(task_id, deadline, Transaction.of(receipt))
 
     def cancel(self, task_id: int) -> Refunded:
         """Cancel: unheld slots are refunded to the ledger balance now, the rest as they
-        settle (`refund` withdraws the balance)."""
+        settle (`refund` withdraws the balance).
+
+        Example: ``requester.cancel(3).amount   # refunded to the ledger balance now``
+        """
         token = self.task_token(task_id)
         receipt = self.escrow.cancel(task_id)
         refunded = self._event_value(receipt, "TaskCancelled", "refunded")
         return Refunded(task_id, refunded, token, Transaction.of(receipt))
 
     def reclaim(self, task_id: int) -> Refunded:
-        """Refund the receipt slots nobody used, once the receipt window has closed."""
+        """Refund the receipt slots nobody used, once the receipt window has closed.
+
+        Example: ``requester.reclaim(2)``
+        """
         receipt = self.escrow.reclaim_receipt_slots(task_id)
         refunded = self._event_value(receipt, "ReceiptSlotsReclaimed", "refunded")
         return Refunded(task_id, refunded, self.task_token(task_id), Transaction.of(receipt))
 
     def refund(self, token: Token, to: str | None = None) -> Withdrawn:
-        """Withdraw the whole ledger balance (refunds) in ``token`` to the wallet (or ``to``)."""
+        """Withdraw the whole ledger balance (refunds) in ``token`` to the wallet (or ``to``).
+
+        Example: ``requester.refund(platform.token("dUSD"))``
+        """
         return self.withdraw(token, None, to)
 
     def _nothing_to_withdraw(self, token: Token) -> NothingToWithdraw:
@@ -310,12 +342,18 @@ class Requester(Party):
     # ------------------------------------------------------------ reading the work
 
     def tasks(self, *, status: str = "open", limit: int = 20) -> TaskPage:
-        """This requester's tasks from the API, newest first."""
+        """This requester's tasks from the API, newest first.
+
+        Example: ``[task.task_id for task in requester.tasks(status="all").data]``
+        """
         return self.platform.tasks(status=status, requester=self.address, limit=limit)
 
     def submissions(self, task_id: int) -> Submissions:
         """Every answer submitted on chain, decrypted with this requester's key (the
-        envelopes are checked: signature, task, slot, the manifest's answer schema)."""
+        envelopes are checked: signature, task, slot, the manifest's answer schema).
+
+        Example: ``[(a.item_id, a.answer) for a in requester.submissions(3).answers]``
+        """
         key = bytes(self.account("opening submissions").key)
         platform = self.platform
         published = platform.manifest(task_id)
@@ -346,7 +384,10 @@ class Requester(Party):
 
     def results(self, task_id: int) -> ResultSet:
         """The task's aggregated results, as the verifier published them sealed to this
-        requester, decrypted (`ResultSetMismatch` if the published set is another's)."""
+        requester, decrypted (`ResultSetMismatch` if the published set is another's).
+
+        Example: ``requester.results(2).rows[0]   # {'item_id': ..., 'value': ..., ...}``
+        """
         from microtask.verifier.results import open_results, parse_sealed_results
 
         api = self.platform.api
@@ -365,7 +406,10 @@ class Requester(Party):
 
     def set_policy(self, task_id: int, policy: Policy) -> PolicyStored:
         """Tell the task's verifier (``task_id`` 0: of all this requester's tasks) who may
-        work and how to judge the work; signed here, it replaces the last one."""
+        work and how to judge the work; signed here, it replaces the last one.
+
+        Example: ``requester.set_policy(2, policy_of(block=[spammer]))``
+        """
         from microtask.client import verifier_requests as requests
         from microtask.verifier.clock import ChainClock
 
@@ -381,7 +425,10 @@ class Requester(Party):
         )
 
     def assess(self, task_id: int) -> AssessmentReport:
-        """Have the verifier assess the task's submissions and settle its decisions now."""
+        """Have the verifier assess the task's submissions and settle its decisions now.
+
+        Example: ``requester.assess(2).outcomes   # {'approve': 8, 'reject': 4}``
+        """
         from microtask.client import verifier_requests as requests
         from microtask.verifier.clock import ChainClock
 

@@ -59,11 +59,17 @@ class Worker(Party):
     def find_tasks(self, *, sort: str = "-reward", limit: int = 20) -> TaskPage:
         """Open tasks this worker qualifies for, from the API: ``-reward`` (best paid
         first), ``match`` (pay per minute x expected acceptance, explained), ``-created``
-        or ``deadline``."""
+        or ``deadline``.
+
+        Example: ``worker.find_tasks(sort="match").data[0].match.explanation``
+        """
         return self.platform.tasks(status="open", eligible_for=self.address, sort=sort, limit=limit)
 
     def first_claimable_slot(self, task_id: int) -> int:
-        """The first claimable slot that is open or whose lease ran out (`NoOpenSlot`)."""
+        """The first claimable slot that is open or whose lease ran out (`NoOpenSlot`).
+
+        Example: ``worker.first_claimable_slot(3)   # 0``
+        """
         platform = self.platform
         task = platform.task(task_id)
         now = platform.now()
@@ -76,7 +82,10 @@ class Worker(Party):
     # ------------------------------------------------------------ on chain
 
     def claim(self, task_id: int, slot: int | None = None) -> Claimed:
-        """Claim ``slot`` (default: the first open one) for the task's lease."""
+        """Claim ``slot`` (default: the first open one) for the task's lease.
+
+        Example: ``claimed = worker.claim(3); claimed.lease_end``
+        """
         chosen = self.first_claimable_slot(task_id) if slot is None else slot
         receipt = self.escrow.claim(task_id, chosen)
         lease_end = self.platform.slot(task_id, chosen).timestamp
@@ -92,7 +101,10 @@ class Worker(Party):
         )
 
     def submit(self, task_id: int, slot: int, answers: SubmissionAnswers) -> Submitted:
-        """Check, seal, sign and upload the answers, then submit the envelope's CID."""
+        """Check, seal, sign and upload the answers, then submit the envelope's CID.
+
+        Example: ``worker.submit(3, 0, parse_as(SubmissionAnswers, path.read_bytes()))``
+        """
         platform = self.platform
         published = platform.manifest(task_id)
         envelope = seal_submission(
@@ -110,24 +122,36 @@ class Worker(Party):
         return Submitted(task_id, slot, str(cid), Transaction.of(receipt))
 
     def release(self, task_id: int, slot: int) -> Transaction:
-        """Give a claimed slot back."""
+        """Give a claimed slot back.
+
+        Example: ``worker.release(3, 0)``
+        """
         return Transaction.of(self.escrow.release(task_id, slot))
 
     def finalize(self, task_id: int, slots: Sequence[int]) -> Transaction:
         """Collect pay for work left unreviewed past the review period (and settle other
-        lapsed windows); anyone may call it."""
+        lapsed windows); anyone may call it.
+
+        Example: ``worker.finalize(3, [0, 1])``
+        """
         return Transaction.of(self.escrow.finalize(task_id, slots))
 
     def dispute(self, task_id: int, slot: int, reason: str) -> Disputed:
         """Dispute a rejection within the dispute window; ``reason`` is uploaded and the
-        task's arbitrator decides."""
+        task's arbitrator decides.
+
+        Example: ``worker.dispute(3, 1, "the answer matches the instructions")``
+        """
         cid = self.platform.content.add_bytes(check_dispute_reason(reason))
         receipt = self.escrow.dispute(task_id, slot, bytes(cid))
         return Disputed(task_id, slot, str(cid), Transaction.of(receipt))
 
     def earnings(self, tokens: list[str] | None = None) -> list[Earnings]:
         """Ledger balance and record per token: ETH and ``tokens`` (addresses or deployed
-        symbols), or ETH and every token deployed on the network."""
+        symbols), or ETH and every token deployed on the network.
+
+        Example: ``[(e.token.symbol, e.balance) for e in worker.earnings(["dUSD"])]``
+        """
         reader = self.platform.reader
         return [
             Earnings(
@@ -147,7 +171,10 @@ class Worker(Party):
 
     def request_slot(self, task_id: int, slot: int | None = None) -> Grant:
         """Ask the task's verifier for a receipt slot (None: any), signed here; the grant
-        is kept with the signed request."""
+        is kept with the signed request.
+
+        Example: ``grant = worker.request_slot(2); grant.item_id``
+        """
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
@@ -172,7 +199,10 @@ class Worker(Party):
     ) -> IssuedReceipt:
         """Seal the answer to the slot's item (``answers`` may answer many items), upload
         it, and get the verifier's receipt, checked and kept. Pass ``manifest`` when handing
-        in many slots of one task, to read it once."""
+        in many slots of one task, to read it once.
+
+        Example: ``worker.hand_in(2, grant.slot, answers).submitted_at``
+        """
         from microtask.client.verifier_requests import answers_for_item
 
         platform = self.platform
@@ -211,14 +241,20 @@ class Worker(Party):
         slot: int | None = None,
         manifest: PublishedManifest | None = None,
     ) -> GaslessWork:
-        """Reserve a receipt slot and hand in its item's answer at once."""
+        """Reserve a receipt slot and hand in its item's answer at once.
+
+        Example: ``done = worker.work_gasless(2, answers); done.receipt.signature``
+        """
         grant = self.request_slot(task_id, slot)
         receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
         return GaslessWork(grant, receipt)
 
     def check_receipt(self, document: dict[str, object], envelope_cid: str) -> None:
         """`ReceiptInvalid` unless the receipt would be good on chain for this worker's
-        envelope (see `receipts.check_receipt`)."""
+        envelope (see `receipts.check_receipt`).
+
+        Example: ``worker.check_receipt(answer, envelope_cid)   # raises ReceiptInvalid``
+        """
         platform = self.platform
         check_receipt(
             document,
@@ -230,7 +266,10 @@ class Worker(Party):
         )
 
     def kept_receipts(self, task_id: int | None = None) -> list[ReceiptStatus]:
-        """The kept gasless slots (of one task, or all), each with its state on chain."""
+        """The kept gasless slots (of one task, or all), each with its state on chain.
+
+        Example: ``[(r.kept.slot, r.on_chain) for r in worker.kept_receipts(2)]``
+        """
         return [
             ReceiptStatus(kept, self.platform.slot(kept.task_id, kept.slot).state)
             for kept in self.receipts.all()
@@ -240,7 +279,10 @@ class Worker(Party):
     def enforce(self, task_id: int, slot: int) -> Enforcement:
         """Collect a receipted slot the verifier never settled: present the kept receipt
         while the slot is open, then, once its review period has passed without a
-        rejection, finalize it. Costs gas; call it again until the slot is paid."""
+        rejection, finalize it. Costs gas; call it again until the slot is paid.
+
+        Example: ``worker.enforce(2, 4).done   # ('presented',), later ('finalized',)``
+        """
         kept = self.receipts.load(task_id, slot)
         document = kept.receipt if kept is not None else None
         if not document:
@@ -266,7 +308,10 @@ class Worker(Party):
     # ------------------------------------------------------------ the record
 
     def reviews(self, task_id: int) -> list[SlotReview]:
-        """Why this worker's slots of the task were rejected: each review and its batch."""
+        """Why this worker's slots of the task were rejected: each review and its batch.
+
+        Example: ``[r.review.reasons for r in worker.reviews(2)]``
+        """
         api = self.platform.api
         page = AssignmentPage.model_validate(
             api.get(f"/tasks/{task_id}/assignments", {"worker": self.address, "limit": 100})
@@ -285,5 +330,8 @@ class Worker(Party):
         return found
 
     def profile(self) -> WorkerProfile:
-        """This worker's records, scores and badges, from the API."""
+        """This worker's records, scores and badges, from the API.
+
+        Example: ``worker.profile().scores.overall.accuracy``
+        """
         return self.platform.worker_profile(self.address)
