@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from web3.types import TxReceipt
+if TYPE_CHECKING:  # annotations only: these values load without web3 or the manifests
+    from web3.types import TxReceipt
 
-from microtask.chain.escrow import Reputation, SlotState  # TODO(domain): microtask.escrow
-from microtask.client.documents import Grant, IssuedReceipt, ResultsSummary
-from microtask.client.tokens import Token
-from microtask.manifests import Review, TaskManifest
+    from microtask.chain.escrow import Reputation, SlotState  # TODO(domain): microtask.escrow
+    from microtask.client.documents import Grant, IssuedReceipt, ResultsSummary
+    from microtask.client.tokens import Token
+    from microtask.manifests import Review, TaskManifest
 
 
 @dataclass(frozen=True)
