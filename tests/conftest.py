@@ -7,6 +7,7 @@ around each test that uses it) and a fresh in-process eth-tester chain per test.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,8 +99,17 @@ def anvil_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilPro
 
 @pytest.fixture
 def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
-    """A connection to the session's anvil, reverted to its prior state after the test."""
+    """A connection to the session's anvil, reverted to its prior state after the test.
+
+    anvil's ``evm_revert`` also winds its clock back by however long the reverted test
+    took, so over a session the chain's time would fall ever further behind the wall
+    clock, which the verifier reads too (`verifier.clock.ChainClock`): each test starts
+    with the chain's clock set to the wall clock's (never back).
+    """
     w3 = connect_url(anvil_process.url)
+    latest = int(w3.eth.get_block("latest")["timestamp"])
+    if latest < int(time.time()):
+        w3.provider.make_request("evm_setTime", [int(time.time())])  # type: ignore[arg-type]
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
