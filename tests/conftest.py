@@ -104,12 +104,14 @@ def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
     anvil's ``evm_revert`` also winds its clock back by however long the reverted test
     took, so over a session the chain's time would fall ever further behind the wall
     clock, which the verifier reads too (`verifier.clock.ChainClock`): each test starts
-    with the chain's clock set to the wall clock's (never back).
+    with the chain's clock set to the wall clock's (never back), and a block mined at that
+    time, so that the latest block's time is "now" for tests that read it.
     """
     w3 = connect_url(anvil_process.url)
     latest = int(w3.eth.get_block("latest")["timestamp"])
     if latest < int(time.time()):
         w3.provider.make_request("evm_setTime", [int(time.time())])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
