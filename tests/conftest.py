@@ -121,14 +121,15 @@ def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
     the worker's chain would fall behind the wall clock by the length of every test so far,
     and after ten minutes or so a verifier (whose clock, as on a live chain, is never behind
     the wall clock) would find every request signed against the chain's time expired. So
-    after each revert the clock catches up with the wall clock (`catch_up_clock`).
+    each test starts with a block at the wall clock's time (`catch_up_clock`), and the
+    latest block's time is "now" for tests that read it.
     """
     w3 = connect_url(anvil_process.url)
+    catch_up_clock(w3)
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]
     assert reverted, "anvil refused to revert to the test's snapshot"
-    catch_up_clock(w3)
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 From the bottom up: the foundation (the escrow domain, encoding, config, errors, files, and
 services: the supervisor and managed processes) imports nothing above it; the base layer
-(chain, content, manifests, quality, db) builds on the foundation, with ``chain`` and ``content`` never importing ``manifests``; services
-(indexer, verifier, reputation, client, demo) build on the base layer; front ends (cli,
-api, web, mturk) sit on top, and nothing else imports them. Imports inside functions count
-as much as those at the top of a module.
+(chain, content, manifests, quality, db) builds on the foundation, with ``chain`` and
+``content`` never importing ``manifests``; services (indexer, verifier, reputation, client,
+demo) build on the base layer; front ends (cli, api, web, mturk) sit on top, and nothing
+else imports them. Imports inside functions count as much as those at the top of a module.
 """
 
 from __future__ import annotations

@@ -180,26 +180,41 @@ def up_command(
     )
     console.info("starting anvil …")
     with Supervisor() as services:
-        services.on_stop("the content store", content.close)
-        services.start(anvil)
-        connection = connect(settings, NETWORK, url=anvil.url)
-        store = DeploymentStore(settings.deployments_dir, NETWORK)
-        market = _deploy(ctx, connection, store, project, content, demo=demo)
-        configure_logging(verbose=False)
-        indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
-        services.start(indexer)
-        verifier = _verifier(settings, connection, store, indexer, market)
-        attach_verifier(api.app, verifier)
-        services.start(verifier)
-        services.start(api)
-
-        summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
-        console.out.print(_with_demo(summary, market))
-        console.success("microtask is up; press Ctrl-C to stop")
-        if market is not None:
-            console.out.print(demo_next_steps())
+        _bring_up(ctx, services, anvil, content, api, project, demo=demo)
         try:
             services.wait()
         finally:
             console.info("stopping …")
     console.success("stopped; the chain state is saved for the next `microtask up`")
+
+
+def _bring_up(
+    ctx: typer.Context,
+    services: Supervisor,
+    anvil: AnvilProcess,
+    content: ContentStore,
+    api: ApiServer,
+    project: CompiledProject,
+    *,
+    demo: bool,
+) -> None:
+    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API, in that
+    order under ``services``; print where everything listens."""
+    settings = settings_of(ctx)
+    services.on_stop("the content store", content.close)
+    services.start(anvil)
+    connection = connect(settings, NETWORK, url=anvil.url)
+    store = DeploymentStore(settings.deployments_dir, NETWORK)
+    market = _deploy(ctx, connection, store, project, content, demo=demo)
+    configure_logging(verbose=False)
+    indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
+    services.start(indexer)
+    verifier = _verifier(settings, connection, store, indexer, market)
+    attach_verifier(api.app, verifier)
+    services.start(verifier)
+    services.start(api)
+    summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
+    console.out.print(_with_demo(summary, market))
+    console.success("microtask is up; press Ctrl-C to stop")
+    if market is not None:
+        console.out.print(demo_next_steps())

@@ -21,8 +21,8 @@ from microtask.chain.deployments import DeploymentStore
 from microtask.chain.networks import connect
 from microtask.cli import console
 from microtask.cli.context import settings_of, signer_for
-from microtask.cli.escrow_session import AccountOption, NetworkOption
 from microtask.cli.index_cmd import configure_logging
+from microtask.cli.options import AccountOption, NetworkOption
 from microtask.config import Settings
 from microtask.content import open_content_store
 from microtask.db import database_url, describe_url
