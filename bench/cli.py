@@ -7,8 +7,8 @@ against `microtask up --demo` (anvil, the contracts, the indexer, the API and th
 tasks in dUSD), started first in its own process and stopped at the end, as dev account 3
 (a worker, its keystore imported first); it lists the open tasks that worker qualifies for
 through the API and reads the tokens' symbols and decimals from the chain. Beside
-them, a bare ``python -c pass`` shows the interpreter's own start. Aim (DESIGN.md section
-6): ``--help`` under 0.5 s; ``work tasks`` under 1 s.
+them, a bare ``python -c pass`` shows the interpreter's own start. Aim (docs/architecture.md,
+Targets): ``--help`` under 0.5 s; ``work tasks`` under 1 s.
 
 ``python -X importtime -m microtask ...`` shows where the rest of the time goes.
 

@@ -14,7 +14,7 @@ each), and is settled by one approval of most of its slots and one rejection of 
   short one), the time from sending a createTask transaction (anvil mines its block before
   answering) to the task's row being readable in the database, p50 and max.
 
-Aim (DESIGN.md section 6): at least 5,000 events/s into SQLite. PostgreSQL is a temporary
+Aim (docs/architecture.md, Targets): at least 5,000 events/s into SQLite. PostgreSQL is a temporary
 server started from the installed binaries (skipped if there are none).
 
     scripts/dev.sh bench indexer [--tasks 200] [--receipts 100] [--latency-samples 15]

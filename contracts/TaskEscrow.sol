@@ -15,8 +15,8 @@ import {ITaskEscrow} from "./interfaces/ITaskEscrow.sol";
 
 /// @title TaskEscrow
 /// @notice Holds every task's funds, tracks every slot, settles in batches and keeps a ledger.
-/// @dev Money invariant (DESIGN.md P1): for each token, this contract's balance equals the sum
-///      of ledger balances plus every task's `escrow`. Each slot holds `reward + fee` of its
+/// @dev Money invariant (docs/architecture.md, P1): for each token, this contract's balance
+///      equals the sum of ledger balances plus every task's `escrow`. Each slot holds `reward + fee` of its
 ///      task's escrow until it is paid (reward to the worker, fee to the treasury) or closed
 ///      (both back to the requester), and a slot reaches a final state at most once (P2).
 ///

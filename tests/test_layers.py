@@ -1,4 +1,4 @@
-"""Dependencies point one way (DESIGN.md §2), checked by reading every module's imports.
+"""Dependencies point one way (docs/architecture.md, Layers), checked by reading imports.
 
 From the bottom up: the foundation (the escrow domain, encoding, config, errors, files, and
 services: the supervisor and managed processes) imports nothing above it; the base layer
@@ -88,7 +88,7 @@ def test_imports_point_down(path: Path) -> None:
 
 
 def test_the_rules_of_design_md_hold_in_the_table() -> None:
-    """The table above says what DESIGN.md says, so loosening it shows in review."""
+    """The table above says what docs/architecture.md says, so loosening it shows in review."""
     for low in ("chain", "content"):
         assert "manifests" not in ALLOWED[low]
     for part, allowed in ALLOWED.items():

@@ -7,7 +7,7 @@ pragma solidity ^0.8.24;
 ///         internal ledger that anyone withdraws from. Silence is not a rejection: submitted
 ///         work that is not rejected within the review period is paid by anyone's call.
 /// @dev Every state change emits an event that, with the task manifest, lets an indexer rebuild
-///      all state without view calls (DESIGN.md P8).
+///      all state without view calls (docs/architecture.md, P8).
 interface ITaskEscrow {
     // ---------------------------------------------------------------- types
 

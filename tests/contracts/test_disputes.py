@@ -1,4 +1,4 @@
-"""Rejections, disputes, rulings and their timeouts (DESIGN.md P4)."""
+"""Rejections, disputes, rulings and their timeouts (docs/architecture.md, P4)."""
 
 from __future__ import annotations
 

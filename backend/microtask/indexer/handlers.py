@@ -1,7 +1,7 @@
 """One handler per escrow event: how each changes the index, mirroring the contract.
 
 Every handler reads only the event, its block's time and rows earlier events wrote, so
-replaying the stored events in order rebuilds the same rows (DESIGN.md P8). The places
+replaying the stored events in order rebuilds the same rows (docs/architecture.md, P8). The places
 where an event means more than it says, and how each is resolved here:
 
 - ``SlotFreed`` reopens the slot (open_slots + 1) unless the task is cancelled; then a
