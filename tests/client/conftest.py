@@ -40,9 +40,9 @@ from microtask.config import Settings
 from microtask.content import LocalStore
 from tests.conftest import make_settings
 from tests.verifier.conftest import Platform as VerifierWorld
-from tests.verifier.conftest import platform, postgres_server
+from tests.verifier.conftest import platform
 
-__all__ = ["platform", "postgres_server"]
+__all__ = ["platform"]
 
 OWNER, REQUESTER, ALICE, BOB = (dev_accounts()[i] for i in (0, 1, 3, 4))
 DOLLAR = 10**6

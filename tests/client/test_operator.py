@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import SlotState, fee_of
 from microtask.chain.reverts import TransactionReverted
 from microtask.client import Operator, Refused, Requester, Worker
 from microtask.client.errors import NothingToWithdraw
+from microtask.escrow import SlotState, fee_of
 from tests.client.conftest import ALICE, BOB, OWNER, REQUESTER, Chain
 from tests.client.test_requester import REWARD, answer, post
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from microtask.chain.devchain import advance_time
-from microtask.chain.escrow import SlotState, fee_of
 from microtask.client import Refused, Requester, TaskTerms, Worker
 from microtask.client.errors import InsufficientFunds, NothingToWithdraw, SlotNotReviewable
 from microtask.client.results import CreatedTask
+from microtask.escrow import SlotState, fee_of
 from microtask.manifests import ItemAnswer, NotARecipient, ReviewBatch, SubmissionAnswers, parse_as
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.sealing import public_key_of

@@ -8,11 +8,11 @@ import base64
 
 import pytest
 
-from microtask.chain.escrow import SlotState
 from microtask.client import Platform, Requester, TaskTerms, Worker
 from microtask.client.documents import TaskDetail, TaskPage
 from microtask.client.errors import ApiRefused, VerifierMismatch
 from microtask.client.verifier_requests import policy_of
+from microtask.escrow import SlotState
 from microtask.manifests import ItemAnswer, NotARecipient, SubmissionAnswers
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.gold import seal_gold_answer

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import SlotState, TaskEscrowClient
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.typed_data import Receipt
 from microtask.client import Requester, SignerRequired, Worker
 from microtask.client.errors import NoOpenSlot, NoReceipt, NothingToWithdraw, Refused
 from microtask.content import parse_cid
+from microtask.escrow import SlotState
 from microtask.manifests import SubmissionEnvelope, open_submission, parse_as
 from tests.client.conftest import ALICE, BOB, REQUESTER, Chain
 from tests.client.test_requester import PER_SLOT, REWARD, answer, post
