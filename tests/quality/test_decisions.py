@@ -69,14 +69,15 @@ def one(
     [
         (5, 0, "approve"),  # 5 of 5: 97% sure of at least 60%
         (4, 0, "approve"),  # 4 of 4: 92% sure
-        (3, 0, "undecided"),  # 3 of 3: 87% sure, short of 90%
-        (2, 0, "undecided"),
+        (3, 0, "approve"),  # 3 of 3: 87% sure
+        (2, 0, "undecided"),  # 78% sure, short of 80%
         (1, 1, "undecided"),  # the old rule rejected one miss in two
         (0, 2, "undecided"),  # 94% sure of under 60%, short of 95%
         (0, 3, "reject"),  # 97% sure
         (1, 4, "reject"),
         (9, 1, "approve"),
-        (8, 2, "undecided"),  # 88% sure
+        (8, 2, "approve"),  # 88% sure
+        (6, 3, "undecided"),  # 60% sure
         (3, 2, "undecided"),
     ],
 )
@@ -129,7 +130,7 @@ def test_every_decision_shows_its_numbers_and_lines() -> None:
     (check,) = decision.checks
     assert check.name == "accuracy"
     assert "from 3 of 4 gold items right and 2 item(s) judged by other workers" in check.line
-    assert "reject when 95% sure it is below 60%, approve when 90% sure it reaches 60%" in (
+    assert "reject when 95% sure it is below 60%, approve when 80% sure it reaches 60%" in (
         check.line
     )
 
@@ -159,7 +160,7 @@ def test_no_evidence_is_left_to_the_requester_unless_the_rule_approves_it() -> N
     assert nothing.outcome == "undecided"
     assert nothing.checks[0].verdict == "not_judged"
     assert nothing.wants_gold
-    assert one(judged(soft=(1.0, 1.0))).outcome == "undecided"  # two items: too few
+    assert one(judged(soft=(1.0,))).outcome == "undecided"  # one item: too few
     lenient = QualityRule(approve_without_evidence=True)
     assert one(rule=lenient).outcome == "approve"
     assert one(judged(0, 3), rule=lenient).outcome == "reject"  # evidence still rejects
@@ -173,6 +174,7 @@ def test_stricter_confidence_rejects_less_and_approves_less() -> None:
     assert one(judged(0, 5), rule=strict).outcome == "reject"
     assert one(judged(5, 0), rule=strict).outcome == "undecided"
     assert one(judged(9, 0), rule=strict).outcome == "approve"
+    assert one(judged(3, 0)).outcome == "approve"  # the default: 80% sure is enough
 
 
 def test_a_signal_rejects_reviews_or_is_only_noted_as_the_rule_says() -> None:

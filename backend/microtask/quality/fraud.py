@@ -23,6 +23,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from microtask.manifests.answers import Answer
 from microtask.manifests.review import ReasonCode
 from microtask.quality.compare import answer_key, summarize_answer
 from microtask.quality.gold import GoldKey
@@ -155,15 +156,17 @@ def straight_lining(
 
     The items' own answers come from gold where the answer is known, otherwise from the
     most common answer of the other workers (an item whose others are split says nothing).
-    Only when these take at least two values is one constant answer suspect, and only when
-    it is far likelier from someone who answers the same regardless than from *any* honest
-    worker: on the n items with a reference, m of which differ from the constant answer, an
-    honest worker of accuracy a gives it with probability ``a^(n-m) ((1-a)/(K-1))^m``, at
-    most with a = (n - m)/n. The constant answer is flagged when that is below
-    (workers tested) x ``false_alarm``: answering "valid" to items that are nearly all
-    valid is right, which on a task where one class dominates happens to honest workers
-    every day. ``labels`` is K (the labels an answer can take; by default the number of
-    different answers and references seen).
+    Only when these take at least two values, and the constant answer is not the task's
+    common answer (the reference of ``max_common_share`` of all the task's items or more),
+    is it suspect, and only when it is far likelier from someone who answers the same
+    regardless than from *any* honest worker: on the n items with a reference, m of which
+    differ from the constant answer, an honest worker of accuracy a gives it with
+    probability ``a^(n-m) ((1-a)/(K-1))^m``, at most with a = (n - m)/n. The constant
+    answer is flagged when that is below (workers tested) x ``false_alarm``. Answering
+    "valid" to items that are nearly all valid is right, and on a task where one class
+    dominates, honest workers who lean to it give it to every item of a short series every
+    day. ``labels`` is K (the labels an answer can take; by default the number of different
+    answers and references seen).
     """
     by_item: dict[str, dict[str, str]] = defaultdict(dict)
     by_worker: dict[str, list[WorkerAnswer]] = defaultdict(list)
@@ -187,6 +190,9 @@ def straight_lining(
             if reference is not None:
                 references.append(reference)
         if len(set(references)) < 2:
+            continue
+        sample = next(a.answer for a in own if by_item[a.item_id][worker] == top)
+        if _common_share(top, sample, worker, by_item, gold) >= rule.max_common_share:
             continue
         candidates.append((worker, own, top, times, references))
         seen.update(references)
@@ -223,6 +229,41 @@ def straight_lining(
     return signals
 
 
+def _common_share(
+    constant: str,
+    sample: Answer,
+    worker: str,
+    by_item: Mapping[str, Mapping[str, str]],
+    gold: GoldKey | None,
+) -> float:
+    """The share of the task's items whose reference answer (gold, else the others' most
+    common) is ``constant`` (``sample`` is one answer with that key, to check salted gold)."""
+    matching = counted = 0
+    for item, keys in by_item.items():
+        reference: str | None
+        if gold is not None and item in gold:
+            known = gold.answer(item)
+            if known is not None:
+                reference = answer_key(known)
+            else:
+                reference = constant if gold.check(item, sample) else None
+                counted += reference is None  # a known other value
+        else:
+            reference = _majority(Counter(key for w, key in keys.items() if w != worker))
+        if reference is not None:
+            counted += 1
+            matching += reference == constant
+    return 0.0 if not counted else matching / counted
+
+
+def _majority(counts: Counter[str]) -> str | None:
+    """The most common key, or None when there is none or two tie."""
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
 def _constant_evidence(items: int, differing: int, spread: int) -> float:
     """log(1 / the likeliest honest worker's probability of one answer to ``items`` items
     whose references differ from it on ``differing``), errors spread over ``spread``."""
@@ -248,13 +289,7 @@ def _reference(
             return answer_key(known)
         # hashed gold only says whether the worker is right; if not, the truth is another value
         return constant if gold.check(answer.item_id, answer.answer) else f"not {constant}"
-    others = Counter(key for w, key in keys.items() if w != worker)
-    if not others:
-        return None
-    ranked = others.most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
+    return _majority(Counter(key for w, key in keys.items() if w != worker))
 
 
 def missing_items(submissions: Sequence[Submission], item_ids: Sequence[str]) -> list[FraudSignal]:

@@ -35,8 +35,10 @@ class AccuracyRule(_Rule):
     """When a worker's estimated accuracy rejects or approves their slots.
 
     The defaults reject only on strong evidence (95% sure of an accuracy under 60%) and
-    approve on good evidence (90% sure of 60% or more); on hard tasks the reject line
-    follows the crowd down (``relative_to_crowd``), the approve line does not.
+    approve on good evidence (80% sure of 60% or more: a slot left undecided is paid by
+    silence anyway once its receipt's review period ends, so approving is the lesser
+    commitment); on hard tasks the reject line follows the crowd down
+    (``relative_to_crowd``), the approve line does not.
     """
 
     reject_below: float = Field(default=0.6, ge=0, le=1, description="The reject line.")
@@ -54,7 +56,7 @@ class AccuracyRule(_Rule):
         description="How sure the evidence must be that accuracy is below the reject line.",
     )
     approve_confidence: float = Field(
-        default=0.9,
+        default=0.8,
         gt=0.5,
         lt=1,
         description="How sure the evidence must be that accuracy reaches the approve line.",
@@ -134,6 +136,15 @@ class StraightLiningRule(_Rule):
         lt=1,
         description="The chance that an honest worker who happens to give one answer to "
         "every item is flagged (see `fraud.straight_lining`).",
+    )
+    max_common_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Flag only an answer that makes up less than this share of the task's "
+        "answers: saying 'no' to every item of a task where most answers are 'no' is an "
+        "accurate worker's shortcut, not a reason to reject them (their accuracy says what "
+        "their answers are worth).",
     )
     action: SignalAction = "reject"
 
