@@ -59,6 +59,7 @@ from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import gammaln
 
 from microtask.quality.votes import Codes, VoteTable
 
@@ -105,6 +106,8 @@ class LabelModel:
     weights: Matrix
     """The item posteriors (uncalibrated) the confusion matrices were last estimated from."""
     one_coin: bool = False
+    log_likelihood: float = 0.0
+    """log P(answers) under the fitted parameters (gold items at their known label)."""
 
     @property
     def log_confusion(self) -> Matrix:
@@ -223,9 +226,7 @@ def fit(
         chosen_shrinkage, chosen_temperature = select(table, iterations)
         shrinkage = chosen_shrinkage if shrinkage is None else shrinkage
         temperature = chosen_temperature if temperature is None else temperature
-    model = _fitted(
-        table, method, shrinkage, one_coin=False, iterations=iterations, temperature=temperature
-    )
+    model = _pooled(table, shrinkage, iterations, temperature=temperature)
     if floor is None:
         floor = gold_floor(model, iterations)
     return _replace(model, floor=floor)
@@ -242,14 +243,21 @@ def select(table: VoteTable, iterations: int = 100) -> tuple[float, float]:
     for fold in range(FOLDS):
         held = np.flatnonzero(folds == fold)
         train = table.subset(folds != fold)
+        unpooled = _fitted(
+            train,
+            "dawid_skene",
+            UNPOOLED,
+            one_coin=False,
+            iterations=min(iterations, SELECTION_ITERATIONS),
+            tolerance=SELECTION_TOLERANCE,
+        )
         for row, strength in enumerate(SHRINKAGE_GRID):
-            model = _fitted(
+            model = _pooled(
                 train,
-                "hierarchical_dawid_skene",
                 strength,
-                one_coin=False,
-                iterations=min(iterations, SELECTION_ITERATIONS),
+                min(iterations, SELECTION_ITERATIONS),
                 tolerance=SELECTION_TOLERANCE,
+                unpooled=unpooled,
             )
             evidence = model.evidence()[table.item[held]]
             log_prior = np.log(model.prior)[None, :]
@@ -263,6 +271,63 @@ def select(table: VoteTable, iterations: int = 100) -> tuple[float, float]:
     # ties go to the first candidate: the weaker pull and the higher temperature
     best = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return SHRINKAGE_GRID[int(best[0])], TEMPERATURE_GRID[int(best[1])]
+
+
+def _pooled(
+    table: VoteTable,
+    strength: float | None,
+    iterations: int,
+    *,
+    temperature: float = 1.0,
+    tolerance: float = TOLERANCE,
+    unpooled: LabelModel | None = None,
+) -> LabelModel:
+    """The hierarchical model at ``strength``, fitted from two starts, the vote shares and
+    plain Dawid-Skene's posterior, keeping the better fit (its likelihood and prior).
+
+    EM finds a local optimum. Where many workers lean the same way, the vote shares start
+    it in the crowd's bias and pooling keeps it there, while Dawid-Skene, which weighs each
+    worker on their own, has already found who is reliable; elsewhere the vote shares are
+    the better start. The objective says which optimum is better, whichever start it came
+    from.
+    """
+    if unpooled is None:
+        unpooled = _fitted(
+            table,
+            "dawid_skene",
+            UNPOOLED,
+            one_coin=False,
+            iterations=iterations,
+            tolerance=tolerance,
+        )
+    fits = [
+        _fitted(
+            table,
+            "hierarchical_dawid_skene",
+            strength,
+            one_coin=False,
+            iterations=iterations,
+            temperature=temperature,
+            tolerance=tolerance,
+            start=start,
+        )
+        for start in (None, unpooled.weights)
+    ]
+    return max(fits, key=_objective)
+
+
+def _objective(model: LabelModel) -> float:
+    """What EM maximises: log P(answers) plus the log density of each worker's confusion
+    rows under their Dirichlet prior (centred on the crowd's matrix, worth ``shrinkage``
+    answers; nothing when every worker shares the crowd's matrix)."""
+    strength = UNPOOLED if model.shrinkage is None else model.shrinkage
+    if math.isinf(strength) or model.one_coin:
+        return model.log_likelihood
+    alpha = strength * _pooled_mean(model.counts()) + 1.0  # the MAP update's Dirichlet
+    log_confusion = np.log(np.clip(model.confusion, 1e-300, None))
+    density = np.einsum("kl,wkl->", alpha - 1.0, log_confusion)
+    normaliser = float((gammaln(alpha.sum(axis=1)) - gammaln(alpha).sum(axis=1)).sum())
+    return model.log_likelihood + float(density) + len(model.table.workers) * normaliser
 
 
 def gold_floor(model: LabelModel, iterations: int = 100) -> float:
@@ -304,9 +369,12 @@ def _fitted(
     temperature: float = 1.0,
     even_prior: bool = False,
     tolerance: float = TOLERANCE,
+    start: Matrix | None = None,
 ) -> LabelModel:
     _, _, labels = table.shape
-    posterior = _fix_known(_normalise(table.votes(), fallback=np.ones(labels)), table.known)
+    if start is None:
+        start = _normalise(table.votes(), fallback=np.ones(labels))
+    posterior = _fix_known(start, table.known)
     prior = np.full(labels, 1.0 / labels)
     confusion = np.zeros((len(table.workers), labels, labels))
     known = np.flatnonzero(table.known >= 0)
@@ -329,6 +397,7 @@ def _fitted(
         per_item[known] = logits[known, table.known[known]]
         updated = float(per_item.sum()) / max(table.answers, 1)
         if updated - likelihood < tolerance:
+            likelihood = max(likelihood, updated)
             break
         likelihood = updated
     return LabelModel(
@@ -342,6 +411,7 @@ def _fitted(
         iterations=done,
         weights=weights,
         one_coin=one_coin,
+        log_likelihood=likelihood * max(table.answers, 1),
     )
 
 
