@@ -6,14 +6,15 @@ as gold (drawn with a fixed seed), and compared with crowd-kit's majority vote a
 Dawid-Skene (given the same gold as known labels) on the items that are not gold:
 
 - accuracy: the published result set's (an item quality control left without an answer
-  counts as wrong), majority vote's, Dawid-Skene's, and whether the first is at least the
-  better of the other two minus one point (the issue's target);
+  counts as wrong), majority vote's, Dawid-Skene's; gap: the first less the better of the
+  other two, in points, with its spread over the draws (the issue's target: -1 or more);
 - empty: items whose every answer was rejected;
 - rejected >= 0.8: workers right on at least 80% of their answers with a rejected slot (the
   targets: none without gold, at most 2% with 5% gold);
 - approved < 0.5: workers right on fewer than half their answers with an approved slot
   (the target: none when there is gold);
-- undecided: workers with an undecided slot (the verifier asks them for gold);
+- rejected, undecided: workers with a rejected slot, with an undecided one (the verifier
+  asks those for gold);
 - cheats: planted spammers and copiers rejected, of those planted;
 - ECE: the expected calibration error of the published confidence (10 bins), how far the
   confidence is from the share of items it gets right;
@@ -62,10 +63,11 @@ def table(summaries: list[Summary]) -> Table:
         "accuracy",
         "MV",
         "DS",
-        "gap",
+        "gap ± sd",
         "empty",
         "rejected ≥0.8",
         "approved <0.5",
+        "rejected",
         "undecided",
         "cheats caught",
         "ECE",
@@ -85,10 +87,11 @@ def table(summaries: list[Summary]) -> Table:
             f"{summary.mean('accuracy'):.2%}",
             f"{summary.mean('majority'):.2%}",
             f"{summary.mean('dawid_skene'):.2%}",
-            f"{summary.mean('gap') * 100:+.2f}",
+            f"{summary.mean('gap') * 100:+.2f} ± {summary.spread('gap') * 100:.2f}",
             f"{summary.total('empty')}/{summary.total('items')}",
             f"{summary.total('rejected_good')}/{summary.total('good')}",
             f"{summary.total('approved_bad')}/{summary.total('bad')}",
+            f"{summary.total('rejected')}/{summary.total('workers')}",
             f"{summary.total('undecided')}/{summary.total('workers')}",
             f"{summary.total('cheats_caught')}/{summary.total('cheats')}" if first.cheats else "-",
             f"{summary.mean('ece'):.3f}",
@@ -120,7 +123,7 @@ def main() -> None:
     parser.add_argument("--sets", default="", help="comma-separated crowds (default: all)")
     parser.add_argument("--gold", default="", help="comma-separated gold shares")
     parser.add_argument(
-        "--draws", type=int, default=3, help="simulations, and gold draws, per crowd and share"
+        "--draws", type=int, default=5, help="simulations, and gold draws, per crowd and share"
     )
     args = parser.parse_args()
     console = Console(width=220)

@@ -39,6 +39,7 @@ class Outcome:
     approved_bad: int
     bad: int
     undecided: int
+    rejected: int
     workers: int
     cheats_caught: int
     cheats: int
@@ -60,6 +61,10 @@ class Summary:
 
     def mean(self, name: str) -> float:
         return float(np.mean([getattr(o, name) for o in self.draws]))
+
+    def spread(self, name: str) -> float:
+        """The standard deviation over the draws (0 for one draw)."""
+        return float(np.std([getattr(o, name) for o in self.draws]))
 
     def total(self, name: str) -> int:
         return sum(int(getattr(o, name)) for o in self.draws)
@@ -138,6 +143,7 @@ def evaluate(crowd: Crowd, share: float, seed: int = 0) -> Outcome:
         approved_bad=sum(1 for w in bad if "approve" in outcomes.get(w, set())),
         bad=len(bad),
         undecided=sum(1 for o in outcomes.values() if "undecided" in o),
+        rejected=sum(1 for o in outcomes.values() if "reject" in o),
         workers=len(outcomes),
         cheats_caught=sum(1 for w in planted if "reject" in outcomes.get(w, set())),
         cheats=len(planted),

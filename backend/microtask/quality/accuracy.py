@@ -12,6 +12,12 @@ against the crowd:
   ``a * r + (1 - a) * (1 - r) / (K - 1)``: sure crowds (r near 0 or 1) count almost as
   gold, split ones almost nothing (r = 1/K says nothing at all).
 
+*r* is the model's tempered posterior without its floor (`models`): the floor says the crowd
+is wrong on some share of items however sure it looks, but not on which, so it cannot tell
+a worker who disagrees because the crowd erred from one who disagrees because they erred;
+applied here it would excuse every disagreement a little and lift the weakest workers most
+(on a hard simulated crowd it had workers right 48% of the time approved).
+
 Text, multi-label and other kinds without a categorical model use the answer's agreement
 with the aggregate as *r* (K = 2). The posterior over *a* (uniform prior: no opinion before
 the evidence) is computed on a grid, exactly; a decision then asks how sure it is that *a*
@@ -29,7 +35,7 @@ workers are right 60% of the time they are not all rejected for missing a 60% li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -202,11 +208,3 @@ def rejection_chance(
                 * (1 - accuracy) ** (gold_items - correct)
             )
     return chance
-
-
-def judged_counts(judged: Iterable[Judged]) -> Mapping[str, int]:
-    """Judged answers per worker (for reports)."""
-    counts: dict[str, int] = {}
-    for item in judged:
-        counts[item.worker] = counts.get(item.worker, 0) + 1
-    return counts

@@ -322,6 +322,7 @@ def _categorical(
     gold_votes = {item: vote for item, answer in known.items() if (vote := vote_of(answer))}
     model, fitted = _fit_votes(rows, rule, gold_votes, settings)
     result: dict[str, ItemAggregate] = {}
+    labels: dict[str, ClassificationAnswer] = {}
     for item, group in by_item.items():
         label, confidence = fitted[item]
         answer: Answer
@@ -329,8 +330,8 @@ def _categorical(
             answer = DataCheckAnswer.model_validate(
                 {"verdict": label, "corrections": _corrections(group, label)}
             )
-        else:
-            answer = ClassificationAnswer(label=label)
+        else:  # answers are immutable: one per label serves every item
+            answer = labels.setdefault(label, ClassificationAnswer(label=label))
         # values made here from checked ones: no need to validate 10,000 of them again
         result[item] = ItemAggregate.model_construct(
             item_id=item,

@@ -47,7 +47,7 @@ from typing import Final
 
 import numpy as np
 
-from microtask.quality.compare import answer_key, vote_of
+from microtask.quality.compare import answer_key
 from microtask.quality.fraud import FraudSignal, signal
 from microtask.quality.gold import GoldKey
 from microtask.quality.models import LabelModel
@@ -227,8 +227,3 @@ def _unsupported(
         return not gold.check(item, workers[a].answer)
     others = [keys[(item, w)] for w in workers if w not in (a, b)]
     return bool(others) and keys[(item, a)] not in others
-
-
-def labelled(answers: Sequence[WorkerAnswer]) -> bool:
-    """Whether every answer is a label (a vote the label models take)."""
-    return all(vote_of(a.answer) is not None for a in answers)

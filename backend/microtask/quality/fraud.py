@@ -175,6 +175,7 @@ def straight_lining(
         by_worker[answer.worker].append(answer)
     seen = {key for keys in by_item.values() for key in keys.values()}
     candidates: list[tuple[str, list[WorkerAnswer], str, int, list[str]]] = []
+    majorities: dict[str, str | None] = {}
     for worker, own in sorted(by_worker.items()):
         if len(own) < rule.min_items:
             continue
@@ -192,7 +193,7 @@ def straight_lining(
         if len(set(references)) < 2:
             continue
         sample = next(a.answer for a in own if by_item[a.item_id][worker] == top)
-        if _common_share(top, sample, worker, by_item, gold) >= rule.max_common_share:
+        if _common_share(top, sample, worker, by_item, gold, majorities) >= rule.max_common_share:
             continue
         candidates.append((worker, own, top, times, references))
         seen.update(references)
@@ -235,6 +236,7 @@ def _common_share(
     worker: str,
     by_item: Mapping[str, Mapping[str, str]],
     gold: GoldKey | None,
+    majorities: dict[str, str | None],
 ) -> float:
     """The share of the task's items whose reference answer (gold, else the others' most
     common) is ``constant`` (``sample`` is one answer with that key, to check salted gold)."""
@@ -245,11 +247,14 @@ def _common_share(
             known = gold.answer(item)
             if known is not None:
                 reference = answer_key(known)
-            else:
-                reference = constant if gold.check(item, sample) else None
-                counted += reference is None  # a known other value
-        else:
+            else:  # salted: whether the constant is right, else some other value
+                reference = constant if gold.check(item, sample) else f"not {constant}"
+        elif worker in keys:
             reference = _majority(Counter(key for w, key in keys.items() if w != worker))
+        else:
+            if item not in majorities:  # the same for every worker who did not answer it
+                majorities[item] = _majority(Counter(keys.values()))
+            reference = majorities[item]
         if reference is not None:
             counted += 1
             matching += reference == constant

@@ -32,7 +32,14 @@ pull is not guessed: each candidate strength is fitted on two thirds of the answ
 scored by how well it predicts the held-out third (the log-probability of each held-out
 answer given its item's other answers), and the best is kept. Infinite strength (one
 matrix for everyone) is among the candidates, so a crowd where weighting cannot help
-falls back to a class-aware vote.
+falls back to a class-aware vote. EM finds local optima: each strength is fitted from the
+vote shares and from plain Dawid-Skene's posterior, and the fit with the higher objective
+(likelihood plus the prior) is kept (`_pooled`).
+
+The crowd's matrix is itself regularised (K pseudo-answers per true label spread as a
+one-coin crowd, `_pooled_counts`), and the class prior by one pseudo-item: nothing next to a
+real task's thousands of answers, enough that a few dozen cannot make a noise confusion
+look systematic.
 
 Calibration. Models that treat workers as independent given the truth are overconfident
 where workers err together (hard items). Two corrections, both fitted, neither guessed:
@@ -44,10 +51,10 @@ probability of label k is ``(1 - epsilon) * softmax(log prior + tau * evidence)_
 epsilon / K``; the benchmark (`bench/quality.py`) reports the expected calibration error
 on real data with and without gold.
 
-Everything is numpy: a fit of 25,000 answers takes tens of milliseconds, so choosing the
-strength by cross-validation (21 fits) stays well inside the verifier's budget. Folds are
-drawn from a fixed seed over the sorted table, so the same answers always give the same
-model.
+Everything is numpy with sparse sums over answers (`votes.VoteTable.incidence`): a fit of
+25,000 answers takes tens of milliseconds, so choosing the strength by cross-validation
+(about fifty fits) stays well inside the verifier's budget. Folds are drawn from a fixed
+seed over the sorted table, so the same answers always give the same model.
 """
 
 from __future__ import annotations

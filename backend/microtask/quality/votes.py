@@ -57,7 +57,8 @@ class VoteTable:
         gold = dict(known or {})
         item_names, item = _codes([row[0] for row in given])
         worker_names, worker = _codes([row[1] for row in given])
-        gold = {i: label for i, label in gold.items() if i in set(item_names)}
+        present = set(item_names)
+        gold = {i: label for i, label in gold.items() if i in present}
         label_names = tuple(sorted({row[2] for row in given} | set(gold.values()) | set(labels)))
         label_code = {name: n for n, name in enumerate(label_names)}
         label = np.array([label_code[row[2]] for row in given], dtype=np.intp)
