@@ -8,6 +8,7 @@ gaslessly: they sign requests and envelopes and never need ETH.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
@@ -243,6 +245,13 @@ def platform(
         server: PostgresServer = request.getfixturevalue("postgres_server")
         database["database_url"] = server.new_database()
     settings = make_settings(tmp_path, content_store="local", content_fsync=False, **database)
+    # anvil's revert rewinds its clock too: blocks after it lag the wall clock by the time
+    # since the snapshot, and the lag grows test after test. The verifier's clock is the
+    # wall clock plus the chain's lead (`verifier.clock`), so a chain behind it would make
+    # requests signed in chain time look expired: start the chain on the wall clock.
+    wall = int(time.time())
+    if latest_timestamp(anvil_w3) < wall:
+        anvil_w3.provider.make_request(RPCEndpoint("evm_setNextBlockTimestamp"), [wall])
     owner = TransactionSender(anvil_w3, dev_accounts()[0])
     records = DeploymentStore(settings.deployments_dir, NETWORK)
     deploy_platform(owner, records, compiled, force=True)
