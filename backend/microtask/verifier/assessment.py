@@ -234,8 +234,8 @@ def judge(
     )
     if assessment.coverage.emptied:
         log.warning(
-            "task %d: %s; items %s have no result (every answer rejected): the slots the "
-            "requester adds go to them first",
+            "task %d: %s; items %s have no result (every answer rejected): their free "
+            "receipt slots are offered first, and the result set marks them 'emptied'",
             context.task_id,
             assessment.coverage.summary(),
             ", ".join(assessment.coverage.emptied[:20]),

@@ -12,8 +12,8 @@ slot asked for. Two kinds of free slot come first, from the task's last assessme
 - a gold item's, for a worker with an undecided slot: quality control leaves a worker
   undecided when the evidence is too thin to approve or reject, and their next gold answers
   decide it at the next assessment (`quality.Decision.wants_gold`);
-- an item's whose every answer was rejected, so that slots the requester adds (they cycle
-  through the items) give it an answer first.
+- an item's whose every answer was rejected: while the task takes work, that item's
+  remaining receipt slots go before the other items', so it gets an accepted answer first.
 
 Receipt slots and on-chain claims never collide: the escrow reserves the first
 ``receiptSlots`` slots for receipts. A receipt slot is free when no live reservation or
