@@ -403,7 +403,7 @@ class TaskResults(BaseModel):
     cid: str = Field(examples=[EXAMPLE_CID])
     run: int = Field(description="The assessment it comes from.", examples=[1])
     items: int
-    method: str | None = Field(examples=["one_coin_dawid_skene"])
+    method: str | None = Field(examples=["hierarchical_dawid_skene"])
     submissions: int
     approved: int
     rejected: int

@@ -90,6 +90,8 @@ class TaskReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     results_cid: str | None = None
     settled: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    """Items, items answered, the items that lost every answer to rejections (`emptied`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class TaskReport:
             "outcomes": self.outcomes,
             "results_cid": self.results_cid,
             "settled": self.settled,
+            "coverage": self.coverage,
         }
 
 
@@ -372,6 +375,7 @@ class VerifierService:
             outcomes=dict(outcomes),
             results_cid=results_cid,
             settled=settled,
+            coverage=judgement.coverage(),
         )
 
     def due(self, session: Session, context: TaskContext, now: int) -> str | None:
