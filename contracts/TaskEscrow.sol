@@ -68,6 +68,11 @@ contract TaskEscrow is TaskEscrowBase, ITaskEscrowCore {
         }
     }
 
+    /// @notice ETH comes in only with the call that it funds (a task, slots, a bonus).
+    receive() external payable {
+        revert WrongPayment(0, msg.value);
+    }
+
     // ================================================================ requester
 
     /// @inheritdoc ITaskEscrowCore

@@ -136,7 +136,11 @@ contract TaskEscrowExtension is TaskEscrowBase, ITaskEscrowExtension {
         uint32 receiptSlots = task.receiptSlots;
         for (uint256 i = 0; i < slots.length; ++i) {
             uint32 slot = slots[i];
-            if (slot < receiptSlots) revert ReceiptProofRequired(taskId, slot);
+            // An unpresented receipt slot has no worker on chain: naming one is what a
+            // rejection must not do (see rejectReceipts). A presented one names its holder.
+            if (slot < receiptSlots && _bitsOf(taskId, slot) == _BITS_UNSET) {
+                revert ReceiptProofRequired(taskId, slot);
+            }
             _rejectSubmitted(task, taskId, slot, workers[i]);
         }
         emit SlotsRejected(taskId, slots, workers, reasonCid);

@@ -259,8 +259,8 @@ interface ITaskEscrowTypes {
     /// @notice The arbitration timeout of this dispute is over: only `finalize` (paying the
     ///         worker) can settle it now.
     error ArbitrationTimedOut(uint256 taskId, uint32 slot);
-    /// @notice A receipt slot is rejected with its receipt and the worker's signature
-    ///         (`rejectReceipts`), never by naming a worker.
+    /// @notice An unpresented receipt slot is rejected with its receipt and the worker's
+    ///         signature (`rejectReceipts`), never by naming a worker.
     error ReceiptProofRequired(uint256 taskId, uint32 slot);
     /// @notice The receipt names another task than the call.
     error ReceiptForAnotherTask(uint256 taskId, uint256 receiptTaskId);
@@ -597,8 +597,9 @@ interface ITaskEscrowExtension is ITaskEscrowTypes {
 
     // ---------------------------------------------------------------- review
 
-    /// @notice Reject claimable slots submitted on chain, within their review period, giving
-    ///         reasons. Receipt slots are rejected with `rejectReceipts`.
+    /// @notice Reject slots submitted on chain (claimed and submitted, or filled by a presented
+    ///         receipt), within their review period, giving reasons. Unpresented receipt slots
+    ///         are rejected with `rejectReceipts`, with their proof.
     /// @param taskId The task.
     /// @param slots The slots.
     /// @param workers The worker of each slot.
