@@ -213,6 +213,8 @@ abstract contract TaskEscrowBase is ITaskEscrowTypes, Ownable2Step, Pausable, Re
         Task storage task = _task(taskId);
         uint32 slot = receipt.slot;
         if (slot >= task.receiptSlots) revert SlotNotForReceipts(taskId, slot);
+        // Checked even when skipped, so that every ReceiptSkipped names a real receipt.
+        address signer = _requireReceipt(task, receipt, signature);
         (SlotState state,) = _stateOf(task, taskId, slot);
         if (state != SlotState.Open) {
             // Presented already (by its worker or anyone), or settled: nothing to do here. A
@@ -221,7 +223,6 @@ abstract contract TaskEscrowBase is ITaskEscrowTypes, Ownable2Step, Pausable, Re
             return;
         }
         if (block.timestamp > receipt.expiry) revert SignatureExpired(receipt.expiry);
-        address signer = _requireReceipt(task, receipt, signature);
         _requireReceiptWindow(task, taskId);
         task.receiptSlotsUsed += 1;
         _setBits(taskId, slot, _BITS_LIVE);
