@@ -69,7 +69,7 @@ class TaskEscrowClient:
     @classmethod
     def from_deployment(cls, w3: Web3, store: DeploymentStore, signer: LocalAccount) -> Self:
         store.guard_chain_id(w3.eth.chain_id)
-        record = store.load("TaskEscrow")
+        record = store.load_escrow()
         return cls.at(w3, record.address, record.abi, signer)
 
     def as_signer(self, signer: LocalAccount) -> TaskEscrowClient:

@@ -106,7 +106,7 @@ class Platform:
             endpoint = reach(settings, network, http=http)
             store = DeploymentStore(settings.deployments_dir, network)
             store.guard_chain_id(endpoint.chain_id)
-            record = store.load("TaskEscrow")
+            record = store.load_escrow()
         except BaseException:
             http.close()
             raise
