@@ -166,19 +166,23 @@ def show(
     """
     with platform(ctx, network) as opened:
         published = opened.manifest(task_id)
+        task = opened.task_details(task_id)
     manifest = published.manifest
     only = manifest.inline_item(slot) if slot is not None else None
     data: dict[str, Any] = {
         "manifest_cid": published.cid,
         "manifest": manifest.model_dump(mode="json"),
+        "arbitrator": task.arbitrator,
+        "arbitrator_is_default": task.arbitrator_is_default,
     }
     if slot is not None:
         data["item_index"] = manifest.item_index(slot)
         data["item"] = only.model_dump(mode="json") if only is not None else None
-    console.emit(ctx, data, lambda: _show(published, slot))
+    arbitrator = console.arbitrator_text(task.arbitrator, task.arbitrator_is_default)
+    console.emit(ctx, data, lambda: _show(published, slot, arbitrator))
 
 
-def _show(published: PublishedManifest, slot: int | None) -> None:
+def _show(published: PublishedManifest, slot: int | None, arbitrator: str) -> None:
     import json
 
     from rich.markdown import Markdown
@@ -186,6 +190,7 @@ def _show(published: PublishedManifest, slot: int | None) -> None:
 
     manifest = published.manifest
     console.out.print(f"[bold]{manifest.title}[/bold]  ({manifest.kind}, manifest {published.cid})")
+    console.out.print(f"disputes go to {arbitrator}")
     console.out.print(Markdown(manifest.instructions))
     console.out.print_json(data=manifest.answer_schema.model_dump(mode="json"))
     table = Table("item", "data", "media", box=None)

@@ -105,15 +105,26 @@ class TaskDraft:
     fee_bps: int
     drafted_at: int
     """The chain's time when drafted: the deadline counts from it."""
+    minimum_fee: int = 0
+    """The token's minimum fee per paid slot when drafted (``setMinimumFee``)."""
+    default_arbitrator: str = ZERO_ADDRESS
+    """The escrow's default arbitrator when drafted: a task without its own expects it."""
+
+    @property
+    def guarded_params(self) -> TaskParams:
+        """The parameters with the front-running guard set to what the draft shows: the
+        escrow refuses the task if the owner raised the fee or changed the default
+        arbitrator between the draft and its inclusion."""
+        return self.params.guarded(self.fee_per_slot, self.default_arbitrator)
 
     @property
     def fee_per_slot(self) -> int:
-        return fee_of(self.params.reward, self.fee_bps)
+        return fee_of(self.params.reward, self.fee_bps, self.minimum_fee)
 
     @property
     def escrowed(self) -> int:
         """What funding takes from the wallet: (reward + fee) per slot."""
-        return funding_of(self.params.reward, self.params.slots, self.fee_bps)
+        return funding_of(self.params.reward, self.params.slots, self.fee_bps, self.minimum_fee)
 
 
 class Requester(Party):
@@ -162,7 +173,16 @@ class Requester(Party):
             min_approved=terms.min_approved,
             min_approval_bps=terms.min_approval_bps,
         )
-        draft = TaskDraft(completed, params, terms.token, self.platform.reader.fee_bps(), now)
+        reader = self.platform.reader
+        draft = TaskDraft(
+            completed,
+            params,
+            terms.token,
+            reader.fee_bps(),
+            now,
+            minimum_fee=reader.minimum_fee(terms.token.address),
+            default_arbitrator=reader.default_arbitrator(),
+        )
         available = self.wallet_balance(terms.token)
         if available < draft.escrowed:
             raise InsufficientFunds(terms.token, draft.escrowed, available)
@@ -175,7 +195,7 @@ class Requester(Party):
         Example: ``task_id = requester.create_task(draft, permit=True).task_id``
         """
         cid = self.platform.content.add_json(draft.manifest.model_dump(mode="json"))
-        params = replace(draft.params, manifest_cid=bytes(cid))
+        params = replace(draft.guarded_params, manifest_cid=bytes(cid))
         if permit:
             deadline = draft.drafted_at + PERMIT_LIFETIME
             task_id, receipt = self.escrow.create_task_with_permit(params, deadline)
