@@ -180,7 +180,7 @@ contract TaskEscrow is TaskEscrowBase, ITaskEscrowCore {
         if (slots.length == 0) revert InvalidBatch(0, 0);
         PaidSlots memory silent = _newPaidSlots(task, slots.length, false);
         PaidSlots memory timedOut = _newPaidSlots(task, slots.length, false);
-        bool changed;
+        bool changed = false;
         for (uint256 i = 0; i < slots.length; ++i) {
             uint32 slot = slots[i];
             (SlotState state, Slot storage live) = _stateOf(task, taskId, slot);

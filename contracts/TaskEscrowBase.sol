@@ -112,11 +112,17 @@ abstract contract TaskEscrowBase is ITaskEscrowTypes, Ownable2Step, Pausable, Re
     uint16 internal _feeBps;
     address internal _defaultArbitrator;
 
+    // Slither's uninitialized-state on the next three is a false positive: they are written
+    // through storage pointers (`Task storage task = _tasks[id]`, `_setBits`'s word map), and
+    // `_minimumFees` by TaskEscrowExtension.setMinimumFee, on this same storage.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => Task) internal _tasks;
     mapping(uint256 taskId => mapping(uint256 slot => Slot)) internal _slots;
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 taskId => mapping(uint256 word => uint256 bits)) internal _slotBits;
     mapping(uint256 taskId => mapping(address worker => bool)) internal _holdsSlot;
     mapping(address token => mapping(address account => Account)) internal _accounts;
+    // slither-disable-next-line uninitialized-state
     mapping(address token => uint128) internal _minimumFees;
     /// @dev keccak256(keccak256(slots), keccak256(workers)) of each batch that paid receipt
     ///      slots without their receipts, by task and the batch's first paid slot.
@@ -195,9 +201,11 @@ abstract contract TaskEscrowBase is ITaskEscrowTypes, Ownable2Step, Pausable, Re
         if (params.token != address(0) && params.token.code.length == 0) revert TokenNotAContract(params.token);
     }
     /// @dev Take `amount` of `token` from the caller, refusing anything but the exact amount.
+    ///      Slither's msg-value-in-nonpayable is a false positive: it is reached from the
+    ///      payable createTask, and from addSlots and bonus, payable in TaskEscrowExtension.
+    // slither-disable-next-line msg-value-in-nonpayable
     function _collect(address token, uint256 amount) internal {
         if (token == address(0)) {
-            // slither-disable-next-line msg-value-loop,arbitrary-send-eth
             if (msg.value != amount) revert WrongPayment(amount, msg.value);
             return;
         }
@@ -303,8 +311,8 @@ abstract contract TaskEscrowBase is ITaskEscrowTypes, Ownable2Step, Pausable, Re
         // The bitmap word of the slots at hand, written back once the batch moves to another
         // word (a batch of consecutive slots writes each word once).
         uint256 wordIndex = type(uint256).max;
-        uint256 word;
-        bool dirty;
+        uint256 word = 0;
+        bool dirty = false;
         for (uint256 i = 0; i < slots.length; ++i) {
             uint32 slot = slots[i];
             address worker = workers[i];

@@ -156,7 +156,7 @@ contract TaskEscrowExtension is TaskEscrowBase, ITaskEscrowExtension {
         if (count == 0) revert InvalidBatch(0, 0);
         uint32[] memory slots = new uint32[](count);
         address[] memory workers = new address[](count);
-        uint32 receiptSlotsUsed;
+        uint32 receiptSlotsUsed = 0;
         for (uint256 i = 0; i < count; ++i) {
             ReceiptRejection calldata rejection = rejections[i];
             Receipt calldata receipt = rejection.receipt;

@@ -166,20 +166,21 @@ def show(
     """
     with platform(ctx, network) as opened:
         published = opened.manifest(task_id)
-        task = opened.task_details(task_id)
+        arbitrator = opened.reader.task(task_id).arbitrator  # from the chain: no API needed
+        is_default = arbitrator == opened.reader.default_arbitrator()
     manifest = published.manifest
     only = manifest.inline_item(slot) if slot is not None else None
     data: dict[str, Any] = {
         "manifest_cid": published.cid,
         "manifest": manifest.model_dump(mode="json"),
-        "arbitrator": task.arbitrator,
-        "arbitrator_is_default": task.arbitrator_is_default,
+        "arbitrator": arbitrator,
+        "arbitrator_is_default": is_default,
     }
     if slot is not None:
         data["item_index"] = manifest.item_index(slot)
         data["item"] = only.model_dump(mode="json") if only is not None else None
-    arbitrator = console.arbitrator_text(task.arbitrator, task.arbitrator_is_default)
-    console.emit(ctx, data, lambda: _show(published, slot, arbitrator))
+    flagged = console.arbitrator_text(arbitrator, is_default)
+    console.emit(ctx, data, lambda: _show(published, slot, flagged))
 
 
 def _show(published: PublishedManifest, slot: int | None, arbitrator: str) -> None:
