@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from microtask import __version__
 from microtask.mturk.endpoint import CONTENT_TYPE, Endpoint
-from microtask.mturk.errors import OUT_OF_RANGE, MTurkError, fault
+from microtask.mturk.errors import OUT_OF_RANGE, UNSUPPORTED, MTurkError, fault
 from microtask.mturk.sigv4 import SignedRequest
 from microtask.mturk.wire import MAX_BODY_BYTES, encode
 
@@ -28,7 +28,10 @@ async def _handle(request: Request) -> Response:
     endpoint: Endpoint | None = getattr(request.app.state, "mturk", None)
     declared = request.headers.get("content-length", "0")
     refusal: MTurkError | None = None
-    if endpoint is None:
+    idle: str | None = getattr(request.app.state, "mturk_idle", None)
+    if endpoint is None and idle is not None:
+        refusal = MTurkError(idle, UNSUPPORTED)
+    elif endpoint is None:
         refusal = fault("the MTurk endpoint is starting; retry in a moment")
     elif declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         refusal = MTurkError(f"the request is over {MAX_BODY_BYTES} bytes", OUT_OF_RANGE)
@@ -48,10 +51,12 @@ async def _handle(request: Request) -> Response:
     return Response(answer.body, answer.status, headers=answer.headers)
 
 
-def mount_mturk(app: FastAPI, *, root: bool = False) -> None:
-    """Answer MTurk requests at ``/mturk`` (and ``/`` with ``root``); 503-like faults until
-    `attach_mturk` gives the endpoint."""
+def mount_mturk(app: FastAPI, *, root: bool = False, idle: str | None = None) -> None:
+    """Answer MTurk requests at ``/mturk`` (and ``/`` with ``root``): ``ServiceFault``s
+    (botocore retries them) until `attach_mturk` gives the endpoint, or, when ``idle`` says
+    why none will come, a ``RequestError`` with that message."""
     app.state.mturk = getattr(app.state, "mturk", None)
+    app.state.mturk_idle = idle
     for path in (*PATHS, *(("/",) if root else ())):
         app.add_api_route(path, _handle, methods=["POST"], include_in_schema=False)
 
