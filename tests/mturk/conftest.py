@@ -75,6 +75,23 @@ class Turk:
         done = Worker(self.served.platform, WORKERS[name]).work_gasless(task_id, answers)
         return done.grant.slot
 
+    def create_hit(self, client: Any = None, **overrides: Any) -> dict[str, Any]:
+        """A HIT with the test's HTMLQuestion; ``overrides`` replace its parameters."""
+        parameters: dict[str, Any] = {
+            "Title": "Is this review positive?",
+            "Description": "Read one product review and say if it is positive.",
+            "Keywords": "sentiment, reviews",
+            "Reward": "0.25",
+            "MaxAssignments": 2,
+            "LifetimeInSeconds": 3600,
+            "AssignmentDurationInSeconds": 600,
+            "AutoApprovalDelayInSeconds": 86_400,
+            "Question": HTML_FORM,
+        }
+        parameters.update(overrides)
+        hit: dict[str, Any] = (client or self.client()).create_hit(**parameters)["HIT"]
+        return hit
+
     def round(self) -> None:
         """One of the gateway's rounds, now (the rounds thread runs them too)."""
         self.service.rounds.round()
@@ -103,3 +120,8 @@ def mturk(served: Served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     finally:
         service.stop()
         server.stop()
+
+
+def worker_id(name: str) -> str:
+    """The ``WorkerId`` of a test worker: ``A`` and the address's hex digits, upper case."""
+    return "A" + WORKERS[name].address[2:].upper()
