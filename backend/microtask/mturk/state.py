@@ -28,7 +28,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Engine, String, Text, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Engine,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from microtask.errors import UserError
@@ -37,6 +47,9 @@ SCHEMA_VERSION = 1
 
 
 class Base(DeclarativeBase):
+    """Whole numbers are 64-bit (wei-sized amounts are text); the row ids that SQLite numbers
+    itself are ``Integer``: only an INTEGER primary key is SQLite's rowid."""
+
     type_annotation_map = {int: BigInteger()}  # noqa: RUF012 (SQLAlchemy's class attribute)
 
 
@@ -120,7 +133,7 @@ class Review(Base):
 
 class Bonus(Base):
     __tablename__ = "bonuses"
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     task_id: Mapped[int] = mapped_column(index=True)
     slot: Mapped[int]
     worker: Mapped[str] = mapped_column(String(42))
@@ -139,7 +152,7 @@ class AssignmentState(Base):
 
 class Outbox(Base):
     __tablename__ = "outbox"
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     destination: Mapped[str] = mapped_column(Text)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[int]
