@@ -110,6 +110,9 @@ def test_qualification_types_and_the_workers_holding_them(mturk: Turk) -> None:
              "IntegerValues": [80]}
         ],
     )["HITId"]  # fmt: skip
+    mturk.create_hit(client, MaxAssignments=1)  # requires nothing
+    listed = client.list_hits_for_qualification_type(QualificationTypeId=type_id)["HITs"]
+    assert [hit["HITId"] for hit in listed] == [hit_id]
     mturk.worker("G1", ANSWER, hit_id)
     for name in ("G2", "G3", "B"):  # too low, revoked, never granted
         with pytest.raises(ApiRefused):

@@ -1,4 +1,5 @@
 """HITs: ``CreateHITType``, ``CreateHIT``, ``CreateHITWithHITType``, ``GetHIT``, ``ListHITs``,
+``ListHITsForQualificationType``,
 ``ListReviewableHITs``, ``UpdateExpirationForHIT``, ``DeleteHIT``,
 ``CreateAdditionalAssignmentsForHIT``, ``UpdateHITReviewStatus``.
 
@@ -397,3 +398,20 @@ def update_review_status(gateway: Gateway, params: Params) -> dict[str, Any]:
 @operation("UpdateHITTypeOfHIT")
 def update_hit_type_of_hit(gateway: Gateway, params: Params) -> dict[str, Any]:
     raise unsupported("UpdateHITTypeOfHIT", "a HIT's terms are fixed on the escrow when it is made")
+
+
+@operation("ListHITsForQualificationType")
+def list_hits_for_qualification_type(gateway: Gateway, params: Params) -> dict[str, Any]:
+    """The HITs whose requirements name the type (the built-in ones too)."""
+    type_id = params.required_entity("QualificationTypeId")
+    with gateway.session() as session:
+        types = {
+            row.hit_type_id
+            for row in session.scalars(select(HitType))
+            if any(
+                requirement["QualificationTypeId"] == type_id
+                for requirement in row.properties["QualificationRequirements"]
+            )
+        }
+    hits = [hit for hit in _hits(gateway, params) if hit.hit_type_id in types]
+    return _hit_page(gateway, params, hits)
