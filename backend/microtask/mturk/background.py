@@ -53,11 +53,18 @@ class GatewayRounds:
         self.http = httpx.Client()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._one_at_a_time = threading.Lock()
         self.failure: BaseException | None = None
 
     # ------------------------------------------------------------ one round
 
     def round(self) -> None:
+        """One round (see the module's note); a round asked for while another runs waits for
+        it, so an assignment is never approved twice over."""
+        with self._one_at_a_time:
+            self._round()
+
+    def _round(self) -> None:
         gateway = self.gateway
         gateway.policies.push_marked()
         with gateway.session() as session:
