@@ -76,3 +76,24 @@ def test_an_unchanged_boto3_script_creates_reads_and_approves(mturk: Turk) -> No
     for name in worker_ids:
         after = Worker(mturk.served.platform, address=WORKERS[name].address).balance(token.address)
         assert after - before[name] == 250_000  # 0.25 TUSD, paid on chain
+
+
+CROWD_FORM = """<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">
+<HTMLContent><![CDATA[<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form answer-format="flatten-objects">
+<p>Is this review positive? "Broke after a day."</p>
+<crowd-radio-group>
+<crowd-radio-button name="positive" value="positive">yes</crowd-radio-button>
+<crowd-radio-button name="negative" value="negative">no</crowd-radio-button>
+</crowd-radio-group></crowd-form>]]></HTMLContent>
+<FrameHeight>0</FrameHeight></HTMLQuestion>"""
+
+
+def test_a_crowd_forms_task_answers_come_back_as_free_text(mturk: Turk) -> None:
+    client = mturk.client()
+    hit = mturk.create_hit(client, MaxAssignments=1, Question=CROWD_FORM)
+    assert client.get_hit(HITId=hit["HITId"])["HIT"]["Question"] == CROWD_FORM
+    task_answers = '[{"negative":{"on":true},"positive":{"on":false}}]'
+    slot = mturk.worker("G1", {"taskAnswers": task_answers}, hit["HITId"])
+    got = client.get_assignment(AssignmentId=f"{hit['HITId']}S{slot}")["Assignment"]
+    assert answers_of(got["Answer"]) == {"taskAnswers": task_answers}
