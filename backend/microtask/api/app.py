@@ -72,11 +72,14 @@ def create_app(
     content: ContentStore | None = None,
     clock: Callable[[], float] = time.time,
     with_verifier: bool = False,
+    with_pages: bool = False,
 ) -> FastAPI:
     """The API for ``network``'s index; ``engine`` and ``content`` override the settings'.
 
     ``with_verifier`` adds the verifier's routes (``/verifier``), answering 503 until a
-    running `VerifierService` is attached with `attach_verifier`.
+    running `VerifierService` is attached with `attach_verifier`. ``with_pages`` adds the
+    web app's pages (``/``: `microtask.web`), answering 503 until `attach_site` names the
+    deployment they serve.
     """
     stopping = threading.Event()
 
@@ -134,6 +137,10 @@ def create_app(
     app.state.verifier = None
     if with_verifier:
         app.include_router(verifier.router)
+    if with_pages:
+        from microtask.web import mount_pages
+
+        mount_pages(app)
     return app
 
 

@@ -43,6 +43,7 @@ from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
 from microtask.verifier import VerifierService
+from microtask.web import attach_site, site_for_deployment
 
 NETWORK = "local"
 
@@ -91,7 +92,7 @@ def up_command(
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     # bound now, so a taken API port fails before anvil starts
     api = ApiServer(
-        create_app(settings, network=NETWORK, content=content, with_verifier=True),
+        create_app(settings, network=NETWORK, content=content, with_verifier=True, with_pages=True),
         settings.api_host,
         settings.api_port if api_port is None else api_port,
     )
@@ -122,6 +123,16 @@ def up_command(
         if market is not None:
             apply_demo_policy(verifier, latest_timestamp(connection.w3))
         attach_verifier(api.app, verifier)
+        attach_site(
+            api.app,
+            site_for_deployment(
+                connection.w3,
+                store,
+                network=NETWORK,
+                rpc_url=anvil.url,
+                cid_version=settings.content_cid_version,
+            ),
+        )
         verifier.start()
         try:
             api.start()
@@ -140,6 +151,7 @@ def up_command(
         table.add_row("anvil log", str(log_file))
         table.add_row("content store", content.describe())
         table.add_row("index database", describe_url(indexer.url))
+        table.add_row("web app", f"{api.url}/ (open it in a browser)")
         table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
         table.add_row(
             "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"

@@ -1,0 +1,285 @@
+// The task page: accept (the wallet signs a SlotRequest, the verifier reserves a slot),
+// answer the slot's item, hand it in (checked, sealed to the requester and verifier,
+// signed, uploaded, receipted) and go on to the next item without a page load. Every step
+// that can fail leaves the page as it was: answers stay in the form (and in a draft kept
+// until the receipt arrives), and a declined wallet request changes nothing.
+import htmx from 'htmx.org'
+import { AnswerInvalid, type AnswerSchema, clearProblems, formDraft, numberKeys, readAnswer, restoreDraft, showProblems } from '../answers'
+import { ProblemError, postJson, upload } from '../api'
+import { setUpBoxes } from '../boxes'
+import { equal, utf8 } from '../bytes'
+import { recoverTyped, signTyped } from '../chain'
+import { cidDigest, cidOf } from '../cid'
+import { chainNow, config, formatTime, t } from '../config'
+import { $, announce, busy, clearError, must, showError } from '../dom'
+import { dropDraft, loadDraft, records, saveDraft, saveRecord, type SlotRecord } from '../receipts'
+import { type Recipient, seal } from '../seal'
+import { ANY_SLOT, type GrantJson, RECEIPT_TYPES, type ReceiptJson, SLOT_REQUEST_TYPES, SUBMISSION_TYPES, domain } from '../typed'
+import { type Connection, WalletError, current, requireWallet, walletMessage } from '../wallet'
+
+interface TaskData {
+  taskId: number
+  manifestCid: string
+  answerSchema: AnswerSchema
+  recipients: Recipient[]
+  requester: string
+  verifier: string
+  cidVersion: 0 | 1
+  itemUrl: string
+}
+
+const REQUEST_LIFETIME = 600
+let slot: GrantJson | null = null
+let timer: number | undefined
+
+function data(): TaskData {
+  return config().data as unknown as TaskData
+}
+
+function draftKey(grant: GrantJson): string {
+  return `${config().escrow.toLowerCase()}/${grant.worker.toLowerCase()}/${grant.task_id}/${grant.slot}`
+}
+
+function randomNonce(): number {
+  const words = crypto.getRandomValues(new Uint32Array(2))
+  return (words[0]! & 0x1fffff) * 2 ** 32 + words[1]!
+}
+
+/** Any error in the person's words; a declined wallet request says so. */
+function words(error: unknown): string {
+  if (error instanceof ProblemError || error instanceof WalletError) return error.message
+  return walletMessage(error)
+}
+
+async function requestSlot(connection: Connection): Promise<GrantJson> {
+  const { chainId, escrow } = config()
+  const request = {
+    task_id: data().taskId,
+    slot: ANY_SLOT,
+    worker: connection.address,
+    nonce: randomNonce(),
+    expiry: chainNow() + REQUEST_LIFETIME,
+  }
+  const signature = await signTyped(connection, {
+    domain: domain(chainId, escrow),
+    types: SLOT_REQUEST_TYPES,
+    primaryType: 'SlotRequest',
+    message: {
+      taskId: BigInt(request.task_id),
+      slot: request.slot,
+      worker: request.worker,
+      nonce: BigInt(request.nonce),
+      expiry: BigInt(request.expiry),
+    },
+  })
+  const body = { ...request, signature }
+  const grant = await postJson<GrantJson>('/verifier/claims', body)
+  await saveRecord({ ...grant, request: body })
+  return grant
+}
+
+function showLease(grant: GrantJson): void {
+  const lease = must('#lease')
+  window.clearInterval(timer)
+  let warned = false
+  const tick = () => {
+    const left = grant.lease_end - chainNow()
+    if (left <= 0) {
+      lease.textContent = t('lease.over')
+      lease.classList.add('warn')
+      window.clearInterval(timer)
+      return
+    }
+    const minutes = Math.floor(left / 60)
+    const seconds = String(left % 60).padStart(2, '0')
+    lease.textContent = t('lease.left', { time: `${minutes}:${seconds}`, end: formatTime(grant.lease_end) })
+    const total = grant.lease_end - grant.reserved_at
+    if (!warned && (left <= 60 || left <= total / 5)) {
+      warned = true
+      lease.classList.add('warn')
+      announce(t('lease.warning', { time: `${minutes}:${seconds}` }))
+    }
+  }
+  tick()
+  timer = window.setInterval(tick, 1000)
+}
+
+async function showItem(grant: GrantJson): Promise<void> {
+  slot = grant
+  const form = must<HTMLFormElement>('#answer-form')
+  clearProblems(form)
+  await htmx.ajax('get', `${data().itemUrl}${grant.item_index}?slot=${grant.slot}`, { target: '#item', swap: 'innerHTML' })
+  const boxes = $('[data-boxes]', form)
+  if (boxes !== null) setUpBoxes(boxes)
+  const kept = loadDraft(draftKey(grant))
+  if (kept !== null) restoreDraft(form, kept as Record<string, string[]>)
+  must('#work').hidden = false
+  must('#accept-area').hidden = true
+  showLease(grant)
+  must('#slot-heading').textContent = t('work.slot_heading', { slot: grant.slot, item: grant.item_id })
+  const first = form.querySelector<HTMLElement>('input, textarea, [data-boxes-canvas]')
+  first?.focus()
+}
+
+async function accept(button: HTMLButtonElement | null): Promise<void> {
+  clearError()
+  try {
+    const connection = requireWallet()
+    await busy(button, async () => {
+      announce(t('accept.signing'))
+      const grant = await requestSlot(connection)
+      await showItem(grant)
+      announce(t('accept.reserved', { item: grant.item_id, end: formatTime(grant.lease_end) }))
+    })
+  } catch (error) {
+    if (error instanceof ProblemError && error.status === 409 && /no slot|no receipt slot|left/i.test(error.message)) {
+      finish(t('accept.none_left'))
+      return
+    }
+    showError(words(error))
+  }
+}
+
+/** Check a receipt before keeping it: signed by the task's verifier or requester, for
+ * this slot, this worker and this very envelope. */
+function checkReceipt(receipt: ReceiptJson, grant: GrantJson, cid: string): void {
+  const { chainId, escrow } = config()
+  const signer = recoverTyped(
+    {
+      domain: domain(chainId, escrow),
+      types: RECEIPT_TYPES,
+      primaryType: 'Receipt',
+      message: {
+        taskId: BigInt(receipt.task_id),
+        slot: receipt.slot,
+        worker: receipt.worker,
+        resultDigest: receipt.result_digest,
+        submittedAt: BigInt(receipt.submitted_at),
+        expiry: BigInt(receipt.expiry),
+      },
+    },
+    receipt.signature,
+  )
+  const parties = [data().verifier, data().requester].map((a) => a.toLowerCase())
+  if (!parties.includes(signer.toLowerCase())) throw new WalletError(t('receipt.wrong_signer', { signer }))
+  if (receipt.task_id !== grant.task_id || receipt.slot !== grant.slot) throw new WalletError(t('receipt.wrong_slot'))
+  if (receipt.worker.toLowerCase() !== grant.worker.toLowerCase()) throw new WalletError(t('receipt.wrong_worker'))
+  if (receipt.envelope_cid !== cid || receipt.result_digest.toLowerCase() !== `0x${[...cidDigest(cid)].map((b) => b.toString(16).padStart(2, '0')).join('')}`) {
+    throw new WalletError(t('receipt.wrong_envelope'))
+  }
+}
+
+async function handIn(button: HTMLButtonElement | null): Promise<void> {
+  const form = must<HTMLFormElement>('#answer-form')
+  const grant = slot
+  if (grant === null) return
+  clearError()
+  clearProblems(form)
+  saveDraft(draftKey(grant), formDraft(form))
+  let answer: Record<string, unknown>
+  try {
+    answer = readAnswer(form, data().answerSchema)
+  } catch (error) {
+    if (error instanceof AnswerInvalid) {
+      showProblems(form, error.problems)
+      return
+    }
+    throw error
+  }
+  try {
+    const connection = requireWallet()
+    if (connection.address.toLowerCase() !== grant.worker.toLowerCase()) {
+      throw new WalletError(t('work.other_account', { address: grant.worker }))
+    }
+    await busy(button, async () => {
+      const { chainId, escrow } = config()
+      announce(t('submit.sealing'))
+      const answers = { type: 'microtask/submission-answers', schema_version: 1, answers: [{ item_id: grant.item_id, answer }] }
+      const { envelope, envelopeHash } = seal(
+        answers,
+        { chainId, escrow, taskId: grant.task_id, slot: grant.slot, manifestCid: data().manifestCid, worker: connection.address },
+        data().recipients,
+        Math.floor(Date.now() / 1000),
+      )
+      const signature = await signTyped(connection, {
+        domain: domain(chainId, escrow),
+        types: SUBMISSION_TYPES,
+        primaryType: 'Submission',
+        message: { taskId: BigInt(grant.task_id), slot: BigInt(grant.slot), worker: connection.address, envelopeHash },
+      })
+      const bytes = utf8(JSON.stringify({ ...envelope, signature }))
+      const expected = cidOf(bytes, data().cidVersion)
+      announce(t('submit.uploading'))
+      const cid = await upload(bytes, true)
+      if (cid !== expected) throw new WalletError(t('receipt.wrong_cid', { cid, expected }))
+      const receipt = await postJson<ReceiptJson>('/verifier/submissions', { task_id: grant.task_id, slot: grant.slot, envelope_cid: cid })
+      checkReceipt(receipt, grant, cid)
+      const record = (await records(connection.address)).find((r) => r.task_id === grant.task_id && r.slot === grant.slot)
+      await saveRecord({ ...(record ?? grant), task_id: grant.task_id, slot: grant.slot, item_id: grant.item_id, worker: grant.worker, receipt } as SlotRecord)
+      dropDraft(draftKey(grant))
+      done(grant, receipt)
+    })
+  } catch (error) {
+    showError(words(error))
+    return
+  }
+  slot = null
+  form.reset()
+  must('#item').replaceChildren()
+  if (must<HTMLInputElement>('#auto-next').checked) {
+    await accept(null)
+  } else {
+    must('#work').hidden = true
+    must('#accept-area').hidden = false
+    must<HTMLButtonElement>('#accept').focus()
+  }
+}
+
+function done(grant: GrantJson, receipt: ReceiptJson): void {
+  const list = must('#done-list')
+  const item = document.createElement('li')
+  item.textContent = t('receipt.kept', { slot: grant.slot, item: grant.item_id, time: formatTime(receipt.submitted_at) })
+  list.append(item)
+  must('#done').hidden = false
+  announce(t('receipt.kept', { slot: grant.slot, item: grant.item_id, time: formatTime(receipt.submitted_at) }))
+}
+
+function finish(message: string): void {
+  window.clearInterval(timer)
+  must('#work').hidden = true
+  must('#accept-area').hidden = false
+  const note = must('#accept-note')
+  note.textContent = message
+  note.hidden = false
+  announce(message)
+  note.focus()
+}
+
+/** A slot reserved before a reload (its lease still running) is taken up again. */
+async function resume(): Promise<void> {
+  const connection = current()
+  if (connection === null || slot !== null) return
+  const open = (await records(connection.address)).find(
+    (r) => r.task_id === data().taskId && !r.receipt && (r.lease_end ?? 0) > chainNow() && r.item_index !== undefined,
+  )
+  if (open !== undefined) {
+    await showItem(open as unknown as GrantJson)
+    announce(t('work.resumed', { item: String(open.item_id) }))
+  }
+}
+
+export function setUp(): void {
+  const form = must<HTMLFormElement>('#answer-form')
+  numberKeys(form)
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void handIn(must<HTMLButtonElement>('#hand-in'))
+  })
+  form.addEventListener('change', () => {
+    if (slot !== null) saveDraft(draftKey(slot), formDraft(form))
+  })
+  const accepter = $('#accept') as HTMLButtonElement | null
+  accepter?.addEventListener('click', () => void accept(accepter))
+  document.addEventListener('microtask:wallet', () => void resume())
+  void resume()
+}
