@@ -152,7 +152,7 @@ def test_workers_earn_in_the_browser_and_a_careless_one_disputes(
     context, page, wallet = pages[good.address]
     page.goto("/earnings")
     ready(page)
-    assert "0.48" in page.locator("[data-balance]").inner_text()
+    assert "0.48" in page.locator("dd[data-balance]").inner_text()
     coin = erc20(web.w3, web.market.token)
     before = int(coin.functions.balanceOf(good.address).call())
     page.locator("input[name=amount]").fill("0.48")

@@ -17,7 +17,7 @@ from babel import Locale
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from microtask.api.queries import status_condition, task_public, tasks_with_manifests
 from microtask.api.routes.tasks import StatusFilter, TaskListQuery, TaskSort
@@ -166,7 +166,7 @@ def _not_eligible(ctx: PageContext, eligible: set[int]) -> list[tuple[TaskPublic
 def _languages(ctx: PageContext) -> list[str]:
     with ctx.state.sessions() as session:
         found = session.scalars(
-            select(distinct(Manifest.language)).where(Manifest.language.is_not(None)).limit(50)
+            select(Manifest.language).where(Manifest.language.is_not(None)).distinct().limit(50)
         )
         return sorted(code for code in found if code)
 
