@@ -20,7 +20,6 @@ function crc32(bytes: Uint8Array): number {
 
 function le(size: 2 | 4, value: number): Uint8Array {
   const out = new Uint8Array(size)
-  new DataView(out.buffer).setUint32(0, 0)
   for (let i = 0; i < size; i++) out[i] = (value >>> (8 * i)) & 0xff
   return out
 }

@@ -224,9 +224,10 @@ async function handIn(button: HTMLButtonElement | null): Promise<void> {
     return
   }
   slot = null
-  form.reset()
+  const next = must<HTMLInputElement>('#auto-next').checked
   must('#item').replaceChildren()
-  if (must<HTMLInputElement>('#auto-next').checked) {
+  clearProblems(form)
+  if (next) {
     await accept(null)
   } else {
     must('#work').hidden = true

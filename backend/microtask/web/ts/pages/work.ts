@@ -91,7 +91,7 @@ async function renderLocal(): Promise<void> {
   for (const id of new Set(kept.map((r) => r.task_id))) {
     tasks.set(id, await getJson<TaskJson>(`/tasks/${id}`).catch(() => null))
   }
-  body.replaceChildren()
+  const rows: HTMLTableRowElement[] = []
   for (const record of kept) {
     const task = tasks.get(record.task_id) ?? null
     const onChain = task?.slots.find((s) => s.slot === record.slot)
@@ -132,8 +132,9 @@ async function renderLocal(): Promise<void> {
       actions.append(button)
     }
     row.append(actions)
-    body.append(row)
+    rows.push(row)
   }
+  body.replaceChildren(...rows) // at once: two renders racing (load, wallet event) show one list
   section.hidden = false
   must('#local-count').textContent = t('work.kept_count', { count: kept.length })
 }
