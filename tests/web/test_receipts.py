@@ -74,7 +74,8 @@ def test_receipts_survive_and_are_enforced_from_the_browser(
         page.locator("#download-receipts").click()
     archive = tmp_path / "receipts.zip"
     download.value.save_as(archive)
-    name = f"receipts/local/{web.record.address.lower()}/{worker.address.lower()}/task-{SHAPES}-slot-{slot}.json"
+    folder = f"receipts/local/{web.record.address.lower()}/{worker.address.lower()}"
+    name = f"{folder}/task-{SHAPES}-slot-{slot}.json"
     with zipfile.ZipFile(archive) as opened:
         assert opened.namelist() == [name]
         kept = json.loads(opened.read(name))
