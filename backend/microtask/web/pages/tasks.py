@@ -9,6 +9,7 @@ gets the list alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from microtask.api.queries import status_condition, task_public, tasks_with_manifests
 from microtask.api.routes.tasks import StatusFilter, TaskListQuery, TaskSort
@@ -39,6 +41,7 @@ ESCROW_EVENTS = (
 """The escrow's events that change the task list (the live feed's event names)."""
 SORTS = ("match", "-created", "-reward", "deadline")
 NOT_ELIGIBLE_SHOWN = 30
+NOT_ELIGIBLE_SCANNED = 200
 
 
 def kind_names(ctx: PageContext) -> dict[str, str]:
@@ -141,16 +144,27 @@ def _filters(ctx: PageContext) -> tuple[dict[str, str], TaskListQuery, list[str]
     return form, filters, problems
 
 
+def _cached(ctx: PageContext, key: str, version: Any, compute: Callable[[], bytes]) -> bytes:
+    """``compute()``, kept in the API's response cache until the index changes."""
+    body = ctx.state.cache.get(key, version)
+    if body is None:
+        body = compute()
+        if version is not None:
+            ctx.state.cache.put(key, version, body)
+    return body
+
+
 def _not_eligible(ctx: PageContext, eligible: set[int]) -> list[tuple[TaskPublic, list[str]]]:
+    """The newest open tasks the worker may not take, each with why (in their language)."""
     worker = ctx.worker
     if worker is None:
         return []
     with ctx.state.sessions() as session:
         rows = session.execute(
             tasks_with_manifests()
-            .where(status_condition(TaskStatus.OPEN, ctx.now))
+            .where(status_condition(TaskStatus.OPEN, ctx.now, paging=True))
             .order_by(Task.task_id.desc())
-            .limit(200)
+            .limit(NOT_ELIGIBLE_SCANNED)
         ).all()
         candidates = [row for row in rows if row.task_id not in eligible]
         reasons = reasons_not_eligible(
@@ -163,6 +177,11 @@ def _not_eligible(ctx: PageContext, eligible: set[int]) -> list[tuple[TaskPublic
     ][:NOT_ELIGIBLE_SHOWN]
 
 
+def _not_eligible_json(ctx: PageContext, eligible: set[int]) -> bytes:
+    found = _not_eligible(ctx, eligible)
+    return json.dumps([[task.model_dump(mode="json"), why] for task, why in found]).encode()
+
+
 def _languages(ctx: PageContext) -> list[str]:
     with ctx.state.sessions() as session:
         found = session.scalars(
@@ -172,11 +191,23 @@ def _languages(ctx: PageContext) -> list[str]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def tasks(ctx: PageDep) -> HTMLResponse:
+async def tasks(ctx: PageDep) -> HTMLResponse:
+    # as GET /tasks: answers cached until the index changes (the version read first)
+    version = await ctx.state.versions.current()
+    return await run_in_threadpool(_tasks, ctx, version)
+
+
+def _tasks(ctx: PageContext, version: Any) -> HTMLResponse:
     form, filters, problems = _filters(ctx)
-    page = TasksPage.model_validate(json.loads(tasks_page(ctx.state, filters)))
+    query = filters.model_dump_json(exclude_defaults=True)
+    body = _cached(ctx, f"web:tasks:{query}", version, lambda: tasks_page(ctx.state, filters))
+    page = TasksPage.model_validate_json(body)
     eligible = {task.task_id for task in page.data}
-    not_eligible = [] if ctx.partial or filters.cursor else _not_eligible(ctx, eligible)
+    not_eligible: list[tuple[TaskPublic, list[str]]] = []
+    if ctx.worker is not None and not ctx.partial and filters.cursor is None:
+        key = f"web:not-eligible:{ctx.worker}:{ctx.language}:{sorted(eligible)}"
+        listed = json.loads(_cached(ctx, key, version, lambda: _not_eligible_json(ctx, eligible)))
+        not_eligible = [(TaskPublic.model_validate(task), reasons) for task, reasons in listed]
     _ = ctx.gettext
     context: dict[str, Any] = {
         "form": form,

@@ -15,10 +15,11 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
 setUpWallet()
 const load = pages[config().page]
 if (load !== undefined) {
-  void load().then((page) => {
-    page.setUp()
-    document.documentElement.dataset.ready = 'true'
-  })
+  void load()
+    .then((page) => page.setUp())
+    .finally(() => {
+      document.documentElement.dataset.ready = 'true'
+    })
 } else {
   document.documentElement.dataset.ready = 'true'
 }
