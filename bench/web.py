@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for bench.api's seeding
-from bench.api import ETH, USD, WORKER, populate  # noqa: E402
+from bench.api import ETH, USD, WORKER, populate
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
