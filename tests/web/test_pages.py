@@ -6,6 +6,7 @@ the README."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from tests.web.conftest import (
 )
 
 SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+UPDATE = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+"""`UPDATE_SCREENSHOTS=1 make test ARGS=tests/web/test_pages.py` refreshes the README's."""
 PAGES = {
     "tasks": "/",
     "task": "/task/2",
@@ -47,7 +50,7 @@ def violations(page: Any) -> list[str]:
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
 def test_every_page_is_accessible_at_360_and_1280(
-    web: WebPlatform, browser: Any, language: str
+    web: WebPlatform, browser: Any, language: str, tmp_path: Path
 ) -> None:
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=web.url, locale=language
@@ -103,4 +106,3 @@ def test_the_pages_send_no_inline_script_and_sanitise_manifests(web: WebPlatform
         assert script.status_code == 200
         assert script.headers["cache-control"].endswith("immutable")
         assert client.get("/assets/../../etc/passwd").status_code == 404
-        assert Path(str(SCREENSHOTS)).name == "screenshots"
