@@ -8,6 +8,7 @@ gaslessly: they sign requests and envelopes and never need ETH.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,12 @@ REWARD = 1_500_000  # 1.5 of a 6-decimals token
 REVIEW = 24 * 3600
 LEASE = 3600
 INDEX_TIMEOUT = 30.0
+
+
+def fresh_expiry(w3: Web3) -> int:
+    """Ten minutes from the verifier's now: the later of the chain's head and the wall clock
+    (the session's anvil keeps an old head between tests, which revert what they mined)."""
+    return max(latest_timestamp(w3), int(time.time())) + 600
 
 
 @dataclass
@@ -146,9 +153,7 @@ class Platform:
 
     def request(self, worker: LocalAccount, task_id: int, slot: int = ANY_SLOT) -> Grant:
         """A worker asks for a slot, signed, as the CLI does."""
-        request = SlotRequest(
-            task_id, slot, worker.address, new_nonce(), latest_timestamp(self.w3) + 600
-        )
+        request = SlotRequest(task_id, slot, worker.address, new_nonce(), fresh_expiry(self.w3))
         return self.verifier.request_slot(request, request.sign(worker, self.chain_id, self.escrow))
 
     def envelope(

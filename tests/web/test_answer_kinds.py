@@ -17,6 +17,7 @@ from microtask.manifests import SubmissionEnvelope, TaskManifest, open_submissio
 from microtask.manifests.sealing import public_key_of
 from microtask.verifier import IssuedReceipt
 from tests.web.conftest import (
+    WAIT_MS,
     InjectedWallet,
     WebPlatform,
     connect_wallet,
@@ -92,7 +93,7 @@ def test_boxes_are_drawn_with_two_clicks_and_with_the_keyboard(
 ) -> None:
     task_id, manifest = post_boxes_task(web)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     wallet = InjectedWallet(web.w3, dev_accounts()[3])
     page = with_wallet(context, wallet)
     page.goto(f"/task/{task_id}")

@@ -18,6 +18,7 @@ from microtask.chain.accounts import dev_accounts
 from microtask.web.i18n import LANGUAGES
 from tests.conftest import REPO_ROOT
 from tests.web.conftest import (
+    WAIT_MS,
     InjectedWallet,
     WebPlatform,
     connect_wallet,
@@ -55,7 +56,7 @@ def test_every_page_is_accessible_at_360_and_1280(
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=web.url, locale=language
     )
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     wallet = InjectedWallet(web.w3, dev_accounts()[3])
     page = with_wallet(context, wallet)
     page.goto(f"/?lang={language}")

@@ -20,6 +20,7 @@ from microtask.manifests.answers import ClassificationAnswer
 from microtask.verifier import ANY_SLOT, NoSlot, SlotRequest
 from microtask.verifier.typed_data import new_nonce
 from tests.web.conftest import (
+    WAIT_MS,
     InjectedWallet,
     WebPlatform,
     connect_wallet,
@@ -74,7 +75,7 @@ def answer_in_browser(page: Any, careless: bool = False) -> int:
 def python_worker(web: WebPlatform, worker: Any, manifest: TaskManifest, cid: str) -> None:
     """A third worker who uses the CLI's library instead of a browser (all answers right)."""
     while True:
-        expiry = latest_timestamp(web.w3) + 600
+        expiry = max(latest_timestamp(web.w3), int(time.time())) + 600
         request = SlotRequest(SENTIMENT, ANY_SLOT, worker.address, new_nonce(), expiry)
         try:
             grant = web.verifier.request_slot(
@@ -114,7 +115,7 @@ def test_workers_earn_in_the_browser_and_a_careless_one_disputes(
     pages = {}
     for account, sloppy in ((good, False), (careless, True)):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url)
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(WAIT_MS)
         wallet = InjectedWallet(web.w3, account)
         page = with_wallet(context, wallet)
         page.goto("/")

@@ -35,9 +35,13 @@ export function config(): PageConfig {
   return cached
 }
 
-/** The chain's time now, as the page saw it at render plus the time since. */
+/** The chain's time now, as the verifier and the escrow will see it: the newest block's
+ * time as the page saw it (plus the time since), or the wall clock when that block is
+ * older (a chain that mines on demand keeps an old head while idle; its next block is
+ * stamped with the wall clock). A development chain moved ahead stays ahead. */
 export function chainNow(): number {
-  return config().chainNow + Math.floor((Date.now() - loadedAt) / 1000)
+  const head = config().chainNow + Math.floor((Date.now() - loadedAt) / 1000)
+  return Math.max(head, Math.floor(Date.now() / 1000))
 }
 
 /** A translated string, with {name} placeholders filled. */

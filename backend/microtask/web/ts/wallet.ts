@@ -242,9 +242,13 @@ async function evaluate(choice: Choice, provider: Eip1193Provider, label: string
   const chainId = Number(BigInt((await provider.request({ method: 'eth_chainId' })) as string))
   state = chainId === config().chainId ? { kind: 'connected', connection } : { kind: 'wrong-chain', connection, chainId }
   saveChoice(choice)
+  render()
+  if (state.kind !== 'connected') {
+    setCookie(null) // the pages show this worker's view only once the wallet can work here
+    return
+  }
   const before = document.cookie.match(/(?:^|; )mt_worker=([^;]*)/)?.[1] ?? ''
   setCookie(address)
-  render()
   document.dispatchEvent(new CustomEvent('microtask:wallet', { detail: current() }))
   const served = document.body.dataset.worker ?? ''
   if (document.body.dataset.workerAware !== undefined && served.toLowerCase() !== address.toLowerCase()) {
