@@ -5,7 +5,7 @@ Each server is a real uvicorn process on 127.0.0.1 (the API through `ApiServer`,
 client on keep-alive connections. Each endpoint gets a latency phase (one connection,
 requests back to back: p50/p99 of a lone client) and a throughput phase (several
 connections: requests per second). One server runs at a time, so neither steals the
-other's core. Aim (DESIGN.md section 6): /tasks p50 under 10 ms and at least half the
+other's core. Aim (docs/architecture.md, Targets): /tasks p50 under 10 ms and at least half the
 bare endpoint's requests per second.
 
 The last table is the time from a task's block to its appearance in GET /tasks: anvil,
@@ -269,10 +269,11 @@ def block_to_api(samples: int) -> list[float]:
     from microtask.chain.deployer import deploy_platform, platform_plan
     from microtask.chain.deployments import DeploymentStore
     from microtask.chain.devchain import latest_timestamp
-    from microtask.chain.escrow import TaskEscrowClient, TaskParams
+    from microtask.chain.escrow import TaskEscrowClient
     from microtask.chain.networks import connect
     from microtask.chain.transactions import TransactionSender
     from microtask.config import Settings
+    from microtask.escrow import TaskParams
     from microtask.indexer.service import IndexerService
 
     root = Path(tempfile.mkdtemp())

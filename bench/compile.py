@@ -2,8 +2,8 @@
 
 Cold: an empty cache, so py-solc-x starts the solcjs launcher (or the configured native
 solc) and compiles everything. Warm: unchanged sources, so the build comes from the cache
-(reading the sources and hashing the input is all that is left). Aim (DESIGN.md section 6):
-warm under 100 ms.
+(reading the sources and hashing the input is all that is left). Aim (docs/architecture.md,
+Targets): warm under 100 ms.
 
     scripts/dev.sh bench compile [--rounds N]
 """

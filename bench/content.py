@@ -5,7 +5,7 @@ then, alternating so both see the same page cache, ``sha256sum FILE`` and a Loca
 add of FILE (into a fresh store each time) are timed. The add does everything a real add
 does: chunking, dag-pb framing, hashing every block, writing each block atomically with
 fsync, and pinning. Where the pinned Kubo is built (scripts/kubo.sh), ``ipfs add`` into a
-fresh offline repo runs alongside as a peer. Aim (DESIGN.md section 6): the add at least
+fresh offline repo runs alongside as a peer. Aim (docs/architecture.md, Targets): the add at least
 half as fast as sha256sum (ratio >= 0.50).
 
 Peak memory is measured for the largest add in a child process: its resident set once

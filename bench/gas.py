@@ -1,6 +1,6 @@
 """Gas per operation and per paid assignment of TaskEscrow, on py-evm (eth-tester).
 
-py-evm is where DESIGN.md's HUMAN Protocol numbers were measured, so the comparison is
+py-evm is where docs/architecture.md's HUMAN Protocol numbers were measured, so the comparison is
 like for like. Two ways a slot gets done and paid are measured for tasks of 1, 10 and 100
 slots, each settled in one batch, with fresh workers (never paid before: every balance
 and counter they touch is a new storage slot) and returning ones (paid before, some pay
@@ -56,10 +56,11 @@ from microtask.chain.accounts import dev_accounts
 from microtask.chain.compiler import compile_project
 from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.embedded import embedded_web3
-from microtask.chain.escrow import ETH, TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Receipt
 from microtask.config import Settings
+from microtask.escrow import ETH, TaskParams
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.quality.scenario
 
@@ -68,10 +69,11 @@ FEE_BPS = 100
 MANIFEST = b"\x12\x20" + bytes(range(32))
 RESULT = b"\x12\x20" + bytes(range(32, 64))
 REVIEW = 3600
-# DESIGN.md section 6: HUMAN Protocol's escrow lifecycle, measured on py-evm, per paid worker
-# at 100 workers: (2.81M create, fund and set up + 216k store results) / 100, plus bulkPayOut's
-# 28.1k per fresh recipient or 11.0k per returning one. HUMAN pushes tokens to workers, so
-# they need no withdrawal; ours credit a ledger that a worker empties when they like.
+# docs/architecture.md (Targets): HUMAN Protocol's escrow lifecycle, measured on py-evm, per
+# paid worker at 100 workers: (2.81M create, fund and set up + 216k store results) / 100,
+# plus bulkPayOut's 28.1k per fresh recipient or 11.0k per returning one. HUMAN pushes tokens
+# to workers, so they need no withdrawal; ours credit a ledger that a worker empties when
+# they like.
 HUMAN_SHARED_PER_WORKER = (2_810_000 + 216_000) / 100
 HUMAN_FRESH = HUMAN_SHARED_PER_WORKER + 28_100
 HUMAN_RETURNING = HUMAN_SHARED_PER_WORKER + 11_000
@@ -308,7 +310,8 @@ def per_assignment_table(rows: list[dict[str, Any]]) -> Table:
         caption=(
             "settled: all parties until the pay is in the worker's ledger balance; withdraw: "
             "one ERC-20 withdrawal of this task's pay (a worker may withdraw once for many "
-            "tasks); HUMAN: DESIGN.md's HUMAN Protocol figure per paid worker at 100 workers"
+            "tasks); HUMAN: HUMAN Protocol's figure per paid worker at 100 workers "
+            "(docs/architecture.md, Targets)"
         ),
     )
     for row in rows:

@@ -14,7 +14,7 @@ each), and is settled by one approval of most of its slots and one rejection of 
   short one), the time from sending a createTask transaction (anvil mines its block before
   answering) to the task's row being readable in the database, p50 and max.
 
-Aim (DESIGN.md section 6): at least 5,000 events/s into SQLite. PostgreSQL is a temporary
+Aim (docs/architecture.md, Targets): at least 5,000 events/s into SQLite. PostgreSQL is a temporary
 server started from the installed binaries (skipped if there are none).
 
     scripts/dev.sh bench indexer [--tasks 200] [--receipts 100] [--latency-samples 15]
@@ -50,13 +50,14 @@ from microtask.chain.compiler import compile_project
 from microtask.chain.deployer import deploy_contract
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect_url
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Receipt
 from microtask.config import Settings
 from microtask.db import make_engine
 from microtask.db.models import table
+from microtask.escrow import TaskParams
 from microtask.indexer import Indexer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -170,7 +171,7 @@ def latency(
                 review_period=3600, lease=600,
             )  # fmt: skip
             value = requester.funding_for(params)
-            call = requester.contract.functions.createTask(params.as_tuple())
+            call = requester.contract.functions.createTask(params.as_abi())
             signed = requester.account.sign_transaction(
                 dict(requester.sender.build(call, value=value))  # type: ignore[arg-type]
             )

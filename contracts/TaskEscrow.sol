@@ -15,8 +15,8 @@ import {ITaskEscrow} from "./interfaces/ITaskEscrow.sol";
 
 /// @title TaskEscrow
 /// @notice Holds every task's funds, tracks every slot, settles in batches and keeps a ledger.
-/// @dev Money invariant (DESIGN.md P1): for each token, this contract's balance equals the sum
-///      of ledger balances plus every task's `escrow`. Each slot holds `reward + fee` of its
+/// @dev Money invariant (docs/architecture.md, P1): for each token, this contract's balance
+///      equals the sum of ledger balances plus every task's `escrow`. Each slot holds `reward + fee` of its
 ///      task's escrow until it is paid (reward to the worker, fee to the treasury) or closed
 ///      (both back to the requester), and a slot reaches a final state at most once (P2).
 ///
@@ -112,9 +112,9 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
     ) Ownable(initialOwner) EIP712("microtask", "1") {
         if (initialTreasury == address(0)) revert ZeroAddress();
         if (initialFeeBps > MAX_FEE_BPS) revert FeeTooHigh(initialFeeBps, MAX_FEE_BPS);
-        if (disputeWindow_ == 0 || disputeWindow_ > MAX_PERIOD) revert InvalidPeriod(disputeWindow_, 0);
+        if (disputeWindow_ == 0 || disputeWindow_ > MAX_PERIOD) revert InvalidDisputeWindow(disputeWindow_);
         if (arbitrationTimeout_ == 0 || arbitrationTimeout_ > MAX_PERIOD) {
-            revert InvalidPeriod(arbitrationTimeout_, 0);
+            revert InvalidArbitrationTimeout(arbitrationTimeout_);
         }
         _treasury = initialTreasury;
         _feeBps = initialFeeBps;
@@ -151,7 +151,7 @@ contract TaskEscrow is ITaskEscrow, Ownable2Step, Pausable, ReentrancyGuardTrans
         Task storage task = _requesterTask(taskId);
         if (task.cancelled) revert TaskIsCancelled(taskId);
         uint256 newCount = uint256(task.slotCount) + count;
-        if (count == 0 || newCount > MAX_SLOTS) revert InvalidSlotCount(newCount, task.receiptSlots);
+        if (count == 0 || newCount > MAX_SLOTS) revert InvalidSlotsAdded(taskId, newCount, count);
         uint256 funded = uint256(count) * _perSlot(task.reward, task.feeBps);
         task.slotCount = uint32(newCount);
         task.openSlots += count;

@@ -1,7 +1,9 @@
 """Shared fixtures: settings in temporary directories, compiled contracts, real chains.
 
 Chains are real: a session-wide anvil process per test worker (snapshotted and reverted
-around each test that uses it) and a fresh in-process eth-tester chain per test.
+around each test that uses it) and a fresh in-process eth-tester chain per test. The
+escrow's test worlds (``tests/world.py``) and the databases (``tests/database_fixtures.py``:
+SQLite and a real PostgreSQL server per worker) are registered here for every directory.
 """
 
 from __future__ import annotations
@@ -16,11 +18,26 @@ from web3 import Web3
 from microtask.chain.anvil import AnvilProcess, find_anvil
 from microtask.chain.artifacts import CompiledProject
 from microtask.chain.compiler import compile_project
+from microtask.chain.devchain import catch_up_clock
 from microtask.chain.embedded import embedded_web3
 from microtask.chain.networks import connect_url
 from microtask.config import Settings
 from microtask.content.kubo_daemon import KuboDaemon, find_kubo
 from microtask.errors import ToolchainMissing
+from tests.database_fixtures import new_database_url, postgres_server
+from tests.world import (
+    anvil_world,
+    deployment,
+    embedded_world,
+    fresh_account,
+    indexed_world,
+    shared_world,
+)
+
+__all__ = [  # fixtures defined elsewhere, registered for every test directory
+    "anvil_world", "deployment", "embedded_world", "fresh_account", "indexed_world",
+    "new_database_url", "postgres_server", "shared_world",
+]  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Compiled artifacts are shared between tests and runs (keyed by input hash, so never stale);
@@ -98,8 +115,17 @@ def anvil_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilPro
 
 @pytest.fixture
 def anvil_w3(anvil_process: AnvilProcess) -> Iterator[Web3]:
-    """A connection to the session's anvil, reverted to its prior state after the test."""
+    """A connection to the session's anvil, reverted to its prior state after the test.
+
+    anvil's ``evm_revert`` also rewinds its clock to the snapshot's time, so without help
+    the worker's chain would fall behind the wall clock by the length of every test so far,
+    and after ten minutes or so a verifier (whose clock, as on a live chain, is never behind
+    the wall clock) would find every request signed against the chain's time expired. So
+    each test starts with a block at the wall clock's time (`catch_up_clock`), and the
+    latest block's time is "now" for tests that read it.
+    """
     w3 = connect_url(anvil_process.url)
+    catch_up_clock(w3)
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
     yield w3
     reverted = w3.provider.make_request("evm_revert", [snapshot])["result"]

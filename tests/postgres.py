@@ -3,8 +3,9 @@
 Each test worker starts its own server in a temporary directory: ``initdb`` then
 ``postgres`` on a free 127.0.0.1 port with its unix socket in that directory, durability
 off (the data is thrown away). Readiness is the server's own "ready to accept connections"
-line. Running as root (CI), the server runs as the ``postgres`` user, since PostgreSQL
-refuses root. Each test gets fresh databases from `PostgresServer.new_database`.
+line; starting, stopping and the log are `microtask.services.ManagedProcess`'s, as for
+anvil and Kubo. Running as root (CI), the server runs as the ``postgres`` user, since
+PostgreSQL refuses root. Each test gets fresh databases from `PostgresServer.new_database`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+
+from microtask.services import ManagedProcess
 
 
 def find_pg_bin() -> Path | None:
@@ -40,13 +43,19 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class PostgresServer:
+class PostgresServer(ManagedProcess):
+    """``postgres`` on a free port of 127.0.0.1, its data in a temporary directory."""
+
+    name = "postgres"
+    stop_signal = signal.SIGINT  # "fast shutdown": ends open sessions, the data is thrown away
+    stop_timeout = 30.0
+
     def __init__(self, bin_dir: Path) -> None:
-        self.bin_dir = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="microtask-pg-"))
+        super().__init__(log_file=self.root / "postgres.log")
+        self.bin_dir = bin_dir
         self.data = self.root / "data"
         self.port = _free_port()
-        self._process: subprocess.Popen[str] | None = None
         self._counter = itertools.count()
         self._user = None if os.geteuid() != 0 else pwd.getpwnam("postgres")
 
@@ -56,7 +65,10 @@ class PostgresServer:
         return ["setpriv", f"--reuid={self._user.pw_uid}", f"--regid={self._user.pw_gid}",
                 "--clear-groups", *args]  # fmt: skip
 
-    def start(self) -> None:
+    def prepare(self) -> None:
+        """``initdb``, the first time (as the ``postgres`` user when we are root)."""
+        if self.data.exists():
+            return
         if self._user is not None:
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
         subprocess.run(
@@ -66,31 +78,21 @@ class PostgresServer:
             ),
             check=True, capture_output=True, text=True, cwd=self.root,
         )  # fmt: skip
-        self._process = subprocess.Popen(
-            self._command(
-                str(self.bin_dir / "postgres"), "-D", str(self.data),
-                "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.root),
-                "-c", "fsync=off", "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off", "-c", "max_connections=50",
-            ),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=self.root,
+
+    def command(self) -> list[str]:
+        return self._command(
+            str(self.bin_dir / "postgres"), "-D", str(self.data),
+            "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.root),
+            "-c", "fsync=off", "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off", "-c", "max_connections=50",
         )  # fmt: skip
-        ready = threading.Event()
-        tail: list[str] = []
 
-        def follow() -> None:
-            assert self._process is not None
-            assert self._process.stderr is not None
-            for line in self._process.stderr:
-                tail.append(line)
-                if "ready to accept connections" in line:
-                    ready.set()
-            ready.set()
+    def on_output(self, line: str) -> bool:
+        return "ready to accept connections" in line
 
-        threading.Thread(target=follow, daemon=True).start()
-        if not ready.wait(60) or self._process.poll() is not None:
-            self.stop()
-            raise RuntimeError("postgres did not start:\n" + "".join(tail[-20:]))
+    @property
+    def endpoint(self) -> str:
+        return self.admin_url
 
     @property
     def admin_url(self) -> str:
@@ -103,15 +105,9 @@ class PostgresServer:
             connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()  # smart shutdown
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the server and delete its data."""
+        super().stop(timeout)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

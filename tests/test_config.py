@@ -11,12 +11,15 @@ from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.errors import ConfigurationError
 
 
-def test_defaults_put_the_data_directory_under_the_working_directory(
+def test_defaults_put_the_data_directory_in_the_project_worked_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "contracts").mkdir()  # the working directory is a project
     monkeypatch.chdir(tmp_path)
     settings = Settings()
+    assert settings.project_root == tmp_path
     assert settings.data_dir == tmp_path / ".microtask"
+    assert settings.deployments_dir == tmp_path / "deployments"
     assert settings.network("local").url == "http://127.0.0.1:8545"
     assert settings.network("local").chain_id == ANVIL_CHAIN_ID
     assert settings.network("embedded").url is None
@@ -37,6 +40,22 @@ def test_relative_paths_are_taken_from_the_project_root(tmp_path: Path) -> None:
     assert settings.contracts_dir == tmp_path / "src"
     assert settings.deployments_dir == tmp_path / "deployments"
     assert settings.node_root == tmp_path
+
+
+def test_the_data_and_cache_directories_are_taken_from_the_project_root_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # a command run outside the project finds its state
+    monkeypatch.setenv("MICROTASK_DATA_DIR", "state")
+    settings = Settings(project_root=project, cache_dir=Path("build/cache"))
+    assert settings.data_dir == project / "state"
+    assert settings.cache_path == project / "build" / "cache"
+    assert settings.deployments_dir == project / "deployments"
+    assert Settings(project_root=project).cache_path == project / "state" / "cache"
+    absolute = tmp_path / "absolute"
+    assert Settings(project_root=project, data_dir=absolute).data_dir == absolute
 
 
 def test_config_file_adds_networks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,8 +112,10 @@ class Settings(BaseSettings):
     )
 
     project_root: Path = Field(default_factory=_default_project_root)
+    # Relative paths below are taken from project_root, never from the working directory:
+    # the chain state, keys and caches (data_dir) then always sit beside the deployment
+    # records that describe that chain, wherever in the project a command runs.
     data_dir: Path = Path(".microtask")
-    # Relative paths below are taken from project_root.
     contracts_dir: Path = Path("contracts")
     deployments_dir: Path = Path("deployments")
     node_root: Path = Field(
@@ -259,12 +261,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
-        self.project_root = self.project_root.resolve()
-        self.data_dir = self.data_dir.resolve()
-        self.contracts_dir = self.project_root / self.contracts_dir
-        self.deployments_dir = self.project_root / self.deployments_dir
-        self.node_root = self.project_root / self.node_root
-        self.cache_dir = (self.cache_dir or self.data_dir / "cache").resolve()
+        root = self.project_root = self.project_root.resolve()
+        self.data_dir = (root / self.data_dir).resolve()  # an absolute path stays as given
+        self.contracts_dir = root / self.contracts_dir
+        self.deployments_dir = root / self.deployments_dir
+        self.node_root = root / self.node_root
+        self.cache_dir = (root / (self.cache_dir or self.data_dir / "cache")).resolve()
         return self
 
     @cached_property

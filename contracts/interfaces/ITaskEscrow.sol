@@ -7,7 +7,7 @@ pragma solidity ^0.8.24;
 ///         internal ledger that anyone withdraws from. Silence is not a rejection: submitted
 ///         work that is not rejected within the review period is paid by anyone's call.
 /// @dev Every state change emits an event that, with the task manifest, lets an indexer rebuild
-///      all state without view calls (DESIGN.md P8).
+///      all state without view calls (docs/architecture.md, P8).
 interface ITaskEscrow {
     // ---------------------------------------------------------------- types
 
@@ -138,12 +138,28 @@ interface ITaskEscrow {
     error EmptyCid();
     /// @notice The reward per slot must be positive.
     error InvalidReward();
-    /// @notice Slot counts must be positive, at most the maximum, with receipt slots within.
+    /// @notice A new task's slot count must be positive and at most the maximum, with its
+    ///         receipt slots among them.
+    /// @param slots The slots asked for.
+    /// @param receiptSlots How many of them were to be receipt slots.
     error InvalidSlotCount(uint256 slots, uint256 receiptSlots);
+    /// @notice Adding slots must add at least one and keep the task within the maximum.
+    /// @param taskId The task.
+    /// @param slotCount The slot count the task would have had.
+    /// @param added The slots asked to be added.
+    error InvalidSlotsAdded(uint256 taskId, uint256 slotCount, uint32 added);
     /// @notice The deadline must be in the future.
     error InvalidDeadline(uint64 deadline, uint64 currentTime);
-    /// @notice Review period and lease must be positive and at most the maximum period.
+    /// @notice A task's review period and lease must be positive and at most the maximum period.
+    /// @param reviewPeriod The review period asked for.
+    /// @param lease The lease asked for.
     error InvalidPeriod(uint32 reviewPeriod, uint32 lease);
+    /// @notice The dispute window must be positive and at most the maximum period.
+    /// @param disputeWindow The dispute window the escrow was deployed with.
+    error InvalidDisputeWindow(uint32 disputeWindow);
+    /// @notice The arbitration timeout must be positive and at most the maximum period.
+    /// @param arbitrationTimeout The arbitration timeout the escrow was deployed with.
+    error InvalidArbitrationTimeout(uint32 arbitrationTimeout);
     /// @notice An approval rate above 100%.
     error InvalidApprovalRate(uint16 minApprovalBps);
     /// @notice The ETH sent does not match what the call costs.

@@ -19,10 +19,8 @@ from microtask.content import LocalStore
 from microtask.db import make_engine, migrate
 from tests.api.seed import WALL, seed
 from tests.conftest import make_settings
-from tests.database_fixtures import DatabaseFactory, new_database_url, postgres_server
+from tests.database_fixtures import DatabaseFactory
 from tests.postgres import PostgresServer
-
-__all__ = ["new_database_url", "postgres_server"]
 
 
 @pytest.fixture

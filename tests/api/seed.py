@@ -13,13 +13,7 @@ from typing import Any, Final
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from microtask.db.base import (
-    ApprovalBasis,
-    AssignmentSource,
-    AssignmentStatus,
-    ManifestStatus,
-    SlotStatus,
-)
+from microtask.db.base import AssignmentSource, AssignmentStatus, ManifestStatus
 from microtask.db.models import (
     Account,
     Assignment,
@@ -31,6 +25,7 @@ from microtask.db.models import (
     Slot,
     Task,
 )
+from microtask.escrow import ApprovalBasis, SlotState
 
 NOW: Final = 1_800_000_000
 WALL: Final = 1_900_000_000.0
@@ -150,11 +145,11 @@ def seed(engine: Engine) -> None:
         session.flush()
         session.add_all(
             [
-                Slot(task_id=1, slot=0, state=SlotStatus.CLAIMED, worker=W1,
+                Slot(task_id=1, slot=0, state=SlotState.CLAIMED, worker=W1,
                      timestamp=NOW + 500, assignments=1, updated_block=30),
-                Slot(task_id=1, slot=1, state=SlotStatus.APPROVED, worker=W2, timestamp=0,
+                Slot(task_id=1, slot=1, state=SlotState.APPROVED, worker=W2, timestamp=0,
                      assignments=2, updated_block=31),
-                Slot(task_id=2, slot=0, state=SlotStatus.SUBMITTED, worker=W1,
+                Slot(task_id=2, slot=0, state=SlotState.SUBMITTED, worker=W1,
                      timestamp=NOW - 50, assignments=1, updated_block=32),
             ]
         )  # fmt: skip

@@ -14,29 +14,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 from microtask.api import create_app
-from microtask.chain.escrow import ETH
 from microtask.content import LocalStore
+from microtask.escrow import ETH
 from tests.database_fixtures import DatabaseFactory
-from tests.indexer.conftest import EscrowWorld, database, world
 from tests.indexer.scenarios import rich_scenario
-
-__all__ = ["database", "world"]
+from tests.world import IndexedWorld
 
 
 @pytest.fixture
-def indexed(world: EscrowWorld, database: DatabaseFactory) -> Iterator[TestClient]:
-    rich_scenario(world)
-    url = database()
-    indexer = world.indexer(url)
+def indexed(indexed_world: IndexedWorld, new_database_url: DatabaseFactory) -> Iterator[TestClient]:
+    rich_scenario(indexed_world)
+    indexer = indexed_world.indexer(new_database_url())
     indexer.sync()
-    with LocalStore(world.settings.content_dir, fsync=False) as store:
-        app = create_app(world.settings, engine=indexer.engine, content=store)
+    settings = indexed_world.settings
+    with LocalStore(settings.content_dir, fsync=False) as store:
+        app = create_app(settings, engine=indexer.engine, content=store)
         with TestClient(app, raise_server_exceptions=False) as client:
             yield client
 
 
-def check_tasks_and_slots(indexed: TestClient, world: EscrowWorld) -> None:
-    escrow = world.as_requester
+def check_tasks_and_slots(indexed: TestClient, world: IndexedWorld) -> None:
+    escrow = world.escrow
     count = escrow.task_count()
     listed = indexed.get("/tasks", params={"status": "all", "sort": "created", "limit": 100})
     assert listed.json()["count"] == count
@@ -84,8 +82,8 @@ def check_tasks_and_slots(indexed: TestClient, world: EscrowWorld) -> None:
         assert settled(served["slot_states"]) == settled(states), task_id
 
 
-def check_workers(indexed: TestClient, world: EscrowWorld) -> None:
-    escrow = world.as_requester
+def check_workers(indexed: TestClient, world: IndexedWorld) -> None:
+    escrow = world.escrow
     for account in world.workers:
         served = indexed.get(f"/workers/{account.address}").json()
         records = {record["token"]: record for record in served["records"]}
@@ -103,16 +101,16 @@ def check_workers(indexed: TestClient, world: EscrowWorld) -> None:
             assert record["balance"] == str(balance)
 
 
-def check_assignments_requesters_stats_health(indexed: TestClient, world: EscrowWorld) -> None:
+def check_assignments_requesters_stats_health(indexed: TestClient, world: IndexedWorld) -> None:
     first = indexed.get("/tasks/1/assignments").json()
     assert first["count"] >= 4
     assert {a["source"] for a in first["data"]} >= {"claim", "receipt"}
     requester = indexed.get(f"/requesters/{world.requester.address}").json()
-    assert requester["tasks"]["total"] == world.as_requester.task_count()
+    assert requester["tasks"]["total"] == world.escrow.task_count()
     money = {m["token"]: m for m in requester["money"]}
-    assert money[ETH]["balance"] == str(world.as_requester.balance(world.requester.address))
+    assert money[ETH]["balance"] == str(world.escrow.balance(world.requester.address))
     stats = indexed.get("/stats").json()
-    assert stats["tasks"]["total"] == world.as_requester.task_count()
+    assert stats["tasks"]["total"] == world.escrow.task_count()
     assert stats["events"] > 40
     health = indexed.get("/health").json()
     assert health["status"] == "ok"
@@ -120,8 +118,11 @@ def check_assignments_requesters_stats_health(indexed: TestClient, world: Escrow
     assert health["chain_head"] == world.w3.eth.block_number
 
 
-def test_the_api_tells_what_the_contract_says(indexed: TestClient, world: EscrowWorld) -> None:
+def test_the_api_tells_what_the_contract_says(
+    indexed: TestClient, indexed_world: IndexedWorld
+) -> None:
     """One scenario per chain and database (it is the slow part), every check on it."""
+    world = indexed_world
     check_tasks_and_slots(indexed, world)
     check_workers(indexed, world)
     check_assignments_requesters_stats_health(indexed, world)

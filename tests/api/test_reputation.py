@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from microtask.api import create_app
 from microtask.config import Settings
 from microtask.content import LocalStore
-from microtask.db.base import ApprovalBasis, ManifestStatus, SettlementOutcome
+from microtask.db.base import ManifestStatus, SettlementOutcome
 from microtask.db.models import (
     Account,
     Checkpoint,
@@ -29,6 +29,7 @@ from microtask.db.models import (
     Task,
 )
 from microtask.db.verifier_models import VerifierWorkerTask
+from microtask.escrow import ApprovalBasis
 from microtask.reputation.badges import DAY
 from tests.api.seed import ARBITRATOR, CONTRACT, ETH, R1, USD, VERIFIER, WALL, _address
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
+from web3 import Web3
+from web3.types import RPCEndpoint
 
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import DEV_BALANCE_ETH, AnvilFailed, AnvilProcess, find_anvil
+from microtask.chain.devchain import catch_up_clock, latest_timestamp
 from microtask.chain.networks import connect_url
 from microtask.config import ANVIL_CHAIN_ID
 from microtask.errors import ToolchainMissing
@@ -68,3 +72,17 @@ def test_missing_binary_says_how_to_install(
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolchainMissing, match="npm ci"):
         find_anvil(tmp_path)
+
+
+def test_a_lagging_clock_catches_up_with_the_wall_clock(anvil_w3: Web3) -> None:
+    """As after reverting a snapshot held for a while: anvil restores the old clock."""
+
+    def mine() -> int:  # a block at anvil's own clock
+        anvil_w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        return latest_timestamp(anvil_w3)
+
+    anvil_w3.provider.make_request(RPCEndpoint("evm_setTime"), [int(time.time()) - 1_000])
+    assert mine() < int(time.time()) - 900
+    catch_up_clock(anvil_w3)
+    started = int(time.time())
+    assert started <= mine() <= int(time.time()) + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from microtask.chain.deployer import (
     runtime_code_matches,
 )
 from microtask.chain.deployments import (
+    CHAIN_ID_FILE,
     ChainIdMismatch,
     DeploymentNotFound,
     DeploymentRecord,
@@ -28,6 +30,7 @@ from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
 from microtask.config import Settings
 from microtask.errors import UserError
+from tests.conftest import REPO_ROOT
 
 
 @pytest.fixture
@@ -205,3 +208,13 @@ def test_immutables_do_not_defeat_the_unchanged_check(
     tampered = bytearray(code)
     tampered[-40] ^= 0xFF  # a byte outside the immutables
     assert not runtime_code_matches(bytes(tampered), artifact)
+
+
+def test_the_deployments_folder_documents_every_record_field_and_ignores_local_chains() -> None:
+    readme = (REPO_ROOT / "deployments" / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, flags=re.MULTILINE))
+    assert documented == set(DeploymentRecord.model_fields)
+    assert f"`{CHAIN_ID_FILE}`" in readme
+    ignored = (REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {"deployments/local/", "deployments/embedded/"} <= set(ignored)
+    assert not any(line.strip("/") == "deployments" for line in ignored)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from microtask.cli.listing import match_line
-from microtask.cli.units import Token
+from microtask.client.tokens import Token
 
 DUSD = Token("0x" + "11" * 20, "dUSD", 6)
 MATCH = {"score": 0.58, "pay_share": 0.72, "acceptance": 0.8, "basis": "no history yet"}

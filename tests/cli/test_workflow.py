@@ -18,13 +18,14 @@ from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.compiler import compile_project
 from microtask.chain.devchain import advance_time
-from microtask.chain.escrow import fee_of
 from microtask.chain.transactions import TransactionSender
 from microtask.cli.app import run
 from microtask.cli.exit_codes import ExitCode
 from microtask.config import Settings
+from microtask.escrow import fee_of
 from microtask.manifests.sealing import public_key_of
 from tests.conftest import REPO_ROOT, SHARED_CACHE
+from tests.world import deploy_test_dollar
 
 PASSWORD = "correct horse battery staple"
 REWARD = "1.5"  # of a 6-decimals token
@@ -114,13 +115,11 @@ def cli(
 def token(cli: Cli, anvil_w3: Web3, tmp_path: Path) -> str:
     """A 6-decimals test stablecoin, with 1,000 units minted to the requester."""
     project = compile_project(Settings(project_root=REPO_ROOT, cache_dir=SHARED_CACHE))
-    artifact = project.get("MockERC20")
     owner = TransactionSender(anvil_w3, dev_accounts()[0])
-    factory = anvil_w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    address = owner.transact(factory.constructor("Test Dollar", "TUSD", 6))["contractAddress"]
-    contract = anvil_w3.eth.contract(address=address, abi=artifact.abi)
-    owner.transact(contract.functions.mint(dev_accounts()[1].address, 1_000 * 10**6))
-    return str(address)
+    requester = dev_accounts()[1].address
+    return str(
+        deploy_test_dollar(owner, project, holders=[requester], amount=1_000 * 10**6).address
+    )
 
 
 def wallet(w3: Web3, token: str, who: str) -> int:

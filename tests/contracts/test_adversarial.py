@@ -23,11 +23,12 @@ from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from microtask.chain.escrow import ETH, SlotState, TaskEscrowClient, fee_of, funding_of
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
-from tests.contracts.conftest import (
+from microtask.escrow import ETH, SlotState, fee_of, funding_of
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     FEE_BPS,
@@ -111,7 +112,7 @@ def _payload(world: World, inner: str, task_id: int, token: Contract) -> Any:
     if inner == "claim":
         return escrow.encode_abi("claim", args=[task_id, 1])
     params = world.params(token=token.address, reward=TOKEN_REWARD, slots=1)
-    return escrow.encode_abi("createTask", args=[params.as_tuple()])
+    return escrow.encode_abi("createTask", args=[params.as_abi()])
 
 
 @pytest.mark.parametrize("inner", ["withdraw", "claim", "createTask"])
@@ -366,14 +367,14 @@ def test_a_presented_receipt_cannot_be_presented_again(world: World) -> None:
             lambda p=presenter: world.client(p).present_receipts([(receipt, signature)])
         )
         assert error.error == "InvalidSlotState"
-        assert error.error_args["state"] == SlotState.SUBMITTED
+        assert error.error_args["state"] == SlotState.SUBMITTED.code
     # nor once the slot is paid, nor bundled with a fresh receipt (all or nothing)
     world.advance(REVIEW_PERIOD + 1)
     world.client(worker).finalize(task_id, [0])
     fresh = receipt_for(world, task_id, 1, worker.address)
     bundle = [(fresh, world.escrow.sign_receipt(fresh)), (receipt, signature)]
     error = reverted(lambda: world.client(worker).present_receipts(bundle))
-    assert (error.error, error.error_args["state"]) == ("InvalidSlotState", SlotState.APPROVED)
+    assert (error.error, error.error_args["state"]) == ("InvalidSlotState", SlotState.APPROVED.code)
     assert world.escrow.slot(task_id, 1).state == SlotState.OPEN
     assert world.escrow.task(task_id).receipt_slots_used == used
     assert world.escrow.balance(worker.address) == REWARD
@@ -438,7 +439,7 @@ def test_an_erc1271_wallet_can_be_the_requester(
     )
     params = world.params(slots=3, receipt_slots=3, verifier="0x" + "00" * 20)
     escrow = world.deployment.escrow
-    create = escrow.encode_abi("createTask", args=[params.as_tuple()])
+    create = escrow.encode_abi("createTask", args=[params.as_abi()])
     transact(
         world,
         owner,
@@ -560,7 +561,7 @@ def test_a_worker_cannot_settle_their_own_rejection_early(world: World) -> None:
     assert world.escrow.balance(world.requester.address) == PER_SLOT
     assert world.escrow.reputation(worker.address).rejected == 1
     error = reverted(lambda: client.dispute(task_id, 0, REASON))
-    assert (error.error, error.error_args["state"]) == ("InvalidSlotState", SlotState.CLOSED)
+    assert (error.error, error.error_args["state"]) == ("InvalidSlotState", SlotState.CLOSED.code)
 
 
 def test_approving_the_wrong_worker_is_refused(world: World) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import SlotState, fee_of
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
+from microtask.escrow import SlotState, fee_of
+from tests.world import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
 
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)
 

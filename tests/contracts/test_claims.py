@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from microtask.chain.escrow import SlotState
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import LEASE, RESULT, World
+from microtask.escrow import SlotState
+from tests.world import LEASE, RESULT, World
 
 
 def reverted(
@@ -58,7 +58,7 @@ def test_a_held_slot_cannot_be_claimed_again(world: World) -> None:
     world.client(world.workers[0]).claim(task_id, 0)
     error = reverted(world, world.workers[1], "claim", task_id, 0)
     assert error.error == "InvalidSlotState"
-    assert error.error_args["state"] == SlotState.CLAIMED
+    assert error.error_args["state"] == SlotState.CLAIMED.code
 
 
 def test_slot_index_rules(world: World) -> None:

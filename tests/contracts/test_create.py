@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import ETH, SlotState, fee_of, funding_of
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import FEE_BPS, MANIFEST, REWARD, TOKEN_REWARD, World
+from microtask.escrow import ETH, MAX_SLOTS, SlotState, fee_of, funding_of
+from tests.world import FEE_BPS, MANIFEST, REWARD, TOKEN_REWARD, World
 
 
 def test_eth_task_escrows_reward_and_fee(world: World) -> None:
@@ -86,7 +86,7 @@ def test_invalid_parameters_are_refused(
     params = world.params(**overrides)
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(
-            world.deployment.escrow.functions.createTask(params.as_tuple()), value=0
+            world.deployment.escrow.functions.createTask(params.as_abi()), value=0
         )
     assert caught.value.error == error
 
@@ -100,7 +100,7 @@ def test_a_token_must_be_a_contract(world: World) -> None:
 
 def test_permits_are_for_token_tasks(world: World) -> None:
     call = world.deployment.escrow.functions.createTaskWithPermit(
-        world.params().as_tuple(), world.now() + 3600, 27, bytes(32), bytes(32)
+        world.params().as_abi(), world.now() + 3600, 27, bytes(32), bytes(32)
     )
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call)
@@ -115,7 +115,7 @@ def test_past_deadline_is_refused(world: World) -> None:
 
 def test_wrong_eth_amount_is_refused(world: World) -> None:
     params = world.params(slots=2)
-    call = world.deployment.escrow.functions.createTask(params.as_tuple())
+    call = world.deployment.escrow.functions.createTask(params.as_abi())
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call, value=2 * REWARD)  # forgot the fee
     assert caught.value.error == "WrongPayment"
@@ -128,7 +128,7 @@ def test_wrong_eth_amount_is_refused(world: World) -> None:
 def test_eth_sent_with_a_token_task_is_refused(world: World) -> None:
     params = world.params(token=world.token.address, reward=TOKEN_REWARD)
     world.escrow.create_task(params)  # sets the allowance
-    call = world.deployment.escrow.functions.createTask(params.as_tuple())
+    call = world.deployment.escrow.functions.createTask(params.as_abi())
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call, value=1)
     assert caught.value.error == "WrongPayment"
@@ -166,7 +166,17 @@ def test_add_slots_is_for_the_requester_of_a_live_task(world: World) -> None:
     assert stranger.value.error == "NotRequester"
     with pytest.raises(TransactionReverted) as none:
         world.escrow.add_slots(task_id, 0)
-    assert none.value.error == "InvalidSlotCount"
+    assert (none.value.error, none.value.error_args) == (
+        "InvalidSlotsAdded",
+        {"taskId": task_id, "added": 0, "slotCount": 1},
+    )
+    cheap = world.create(slots=1, reward=1)  # so funding a million slots is affordable
+    with pytest.raises(TransactionReverted) as too_many:
+        world.escrow.add_slots(cheap, MAX_SLOTS)
+    assert (too_many.value.error, too_many.value.error_args) == (
+        "InvalidSlotsAdded",
+        {"taskId": cheap, "added": MAX_SLOTS, "slotCount": MAX_SLOTS + 1},
+    )
     world.escrow.cancel(task_id)
     with pytest.raises(TransactionReverted) as cancelled:
         world.escrow.add_slots(task_id, 1)

@@ -1,12 +1,12 @@
-"""Rejections, disputes, rulings and their timeouts (DESIGN.md P4)."""
+"""Rejections, disputes, rulings and their timeouts (docs/architecture.md, P4)."""
 
 from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import ApprovalBasis, Reputation, SlotState, fee_of
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import (
+from microtask.escrow import ApprovalBasis, Reputation, SlotState, fee_of
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     FEE_BPS,
@@ -57,7 +57,7 @@ def test_arbitrator_rules_for_the_worker(world: World) -> None:
     [ruled] = world.events(receipt, "DisputeRuled")
     assert ruled["paid"] is True
     [approved] = world.events(receipt, "SlotsApproved")
-    assert approved["basis"] == ApprovalBasis.ARBITRATION
+    assert approved["basis"] == ApprovalBasis.ARBITRATION.code
 
 
 def test_arbitrator_upholds_the_rejection(world: World) -> None:
@@ -98,7 +98,7 @@ def test_unanswered_dispute_pays_the_worker(world: World) -> None:
     world.advance(ARBITRATION_TIMEOUT + 1)
     receipt = anyone.finalize(task_id, [0])
     [event] = world.events(receipt, "SlotsApproved")
-    assert event["basis"] == ApprovalBasis.ARBITRATION_TIMEOUT
+    assert event["basis"] == ApprovalBasis.ARBITRATION_TIMEOUT.code
     assert world.escrow.balance(worker) == REWARD
     assert world.escrow.reputation(worker) == Reputation(1, 0, 1, 0)
 

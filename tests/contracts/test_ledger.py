@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import fee_of
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import FEE_BPS, REWARD, World
+from microtask.escrow import fee_of
+from tests.world import FEE_BPS, REWARD, World
 
 
 def paid(world: World, **overrides: object) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import REASON, REVIEW_PERIOD, World
+from microtask.escrow import MAX_PERIOD
+from tests.world import REASON, REVIEW_PERIOD, World
 
 
 def test_fee_is_capped_at_ten_percent(world: World) -> None:
@@ -86,3 +87,26 @@ def test_deployment_announces_its_settings(world: World) -> None:
         escrow.functions.disputeWindow().call(),
         escrow.functions.arbitrationTimeout().call(),
     )
+
+
+@pytest.mark.parametrize(
+    ("window", "timeout", "error", "args"),
+    [
+        (0, 3600, "InvalidDisputeWindow", {"disputeWindow": 0}),
+        (MAX_PERIOD + 1, 3600, "InvalidDisputeWindow", {"disputeWindow": MAX_PERIOD + 1}),
+        (3600, 0, "InvalidArbitrationTimeout", {"arbitrationTimeout": 0}),
+        (3600, MAX_PERIOD + 1, "InvalidArbitrationTimeout", {"arbitrationTimeout": MAX_PERIOD + 1}),
+    ],
+)
+def test_a_deployment_refuses_windows_out_of_range_each_with_its_own_error(
+    world: World, window: int, timeout: int, error: str, args: dict[str, int]
+) -> None:
+    artifact = world.compiled.get("TaskEscrow")
+    factory = world.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    owner = world.client(world.owner).sender
+    constructor = factory.constructor(
+        world.owner.address, world.treasury.address, 0, world.arbitrator.address, window, timeout
+    )
+    with pytest.raises(TransactionReverted) as caught:
+        owner.transact(constructor)
+    assert (caught.value.error, caught.value.error_args) == (error, args)

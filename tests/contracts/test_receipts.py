@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from microtask.chain.escrow import ApprovalBasis, SlotState, fee_of
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.typed_data import Approval, Receipt
-from tests.contracts.conftest import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
+from microtask.escrow import ApprovalBasis, SlotState, fee_of
+from tests.world import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
 
 DIGEST = bytes(range(32))
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)
@@ -130,7 +130,7 @@ def test_relayed_signed_approval_pays_the_worker(world: World) -> None:
     signature = world.escrow.sign_approval(approval)
     tx = world.client(worker).approve_with_signature(approval, signature)  # the worker pays gas
     [event] = world.events(tx, "SlotsApproved")
-    assert event["basis"] == ApprovalBasis.REVIEW
+    assert event["basis"] == ApprovalBasis.REVIEW.code
     assert world.escrow.balance(worker.address) == REWARD
     # relaying again pays nobody twice
     world.client(world.workers[1]).approve_with_signature(approval, signature)
@@ -208,7 +208,7 @@ def test_a_rejection_revokes_an_earlier_signed_approval(world: World) -> None:
     with pytest.raises(TransactionReverted) as caught:
         world.client(worker).approve_with_signature(approval, signature)
     assert caught.value.error == "InvalidSlotState"
-    assert caught.value.error_args["state"] == SlotState.REJECTED
+    assert caught.value.error_args["state"] == SlotState.REJECTED.code
     # the requester can still change their mind directly
     world.escrow.approve(task_id, [(0, worker.address)])
     assert world.escrow.balance(worker.address) == REWARD

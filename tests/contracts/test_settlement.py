@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from microtask.chain.escrow import ApprovalBasis, SlotState, fee_of, funding_of
 from microtask.chain.reverts import TransactionReverted
-from tests.contracts.conftest import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
+from microtask.escrow import ApprovalBasis, SlotState, fee_of, funding_of
+from tests.world import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
 
 FEE = fee_of(REWARD, FEE_BPS)
 
@@ -25,7 +25,7 @@ def test_batch_approval_pays_workers_and_treasury(world: World) -> None:
     assert world.escrow.balance(world.treasury.address) == 3 * FEE
     assert world.escrow.task(task_id).escrow == 0
     [event] = world.events(receipt, "SlotsApproved")
-    assert event["basis"] == ApprovalBasis.REVIEW
+    assert event["basis"] == ApprovalBasis.REVIEW.code
     assert event["slots"] == [0, 1, 2]
     assert event["workers"] == [w.address for w in workers]
     assert (event["reward"], event["fee"]) == (REWARD, FEE)
@@ -132,7 +132,7 @@ def test_silence_pays_by_anyones_call(world: World) -> None:
     world.advance(REVIEW_PERIOD + 1)
     receipt = stranger.finalize(task_id, [0, 1, 2])
     [event] = world.events(receipt, "SlotsApproved")
-    assert event["basis"] == ApprovalBasis.SILENCE
+    assert event["basis"] == ApprovalBasis.SILENCE.code
     assert event["slots"] == [0, 1, 2]
     for worker in world.workers[:3]:
         assert world.escrow.balance(worker.address) == REWARD

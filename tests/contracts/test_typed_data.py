@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from microtask.chain.typed_data import Approval, Receipt, digest
-from tests.contracts.conftest import World
+from microtask.chain.typed_data import Approval, Receipt
+from microtask.encoding.eip712 import digest
+from tests.world import World
 
 
 def test_receipt_digest_matches_the_contract(world: World) -> None:
@@ -11,7 +12,7 @@ def test_receipt_digest_matches_the_contract(world: World) -> None:
         7, 3, world.workers[0].address, bytes(range(32)), 1_700_000_000, 1_800_000_000
     )
     ours = digest(receipt.signable(world.w3.eth.chain_id, world.escrow.address))
-    theirs = world.deployment.escrow.functions.receiptDigest(receipt.as_tuple()).call()
+    theirs = world.deployment.escrow.functions.receiptDigest(receipt.message()).call()
     assert ours == theirs
 
 
@@ -23,7 +24,7 @@ def test_approval_digest_matches_the_contract(world: World) -> None:
         123,
     )
     ours = digest(approval.signable(world.w3.eth.chain_id, world.escrow.address))
-    theirs = world.deployment.escrow.functions.approvalDigest(approval.as_tuple()).call()
+    theirs = world.deployment.escrow.functions.approvalDigest(approval.message()).call()
     assert ours == theirs
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import Engine, select
 from web3 import Web3
 
-from microtask.chain.escrow import ETH, SlotState
-from microtask.db.base import FINAL_SLOT_STATUSES, SlotStatus
 from microtask.db.models import Base, table
-from tests.indexer.conftest import EscrowWorld
+from microtask.escrow import ETH, ZERO_ADDRESS, SlotState
+from tests.world import IndexedWorld
 
-ZERO = "0x0000000000000000000000000000000000000000"
+ZERO = ZERO_ADDRESS
 # observations of the chain head, not state: they differ between any two runs
 VOLATILE = {
     "checkpoints": {"chain_head", "chain_head_timestamp", "chain_head_seen_at"},
@@ -20,15 +20,6 @@ VOLATILE = {
 }
 # what the live feed told clients about dropped ids, not chain state: a fresh index has none
 FEED_ONLY = {"reorgs"}
-TASK_FIELDS = {
-    "requester": "requester", "deadline": "deadline", "slotCount": "slot_count",
-    "token": "token", "reviewPeriod": "review_period", "lease": "lease", "feeBps": "fee_bps",
-    "cancelled": "cancelled", "receiptSlotsReclaimed": "receipt_slots_reclaimed",
-    "verifier": "verifier", "receiptSlots": "receipt_slots", "openSlots": "open_slots",
-    "receiptSlotsUsed": "receipt_slots_used", "arbitrator": "arbitrator",
-    "minApproved": "min_approved", "minApprovalBps": "min_approval_bps", "reward": "reward",
-    "escrow": "escrow",
-}  # fmt: skip
 
 
 def dump(engine: Engine, *, event_ids: bool = True) -> dict[str, list[tuple[Any, ...]]]:
@@ -59,9 +50,9 @@ def assert_same_index(left: Engine, right: Engine, *, event_ids: bool | None = N
         assert first[name] == second[name], f"table {name} differs"
 
 
-def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int]:
+def assert_matches_contract(world: IndexedWorld, engine: Engine) -> dict[str, int]:
     """The index equals what getTask, getSlot, balanceOf and reputationOf say; returns counts."""
-    escrow = world.escrow.functions
+    escrow = world.deployment.escrow.functions
     tasks, slots, accounts = table("tasks"), table("slots"), table("accounts")
     with engine.connect() as connection:
         task_rows = {r.task_id: r._mapping for r in connection.execute(select(tasks))}
@@ -72,33 +63,32 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
         escrow_row = connection.execute(select(table("escrow_state"))).mappings().one()
     count = escrow.taskCount().call()
     assert sorted(task_rows) == list(range(1, count + 1))
+    client = world.escrow
     checked_slots = 0
     for task_id in range(1, count + 1):
-        values = escrow.getTask(task_id).call()
-        onchain = dict(zip(TASK_FIELDS, values, strict=True))
-        for field, column in TASK_FIELDS.items():
-            assert task_rows[task_id][column] == onchain[field], (task_id, field)
-        for index in range(onchain["slotCount"]):
-            state, worker, timestamp = escrow.getSlot(task_id, index).call()
+        task = client.task(task_id)
+        for field in dataclasses.fields(task):
+            assert task_rows[task_id][field.name] == getattr(task, field.name), (task_id, field)
+        for index in range(task.slot_count):
+            view = client.slot(task_id, index)
             row = slot_rows.get((task_id, index))
-            status = SlotStatus(row["state"]) if row else SlotStatus.OPEN
+            stored = SlotState(row["state"]) if row else SlotState.OPEN
             # getSlot shows open slots refunded in bulk (a cancel, a reclaim) as closed; the
             # index leaves them without a row of their own, as the API reads them
-            receipt_slot = index < onchain["receiptSlots"]
-            refunded = onchain["receiptSlotsReclaimed"] if receipt_slot else onchain["cancelled"]
-            if status == SlotStatus.OPEN and refunded:
-                assert list(SlotStatus)[SlotState(state)] == SlotStatus.CLOSED, (task_id, index)
-                assert (worker, timestamp) == (ZERO, 0)
+            assert view.state == task.slot_state(index, stored), (task_id, index)
+            if stored is SlotState.OPEN and view.state is SlotState.CLOSED:
+                assert (view.worker, view.timestamp) == (ZERO, 0)
                 checked_slots += 1
                 continue
-            assert status == list(SlotStatus)[SlotState(state)], (task_id, index)
-            if status in FINAL_SLOT_STATUSES:
-                assert (worker, timestamp) == (ZERO, 0)
+            assert stored == view.state, (task_id, index)
+            if stored.final:
+                assert (view.worker, view.timestamp) == (ZERO, 0)
                 assert row is not None
                 assert row["timestamp"] == 0
             else:
-                assert (row["worker"] if row else None) == (None if worker == ZERO else worker)
-                assert (row["timestamp"] if row else 0) == timestamp, (task_id, index)
+                expected_worker = None if view.worker == ZERO else view.worker
+                assert (row["worker"] if row else None) == expected_worker
+                assert (row["timestamp"] if row else 0) == view.timestamp, (task_id, index)
             checked_slots += 1
     people = {a.address for a in (world.owner, world.requester, world.verifier, world.arbitrator)}
     people |= {world.treasury.address} | {w.address for w in world.workers}
@@ -108,7 +98,7 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
         for address in people:
             row = account_rows.get((token, address))
             balance = escrow.balanceOf(token, address).call()
-            record = escrow.reputationOf(address, token).call()
+            record = dataclasses.astuple(client.reputation(address, token))
             mine = (
                 (row["balance"], row["approved"], row["rejected"], row["disputes_won"],
                  row["disputes_lost"])
@@ -118,9 +108,9 @@ def assert_matches_contract(world: EscrowWorld, engine: Engine) -> dict[str, int
     # conservation (P1): what the contract holds = balances + unspent escrow, per token
     for token in tokens:
         held = (
-            world.w3.eth.get_balance(world.escrow.address)
+            world.w3.eth.get_balance(world.deployment.escrow.address)
             if token == ETH
-            else world.token.functions.balanceOf(world.escrow.address).call()
+            else world.token.functions.balanceOf(world.deployment.escrow.address).call()
         )
         owed = sum(r["balance"] for (t, _), r in account_rows.items() if t == token)
         owed += sum(r["escrow"] for r in task_rows.values() if r["token"] == token)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from microtask.chain.escrow import ETH
 from microtask.chain.typed_data import Approval, Receipt
-from tests.indexer.conftest import (
+from microtask.escrow import ETH
+from tests.world import (
     ARBITRATION_TIMEOUT,
     DISPUTE_WINDOW,
     LEASE,
@@ -12,7 +12,7 @@ from tests.indexer.conftest import (
     RESULT,
     REVIEW_PERIOD,
     TOKEN_REWARD,
-    EscrowWorld,
+    IndexedWorld,
 )
 
 ALL_EVENTS = frozenset(
@@ -27,16 +27,16 @@ ALL_EVENTS = frozenset(
 )  # fmt: skip
 
 
-def receipt_for(world: EscrowWorld, task_id: int, slot: int, worker: str) -> Receipt:
+def receipt_for(world: IndexedWorld, task_id: int, slot: int, worker: str) -> Receipt:
     now = world.now()
     return Receipt(task_id, slot, worker, bytes(range(32)), now, now + 24 * 3600)
 
 
-def rich_scenario(world: EscrowWorld) -> dict[str, int]:
+def rich_scenario(world: IndexedWorld) -> dict[str, int]:
     """Every event type, including the subtle paths (see `microtask.indexer.handlers`)."""
     c = world.client
     w0, w1, w2, w3, w4 = world.workers
-    requester, verifier = world.as_requester, c(world.verifier)
+    requester, verifier = world.escrow, c(world.verifier)
     arbitrator, owner = c(world.arbitrator), c(world.owner)
 
     # T1, ETH, 4 slots of which 2 receipt slots
@@ -115,12 +115,14 @@ def rich_scenario(world: EscrowWorld) -> dict[str, int]:
     owner.withdraw(1, token=world.token.address)
 
     # two-step ownership
-    owner.sender.transact(world.escrow.functions.transferOwnership(world.verifier.address))
-    verifier.sender.transact(world.escrow.functions.acceptOwnership())
+    owner.sender.transact(
+        world.deployment.escrow.functions.transferOwnership(world.verifier.address)
+    )
+    verifier.sender.transact(world.deployment.escrow.functions.acceptOwnership())
     return {"t1": t1, "t2": t2, "t3": t3, "t4": t4}
 
 
-def simple_tasks(world: EscrowWorld, count: int, *, token: str = ETH) -> list[int]:
+def simple_tasks(world: IndexedWorld, count: int, *, token: str = ETH) -> list[int]:
     """``count`` tasks with a claim, a submission and an approval each."""
     ids = []
     worker = world.workers[0]
@@ -128,6 +130,6 @@ def simple_tasks(world: EscrowWorld, count: int, *, token: str = ETH) -> list[in
         task_id = world.create(slots=2, token=token)
         world.client(worker).claim(task_id, 0)
         world.client(worker).submit(task_id, 0, RESULT)
-        world.as_requester.approve(task_id, [(0, worker.address)])
+        world.escrow.approve(task_id, [(0, worker.address)])
         ids.append(task_id)
     return ids

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
-from tests.indexer.conftest import NETWORK, EscrowWorld
 from tests.indexer.scenarios import simple_tasks
 from tests.indexer.test_kill import _environment
+from tests.world import NETWORK, IndexedWorld
 
 
-def test_follows_until_interrupted(anvil_world: EscrowWorld, tmp_path: Path) -> None:
+def test_follows_until_interrupted(anvil_world: IndexedWorld, tmp_path: Path) -> None:
     simple_tasks(anvil_world, 1)
     environment = _environment(anvil_world, f"sqlite:///{tmp_path / 'index.sqlite'}", tmp_path)
     process = subprocess.Popen(
@@ -32,7 +32,7 @@ def test_follows_until_interrupted(anvil_world: EscrowWorld, tmp_path: Path) -> 
     assert "database: sqlite:///" in err
 
 
-def test_failures_are_one_line(anvil_world: EscrowWorld, tmp_path: Path) -> None:
+def test_failures_are_one_line(anvil_world: IndexedWorld, tmp_path: Path) -> None:
     environment = _environment(anvil_world, "postgresql://nobody@127.0.0.1:9/none", tmp_path)
     run = subprocess.run(
         [sys.executable, "-m", "microtask", "index", "--network", NETWORK, "--once"],

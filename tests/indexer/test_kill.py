@@ -19,11 +19,11 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract, assert_same_index
-from tests.indexer.conftest import NETWORK, EscrowWorld
 from tests.indexer.scenarios import simple_tasks
+from tests.world import NETWORK, IndexedWorld
 
 
-def _environment(world: EscrowWorld, url: str, tmp_path: Path) -> dict[str, str]:
+def _environment(world: IndexedWorld, url: str, tmp_path: Path) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MICROTASK_")}
     rpc_url = world.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     environment |= {
@@ -61,7 +61,7 @@ def _kill_at(environment: dict[str, str], marker: str, occurrence: int) -> list[
 
 
 def test_kill_9_then_restart_equals_a_fresh_index(
-    anvil_world: EscrowWorld, database: DatabaseFactory, tmp_path: Path
+    anvil_world: IndexedWorld, database: DatabaseFactory, tmp_path: Path
 ) -> None:
     world = anvil_world
     simple_tasks(world, 4)

@@ -12,8 +12,8 @@ from microtask.db.base import ManifestStatus
 from microtask.db.models import table
 from microtask.indexer import ManifestWorker
 from tests.database_fixtures import DatabaseFactory
-from tests.indexer.conftest import EscrowWorld
 from tests.manifests.conftest import manifest_data
+from tests.world import IndexedWorld
 
 
 class FakeClock:
@@ -31,7 +31,7 @@ def _status(engine: object, cid: str) -> dict[str, object]:
 
 
 def test_unreachable_is_retried_and_invalid_is_marked(
-    embedded_world: EscrowWorld, database: DatabaseFactory, tmp_path: Path
+    embedded_world: IndexedWorld, database: DatabaseFactory, tmp_path: Path
 ) -> None:
     world = embedded_world
     store = LocalStore(tmp_path / "content")

@@ -16,8 +16,8 @@ from microtask.config import Settings
 from tests.conftest import REPO_ROOT
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract
-from tests.indexer.conftest import deploy_world
 from tests.indexer.scenarios import simple_tasks
+from tests.world import deploy_indexed_world
 
 
 class Watch(logging.Handler):
@@ -62,7 +62,7 @@ def test_rpc_outage_is_survived(
     port = first.port
     assert port is not None
     try:
-        world = deploy_world(connect_url(first.url), compiled, settings)
+        world = deploy_indexed_world(connect_url(first.url), compiled, settings)
         simple_tasks(world, 1)
         indexer = world.indexer(database(), poll_interval=0.05, rpc_retry_max=0.2)
         stop = threading.Event()

@@ -10,8 +10,8 @@ from web3.types import RPCEndpoint, RPCResponse
 from microtask.indexer.ranges import AdaptiveRange
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract, assert_same_index
-from tests.indexer.conftest import EscrowWorld
 from tests.indexer.scenarios import simple_tasks
+from tests.world import IndexedWorld
 
 MAX_BLOCKS = 3
 
@@ -31,7 +31,7 @@ class StingyProvider(HTTPProvider):
 
 
 def test_ranges_shrink_to_what_the_node_accepts(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     world = anvil_world
     simple_tasks(world, 3)
@@ -48,7 +48,7 @@ def test_ranges_shrink_to_what_the_node_accepts(
 
 
 def test_confirmations_keep_the_index_behind(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     world = anvil_world
     simple_tasks(world, 1)

@@ -8,8 +8,8 @@ from microtask.chain.devchain import revert, snapshot
 from microtask.db.models import table
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract, assert_same_index
-from tests.indexer.conftest import RESULT, EscrowWorld
 from tests.indexer.scenarios import simple_tasks
+from tests.world import RESULT, IndexedWorld
 
 
 def _max_event_id(engine: Engine) -> int:
@@ -26,7 +26,7 @@ def _event_ids_above(engine: Engine, block: int) -> list[int]:
 
 
 def test_snapshot_revert_and_a_different_branch(
-    world: EscrowWorld, database: DatabaseFactory
+    world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     simple_tasks(world, 2)
     fork = snapshot(world.w3)
@@ -35,8 +35,8 @@ def test_snapshot_revert_and_a_different_branch(
     orphan = world.create(slots=4)  # on the branch that will vanish
     world.client(worker).claim(orphan, 0)
     world.client(worker).submit(orphan, 0, RESULT)
-    world.as_requester.approve(orphan, [(0, worker.address)])
-    world.as_requester.cancel(orphan)
+    world.escrow.approve(orphan, [(0, worker.address)])
+    world.escrow.cancel(orphan)
 
     indexer = world.indexer(database())
     indexer.sync()
@@ -74,7 +74,7 @@ def test_snapshot_revert_and_a_different_branch(
         assert reorg.fork_block <= fork_height
 
 
-def test_a_shorter_chain_rolls_back(world: EscrowWorld, database: DatabaseFactory) -> None:
+def test_a_shorter_chain_rolls_back(world: IndexedWorld, database: DatabaseFactory) -> None:
     simple_tasks(world, 1)
     fork = snapshot(world.w3)
     simple_tasks(world, 2)
@@ -86,7 +86,7 @@ def test_a_shorter_chain_rolls_back(world: EscrowWorld, database: DatabaseFactor
     assert_matches_contract(world, indexer.engine)
 
 
-def test_anvil_reorg(anvil_world: EscrowWorld, database: DatabaseFactory) -> None:
+def test_anvil_reorg(anvil_world: IndexedWorld, database: DatabaseFactory) -> None:
     """anvil's own reorg: the last blocks are mined again with new hashes."""
     world = anvil_world
     simple_tasks(world, 3)

@@ -11,12 +11,12 @@ from sqlalchemy import select, update
 from microtask.db.models import table
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract, assert_same_index, dump
-from tests.indexer.conftest import EscrowWorld
 from tests.indexer.scenarios import rich_scenario
+from tests.world import IndexedWorld
 
 
 def test_tiny_ranges_give_the_index_one_range_gives(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     world = anvil_world
     rich_scenario(world)
@@ -29,7 +29,7 @@ def test_tiny_ranges_give_the_index_one_range_gives(
 
 
 def test_replaying_indexed_blocks_changes_nothing(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     """Events already stored (by block hash and log index) are skipped, handlers too."""
     world = anvil_world
@@ -47,7 +47,7 @@ def test_replaying_indexed_blocks_changes_nothing(
 
 
 def test_rebuild_from_stored_events_equals_live_ingestion(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     world = anvil_world
     rich_scenario(world)
@@ -59,7 +59,7 @@ def test_rebuild_from_stored_events_equals_live_ingestion(
 
 
 def test_catching_up_in_steps_equals_a_full_index(
-    anvil_world: EscrowWorld, database: DatabaseFactory
+    anvil_world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     world = anvil_world
     url = database()

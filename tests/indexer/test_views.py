@@ -5,21 +5,21 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from microtask.db.base import (
-    ApprovalBasis,
     AssignmentSource,
     AssignmentStatus,
     DisputeStatus,
     MovementKind,
 )
 from microtask.db.models import table
+from microtask.escrow import ApprovalBasis
 from tests.database_fixtures import DatabaseFactory
 from tests.indexer.compare import assert_matches_contract
-from tests.indexer.conftest import EscrowWorld
 from tests.indexer.scenarios import ALL_EVENTS, rich_scenario
+from tests.world import IndexedWorld
 
 
 def test_rich_scenario_matches_the_contract_views(
-    world: EscrowWorld, database: DatabaseFactory
+    world: IndexedWorld, database: DatabaseFactory
 ) -> None:
     ids = rich_scenario(world)
     indexer = world.indexer(database())

@@ -25,8 +25,8 @@ from web3 import Web3
 
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.erc20 import erc20
-from microtask.chain.escrow import fee_of
 from microtask.chain.networks import connect_url
+from microtask.escrow import fee_of
 from tests.conftest import REPO_ROOT, SHARED_CACHE
 from tests.integration.test_up import READY, UpProcess, _rpc_url
 from tests.integration.test_up_api import _api_url

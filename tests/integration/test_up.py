@@ -121,3 +121,35 @@ def test_up_deploys_serves_and_stops_cleanly(start_up: type[UpProcess], tmp_path
     lines = second.wait_for(READY)
     assert any("TaskEscrow unchanged" in line for line in lines), "\n".join(lines)
     assert second.interrupt() == 0
+
+
+def _child_named(parent: int, name: str) -> int:
+    """The pid of ``parent``'s child process called ``name`` (from /proc: Linux)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        comm, rest = (
+            fields[fields.index("(") + 1 : fields.rindex(")")],
+            fields[fields.rindex(")") + 2 :],
+        )
+        if comm == name and int(rest.split()[1]) == parent:
+            return int(stat.parent.name)
+    raise AssertionError(f"process {parent} has no child called {name!r}")
+
+
+def test_up_stops_everything_with_one_line_when_anvil_dies(
+    start_up: type[UpProcess], tmp_path: Path
+) -> None:
+    up = start_up()
+    up.wait_for(READY)
+    os.kill(_child_named(up.process.pid, "anvil"), signal.SIGKILL)  # as the OOM killer would
+    code = up.process.wait(timeout=STARTUP_TIMEOUT)
+    up.wait_for_end()
+    assert code == 3, "\n".join(up.seen)
+    errors = [line for line in up.seen if line.startswith("error:")]
+    assert errors == [up.seen[-1]], "\n".join(up.seen)
+    assert errors[0].startswith("error: anvil exited unexpectedly with code -9: ")
+    assert errors[0].endswith(f"(log: {tmp_path / 'data' / 'logs' / 'anvil.log'})")
+    assert "stopping …" in up.seen

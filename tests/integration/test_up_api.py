@@ -17,8 +17,9 @@ import httpx
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect_url
+from microtask.escrow import TaskParams
 from tests.integration.test_up import READY, UpProcess, _rpc_url, start_up, up_env
 
 __all__ = ["start_up", "up_env"]

@@ -26,7 +26,9 @@ __all__ = ["platform"]
 
 SENTIMENT_TASK = 2
 REWARD = 80_000  # the demo's 0.08 dUSD
-SWAP = {"positive": "negative", "negative": "positive", "neutral": "neutral"}
+# the README's careless.json: every answer wrong (a worker right on the two neutral reviews
+# would be right on 2 of 6, too little evidence to reject at 95%: left undecided instead)
+SWAP = {"positive": "negative", "negative": "positive", "neutral": "positive"}
 
 
 def answers(path: Path, labels: list[str]) -> Path:

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from microtask.encoding.eip712 import domain, recover, sign
 from microtask.manifests import (
     DecryptionFailed,
     DocumentInvalid,
@@ -22,7 +23,7 @@ from microtask.manifests import (
     seal_submission,
 )
 from microtask.manifests.sealing import public_key_of, unwrap_key, wrap_key
-from microtask.manifests.typed_data import domain, recover, sign, submission_message
+from microtask.manifests.typed_data import submission_message
 from tests.conftest import REPO_ROOT
 from tests.manifests.conftest import (
     CHAIN_ID,

@@ -172,8 +172,14 @@ def test_one_answer_to_items_whose_answers_vary_is_straight_lining() -> None:
     (signal,) = straight_lining(answers_of(table), StraightLiningRule())
     assert signal.worker == WORKERS["S"].address
     assert signal.code == "spam"
-    assert signal.numbers == {"items": 6, "same": 6, "reference_values": 5}
+    assert signal.numbers == {
+        "items": 6,
+        "same": 6,
+        "reference_values": 5,
+        "matching_references": 2,
+    }
     assert signal.detail.startswith("gave the same answer (label cat) to 6 of 6 items")
+    assert "times likelier from answering the same regardless" in signal.detail
 
 
 def test_one_answer_to_items_that_share_it_is_just_right() -> None:

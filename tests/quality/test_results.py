@@ -44,6 +44,7 @@ def test_rows_follow_the_item_order_and_show_gaps() -> None:
         "confidence": 0.75,
         "item_id": "a",
         "method": "rover",
+        "status": "answered",
         "value": "first",
     }
     assert rows[1] == {
@@ -53,6 +54,7 @@ def test_rows_follow_the_item_order_and_show_gaps() -> None:
         "confidence": None,
         "item_id": "missing",
         "method": None,
+        "status": "unanswered",
         "value": "",
     }
     # without an item order: sorted by id
@@ -67,10 +69,30 @@ def test_the_csv_carries_the_same_rows_and_survives_awkward_text() -> None:
     results = result_set({"a": aggregated("a", awkward, 1 / 3)})
     table = list(csv.reader(io.StringIO(results.csv.decode())))
     assert tuple(table[0]) == CSV_COLUMNS
-    item, value, confidence, method, answers, agreeing, answer = table[1]
+    item, value, confidence, method, answers, agreeing, answer, status = table[1]
+    assert status == "answered"
     assert (item, value, method, answers, agreeing) == ("a", awkward, "rover", "4", "3")
     assert confidence == "0.333333"
     assert json.loads(answer) == {"kind": "free_text", "text": awkward}
+
+
+def test_items_that_lost_every_answer_are_marked_not_dropped() -> None:
+    aggregates = {"a": aggregated("a", "first")}
+    with_order = result_set(aggregates, ["a", "b", "c"], emptied=["b"])
+    rows = [json.loads(line) for line in with_order.jsonl.splitlines()]
+    assert [(row["item_id"], row["status"]) for row in rows] == [
+        ("a", "answered"),
+        ("b", "emptied"),
+        ("c", "unanswered"),
+    ]
+    assert rows[1]["answer"] is None
+    # without an item order the emptied item is still listed
+    alone = result_set(aggregates, emptied=["b"])
+    table = list(csv.DictReader(io.StringIO(alone.csv.decode())))
+    assert [(row["item_id"], row["status"]) for row in table] == [
+        ("a", "answered"),
+        ("b", "emptied"),
+    ]
 
 
 def test_the_same_aggregates_give_the_same_bytes() -> None:

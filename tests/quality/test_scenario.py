@@ -1,5 +1,11 @@
 """The issue's scenario: 20 items x 3 answers with planted good, borderline, careless,
-copying, straight-lining and too-fast workers (see `scenario`)."""
+copying, straight-lining and too-fast workers (see `scenario`).
+
+Since quality control weighs gold and agreement together (issue 13), the borderline
+worker B, right on 8 of their 9 answers with one miss among four gold items, is approved
+like the good workers: under the old rule one gold miss in four left B to the requester,
+the very kind of decision on thin gold evidence the issue removes.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.documents import parse_as
 from microtask.quality import Assessment, GoldKey, QualityRule, assess, rejection_batches
 from tests.quality.scenario import (
-    GOOD,
+    HONEST,
     NAME_OF,
     VERIFIER,
     WORKERS,
@@ -68,9 +74,8 @@ def test_each_planted_worker_gets_the_right_decision(
     scenario: Crowd, assessment: Assessment
 ) -> None:
     seen = outcomes(assessment)
-    for name in GOOD:
+    for name in HONEST:
         assert seen[name] == {("approve", frozenset())}, name
-    assert seen["B"] == {("undecided", frozenset())}
     # careless: random labels fail gold
     assert {outcome for outcome, _ in seen["R"]} == {"reject"}
     assert all("gold_failed" in codes for _, codes in seen["R"])
@@ -82,9 +87,11 @@ def test_each_planted_worker_gets_the_right_decision(
     for name in ("S", "F"):
         assert {outcome for outcome, _ in seen[name]} == {"reject"}
         assert all("spam" in codes for _, codes in seen[name]), name
-    assert len(assessment.slots("approve")) == 27
-    assert len(assessment.slots("undecided")) == 9
+    assert len(assessment.slots("approve")) == 36
+    assert len(assessment.slots("undecided")) == 0
     assert len(assessment.slots("reject")) == 24
+    assert assessment.coverage.share == 1.0
+    assert assessment.coverage.emptied == ()
 
 
 def test_every_decision_shows_its_numbers(scenario: Crowd, assessment: Assessment) -> None:
@@ -92,9 +99,13 @@ def test_every_decision_shows_its_numbers(scenario: Crowd, assessment: Assessmen
     assert borderline.numbers["gold_checked"] == 4
     assert borderline.numbers["gold_correct"] == 3
     assert borderline.numbers["gold_accuracy"] == 0.75
-    gold_line = borderline.checks[0]
-    assert gold_line.verdict == "borderline"
-    assert "3 of 4 gold items right (75%)" in gold_line.line
+    assert borderline.numbers["compared"] == 5
+    accuracy_line = borderline.checks[0]
+    assert accuracy_line.name == "accuracy"
+    assert accuracy_line.verdict == "pass"
+    assert "from 3 of 4 gold items right and 5 item(s) judged by other workers" in (
+        accuracy_line.line
+    )
     fast = assessment.decision(scenario.slots_of("F")[0])
     assert fast.numbers["too_fast_seconds"] == 1
     assert fast.numbers["too_fast_min_seconds"] == 6
@@ -102,6 +113,8 @@ def test_every_decision_shows_its_numbers(scenario: Crowd, assessment: Assessmen
     copier = assessment.decision(scenario.slots_of("P2")[0])
     duplicate = next(r for r in copier.reasons if r.code == "duplicate")
     assert WORKERS["P1"].address in (duplicate.detail or "")
+    assert copier.numbers["copying_shared_items"] == 5
+    assert copier.numbers["copying_identical"] == 5
     explanation = copier.explain().splitlines()
     assert explanation[0] == f"slot {copier.slot} ({WORKERS['P2'].address}): reject"
     assert any(line.split()[:2] == ["fail", "copying:"] for line in explanation)
@@ -141,16 +154,29 @@ def test_salted_gold_gives_the_same_decisions(assessment: Assessment) -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_other_seeds_keep_the_invariants(seed: int) -> None:
-    """Across draws: no good worker is rejected, every planted cheat is, the borderline
-    worker is left to the requester, and the clear items aggregate to the truth."""
+    """Across draws: no honest worker is rejected, no cheat approved, the spammers always
+    rejected, and the clear items aggregate to the truth.
+
+    The careless worker (six answers, three on gold) and the copying pair (five shared
+    items, two of them gold) give little evidence: in some draws not enough to be 95% sure
+    of an accuracy under 60%, or for the copying test at its 5% false-alarm rate. Those
+    are left undecided and asked for gold (`wants_gold`), never approved."""
     scenario = crowd(seed)
     assessment = run(scenario)
     seen = outcomes(assessment)
-    for name in GOOD:
+    for name in HONEST:
         assert all(outcome != "reject" for outcome, _ in seen[name]), name
-    for name in ("R", "P1", "P2", "S", "F"):
+    for name in ("S", "F"):
         assert {outcome for outcome, _ in seen[name]} == {"reject"}, name
-    assert {outcome for outcome, _ in seen["B"]} == {"undecided"}
+        assert all("spam" in codes for _, codes in seen[name]), name
+    for name in ("R", "P1", "P2"):
+        assert "approve" not in {outcome for outcome, _ in seen[name]}, name
+        for slot in scenario.slots_of(name):
+            decision = assessment.decision(slot)
+            assert decision.outcome == "reject" or decision.wants_gold, name
+    for name in ("P1", "P2"):
+        copied = {"duplicate" in codes for _, codes in seen[name]}
+        assert copied in ({True}, {False}), name  # both or neither, all slots alike
     for item in scenario.clear_items():
         assert assessment.aggregates[item].answer == ClassificationAnswer(
             label=scenario.truth[item]
@@ -189,7 +215,8 @@ def test_the_result_set_lists_every_item_with_its_confidence(
         assert row["value"] == line["value"] == aggregate.answer.label  # type: ignore[union-attr]
         assert float(row["confidence"]) == pytest.approx(line["confidence"], abs=1e-6)
         assert int(row["answers"]) == line["answers"] == aggregate.answers
-        assert line["method"] == "one_coin_dawid_skene"
+        assert line["method"] == "hierarchical_dawid_skene"
+        assert row["status"] == line["status"] == "answered"
 
 
 def test_rejections_become_one_valid_review_batch(scenario: Crowd, assessment: Assessment) -> None:

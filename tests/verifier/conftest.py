@@ -8,7 +8,6 @@ gaslessly: they sign requests and envelopes and never need ETH.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,37 +22,30 @@ from web3.contract import Contract
 from microtask.chain.accounts import dev_accounts
 from microtask.chain.anvil import AnvilProcess
 from microtask.chain.artifacts import CompiledProject
-from microtask.chain.deployer import deploy_contract, deploy_platform
+from microtask.chain.deployer import deploy_platform
 from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect
 from microtask.chain.transactions import TransactionSender
 from microtask.config import Settings
 from microtask.content import LocalStore, parse_cid
 from microtask.db import database_url
+from microtask.escrow import TaskParams
 from microtask.indexer.service import IndexerService
 from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, seal_submission
 from microtask.verifier import ANY_SLOT, Grant, IssuedReceipt, SlotRequest, VerifierService
 from microtask.verifier.typed_data import new_nonce
 from tests.conftest import make_settings
-from tests.database_fixtures import postgres_server
 from tests.postgres import PostgresServer
 from tests.quality.scenario import NAME_OF, REQUESTER, VERIFIER, WORKERS, Crowd
-
-__all__ = ["postgres_server"]
+from tests.world import deploy_test_dollar, send_ether
 
 NETWORK = "local"
 REWARD = 1_500_000  # 1.5 of a 6-decimals token
 REVIEW = 24 * 3600
 LEASE = 3600
 INDEX_TIMEOUT = 30.0
-
-
-def fresh_expiry(w3: Web3) -> int:
-    """Ten minutes from the verifier's now: the later of the chain's head and the wall clock
-    (the session's anvil keeps an old head between tests, which revert what they mined)."""
-    return max(latest_timestamp(w3), int(time.time())) + 600
 
 
 @dataclass
@@ -107,17 +99,7 @@ class Platform:
         assert self.indexer.indexer.wait_for_block(head, timeout=INDEX_TIMEOUT), "index lags"
 
     def fund(self, account: LocalAccount, wei: int = 10**19) -> None:
-        self.owner.send(
-            {
-                "to": account.address,
-                "value": wei,
-                "gas": 21_000,
-                "maxFeePerGas": 10**11,
-                "maxPriorityFeePerGas": 10**9,
-                "nonce": self.w3.eth.get_transaction_count(self.owner.address, "pending"),
-                "chainId": self.chain_id,
-            }
-        )
+        send_ether(self.owner, account.address, wei)
 
     def post(
         self,
@@ -153,7 +135,12 @@ class Platform:
 
     def request(self, worker: LocalAccount, task_id: int, slot: int = ANY_SLOT) -> Grant:
         """A worker asks for a slot, signed, as the CLI does."""
-        request = SlotRequest(task_id, slot, worker.address, new_nonce(), fresh_expiry(self.w3))
+        # expiry by the verifier's clock, which runs on with the wall clock between blocks
+        # (gasless work mines none): the latest block's time can lag it by minutes on a
+        # loaded machine, and a request signed against it would arrive already expired
+        request = SlotRequest(
+            task_id, slot, worker.address, new_nonce(), self.verifier.clock() + 600
+        )
         return self.verifier.request_slot(request, request.sign(worker, self.chain_id, self.escrow))
 
     def envelope(
@@ -252,14 +239,9 @@ def platform(
     records = DeploymentStore(settings.deployments_dir, NETWORK)
     deploy_platform(owner, records, compiled, force=True)
     record = records.load("TaskEscrow")
-    token_artifact = compiled.get("MockERC20")
-    token_record = deploy_contract(
-        owner, records, token_artifact, ["Test Dollar", "TUSD", 6], force=True
-    ).record
-    token = anvil_w3.eth.contract(
-        address=Web3.to_checksum_address(token_record.address), abi=token_artifact.abi
+    token = deploy_test_dollar(
+        owner, compiled, holders=[REQUESTER.address], amount=10**15, store=records
     )
-    owner.transact(token.functions.mint(REQUESTER.address, 10**15))
     store = LocalStore(settings.content_dir, fsync=False)
     connection = connect(settings, NETWORK, url=anvil_process.url)
     indexer = IndexerService.open(settings, NETWORK, connection=connection, content=store)

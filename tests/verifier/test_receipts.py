@@ -9,11 +9,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from microtask.chain.devchain import advance_time, latest_timestamp
-from microtask.chain.escrow import SlotState
 from microtask.chain.reverts import TransactionReverted
+from microtask.encoding.eip712 import sign
+from microtask.escrow import SlotState
 from microtask.manifests import ItemAnswer, TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
-from microtask.manifests.typed_data import sign
 from microtask.quality import QualityRule
 from microtask.verifier import (
     BadSignature,
@@ -27,7 +27,7 @@ from microtask.verifier import (
 )
 from microtask.verifier.typed_data import VerifierCommand, new_nonce, payload_hash
 from tests.quality.scenario import REQUESTER, STRANGER, WORKERS, item_id, manifest_data
-from tests.verifier.conftest import LEASE, REVIEW, REWARD, Platform, fresh_expiry
+from tests.verifier.conftest import LEASE, REVIEW, REWARD, Platform
 
 ANSWERS = {item_id(i): ClassificationAnswer(label="cat") for i in range(3)}
 ALICE, BOB = WORKERS["G1"], WORKERS["G2"]
@@ -99,7 +99,7 @@ def _request(worker: LocalAccount, task_id: int, **changes: int) -> SlotRequest:
 def test_slot_requests_must_be_the_workers_fresh_and_unused(platform: Platform) -> None:
     task_id, _, _ = small_task(platform)
     verifier = platform.verifier
-    now = fresh_expiry(platform.w3) - 600  # the verifier's now
+    now = latest_timestamp(platform.w3)
     request = replace(_request(ALICE, task_id), expiry=now + 2 * LEASE)
     with pytest.raises(BadSignature):
         verifier.request_slot(request, request.sign(BOB, platform.chain_id, platform.escrow))

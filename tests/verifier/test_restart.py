@@ -38,6 +38,12 @@ def _pending(platform: Platform, task_id: int) -> list[VerifierDecision]:
         )
 
 
+# the planted crowd of seed 7 as quality control decides it: the good and borderline workers
+# approved (since issue 13 the borderline worker, right on 8 of 9 answers, is approved
+# too), the careless, copying, straight-lining and too-fast workers rejected
+APPROVED, REJECTED = 36, 24
+
+
 @pytest.mark.parametrize("platform", ["sqlite", "postgresql"], indirect=True)
 @pytest.mark.parametrize("stopped", ["assessed", "signed", "broadcast"])
 def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: str) -> None:
@@ -49,7 +55,7 @@ def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: 
     if stopped != "assessed":
         pending = _pending(platform, task_id)
         approvals = plan(first.client, context, pending, first.clock()).approve
-        assert len(approvals) == 27
+        assert len(approvals) == APPROVED
         intent_id = first.settler.prepare(
             IntentKind.APPROVE, task_id, [(d.slot, d.worker) for d in approvals]
         )
@@ -59,7 +65,7 @@ def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: 
             # anvil automines, but may answer the send before the block is in
             platform.w3.eth.wait_for_transaction_receipt(HexStr(signed_hash), timeout=30)
             assert len(platform.events("SlotsApproved", task_id)) == 1
-    assert platform.settled_slots(task_id).total() == (27 if stopped == "broadcast" else 0)
+    assert platform.settled_slots(task_id).total() == (APPROVED if stopped == "broadcast" else 0)
 
     second = platform.restart_verifier()
     assert second is not first
@@ -67,11 +73,11 @@ def test_a_restart_mid_batch_settles_nothing_twice(platform: Platform, stopped: 
 
     settled = platform.settled_slots(task_id)
     assert set(settled.values()) == {1}
-    assert len(settled) == 27 + 24
+    assert len(settled) == APPROVED + REJECTED
     [approved] = platform.events("SlotsApproved", task_id)
     [rejected] = platform.events("SlotsRejected", task_id)
-    assert len(approved["slots"]) == 27
-    assert len(rejected["slots"]) == 24
+    assert len(approved["slots"]) == APPROVED
+    assert len(rejected["slots"]) == REJECTED
     intents = _intents(platform)
     assert [(i.kind, i.status) for i in intents] == [
         (IntentKind.APPROVE, IntentStatus.MINED),

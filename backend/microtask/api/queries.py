@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from microtask.api.schemas import ManifestSummary, TaskPublic, TaskStatus
 from microtask.db.base import ManifestStatus
 from microtask.db.models import Checkpoint, Manifest, Task
+from microtask.escrow import has_ended
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 """A SELECT of any columns (SQLAlchemy 2.1 types each column)."""
@@ -130,9 +131,10 @@ def status_condition(status: TaskStatus, now: int, *, paging: bool = False) -> C
 
 
 def status_of(cancelled: bool, deadline: int, available_slots: int, now: int) -> TaskStatus:
+    """A task's status at chain time ``now`` (`status_condition` says the same in SQL)."""
     if cancelled:
         return TaskStatus.CANCELLED
-    if deadline < now:
+    if has_ended(deadline, now):
         return TaskStatus.EXPIRED
     return TaskStatus.OPEN if available_slots > 0 else TaskStatus.FULL
 

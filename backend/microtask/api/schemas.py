@@ -14,13 +14,8 @@ from typing import Annotated, Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from microtask.db.base import (
-    ApprovalBasis,
-    AssignmentSource,
-    AssignmentStatus,
-    ManifestStatus,
-    SlotStatus,
-)
+from microtask.db.base import AssignmentSource, AssignmentStatus, ManifestStatus
+from microtask.escrow import ApprovalBasis, SlotState
 
 EXAMPLE_ADDRESS: Final = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 EXAMPLE_WORKER: Final = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
@@ -131,7 +126,7 @@ class SlotPublic(Public):
     funds went back (a cancelled task's claimable slots, reclaimed receipt slots)."""
 
     slot: int = Field(examples=[0])
-    state: SlotStatus = Field(examples=["submitted"])
+    state: SlotState = Field(examples=["submitted"])
     worker: ChecksumAddress | None = None
     timestamp: int = Field(
         description="Lease end, submitted at, rejected at or disputed at; 0 when open or final.",
@@ -343,11 +338,6 @@ class EventData(BaseModel):
     args: dict[str, Any]
 
 
-def approval_bps(approved: int, rejected: int) -> int | None:
-    decided = approved + rejected
-    return None if decided == 0 else approved * 10_000 // decided
-
-
 class KindScore(BaseModel):
     """A worker's record with the verifier, over one kind of task (or all)."""
 
@@ -413,7 +403,7 @@ class TaskResults(BaseModel):
     cid: str = Field(examples=[EXAMPLE_CID])
     run: int = Field(description="The assessment it comes from.", examples=[1])
     items: int
-    method: str | None = Field(examples=["one_coin_dawid_skene"])
+    method: str | None = Field(examples=["hierarchical_dawid_skene"])
     submissions: int
     approved: int
     rejected: int

@@ -76,10 +76,21 @@ def _startup_error(app: FastAPI) -> BaseException | None:
 
 class ApiServer:
     """The API on ``host:port`` in a thread: `start`, then `stop` (the caller decides when,
-    e.g. on Ctrl-C, so `microtask api` and `microtask up` stop the same way)."""
+    e.g. on Ctrl-C, so `microtask api` and `microtask up` stop the same way); `check`
+    tells a `microtask.services.Supervisor` whether it still serves. ``name`` is how
+    errors call it ("the API", "the verifier's server")."""
 
-    def __init__(self, app: FastAPI, host: str, port: int, *, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        *,
+        log_level: str = "warning",
+        name: str = "the API",
+    ) -> None:
         self.app = app
+        self.name = name
         self.sock = bind(host, port)
         bound: Any = self.sock.getsockname()
         self.host = host
@@ -94,6 +105,7 @@ class ApiServer:
         )
         self.server = _Server(config, app.state.stopping)
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -123,7 +135,13 @@ class ApiServer:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def check(self) -> None:
+        """Raise if the server's thread ended without being asked to stop."""
+        if self._thread is not None and not self._stopped and not self.alive():
+            raise ApiStartFailed(f"{self.name} stopped unexpectedly; see the log above")
+
     def stop(self, timeout: float = GRACEFUL_SHUTDOWN_SECONDS + 5) -> None:
+        self._stopped = True
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout)

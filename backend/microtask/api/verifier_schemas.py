@@ -120,6 +120,12 @@ class TaskReportPublic(BaseModel):
     outcomes: dict[str, int] = Field(examples=[{"approve": 14, "reject": 3, "undecided": 1}])
     results_cid: str | None
     settled: dict[str, int] = Field(examples=[{"approved": 14, "rejected": 3}])
+    coverage: dict[str, Any] = Field(
+        default_factory=dict,
+        description="items, answered, emptied (the items whose every answer was rejected: "
+        "no result for them) and unanswered.",
+        examples=[{"items": 20, "answered": 19, "emptied": ["photo-07"], "unanswered": 0}],
+    )
 
 
 class DecisionPublic(BaseModel):

@@ -1,7 +1,7 @@
 """Compile the project's contracts through py-solc-x, offline, with a cache.
 
-The compiler is chosen as DESIGN.md section 3 says: ``MICROTASK_SOLC`` (any native solc),
-then a native solc of the pinned version that py-solc-x installed earlier, then the
+The compiler is chosen as docs/architecture.md (Toolchain) says: ``MICROTASK_SOLC`` (any
+native solc), then a native solc of the pinned version that py-solc-x installed earlier, then the
 project's launcher around the npm package ``solc``. Output is cached by the hash of the
 compiler input and the compiler's identity, so an unchanged project compiles in
 milliseconds and a changed byte anywhere (including OpenZeppelin) recompiles.
@@ -85,7 +85,7 @@ def _file_identity(path: Path) -> str:
 
 
 def resolve_compiler(settings: Settings) -> Compiler:
-    """Pick the solc executable, in the order DESIGN.md section 3 gives."""
+    """Pick the solc executable, in the order docs/architecture.md (Toolchain) gives."""
     if settings.solc is not None:
         binary = settings.solc.expanduser()
         if not binary.is_file():

@@ -6,6 +6,7 @@ embedded eth-tester chain expose that differently; these functions hide the diff
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from web3 import Web3
@@ -56,3 +57,19 @@ def revert(w3: Web3, snapshot_id: Any) -> None:
         tester.revert_to_snapshot(snapshot_id)
     elif not _rpc(w3, "evm_revert", [snapshot_id]):
         raise NotADevChain(f"the chain refused to revert to snapshot {snapshot_id}")
+
+
+def catch_up_clock(w3: Web3) -> None:
+    """Bring anvil's clock back to the wall clock after a revert, with a block at that time.
+
+    anvil restores a snapshot's clock with its state, so after a snapshot held for a minute
+    the chain's time lags the wall clock by that minute, and the lags of many reverts add
+    up. Whatever reads chain time against the wall clock (the verifier's `ChainClock`)
+    would then see the chain's "now" far behind. Mining the block (rather than only moving
+    the clock) keeps the newest block's time what the next transaction sees.
+    """
+    if _tester(w3) is not None:
+        return  # eth-tester's blocks follow the wall clock unless time-travelled
+    lag = int(time.time()) - latest_timestamp(w3)
+    if lag > 0:
+        advance_time(w3, lag)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from microtask.chain.transactions import TransactionSender
+from microtask.encoding.eip712 import EIP712Domain, typed_message
 
 
 def _params(*pairs: tuple[str, str]) -> list[dict[str, str]]:
@@ -119,7 +119,7 @@ def ensure_allowance(sender: TransactionSender, token: str, spender: str, amount
     return True
 
 
-def permit_domain(w3: Web3, contract: Contract) -> dict[str, Any]:
+def permit_domain(w3: Web3, contract: Contract) -> EIP712Domain:
     """The token's EIP-712 domain: from EIP-5267 when it says, else OpenZeppelin's default."""
     try:
         _, name, version, chain_id, verifying, _, _ = contract.functions.eip712Domain().call()
@@ -151,5 +151,5 @@ def sign_permit(
         "nonce": contract.functions.nonces(owner.address).call(),
         "deadline": deadline,
     }
-    signed = owner.sign_message(encode_typed_data(domain, types, message))
+    signed = owner.sign_message(typed_message(domain, types, message))
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

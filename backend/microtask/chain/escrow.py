@@ -4,13 +4,15 @@ It speaks Python values (dataclasses, enums, ints of the token's smallest unit) 
 every transaction through a `TransactionSender`, so reverts arrive as `TransactionReverted`
 with the contract's custom error decoded. One client is bound to one signer; ``as_signer``
 gives a client for another.
+
+The escrow's values and rules (`Task`, `Slot`, fees, windows) are the domain's,
+`microtask.escrow`; this module only moves them to and from the chain. Structs are read
+by their ABI field names and written as dicts by field name, never by position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, Self
 
 from eth_account.signers.local import LocalAccount
@@ -24,123 +26,25 @@ from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import ERC20_ABI, ensure_allowance, sign_permit
 from microtask.chain.transactions import TransactionSender
 from microtask.chain.typed_data import Approval, Receipt
-from microtask.manifests.typed_data import sign
-
-ETH = "0x0000000000000000000000000000000000000000"
-ZERO_ADDRESS = ETH
-BPS = 10_000
-
-
-class SlotState(IntEnum):
-    """Mirrors ``ITaskEscrow.SlotState``."""
-
-    OPEN = 0
-    CLAIMED = 1
-    SUBMITTED = 2
-    REJECTED = 3
-    DISPUTED = 4
-    APPROVED = 5
-    CLOSED = 6
+from microtask.encoding.eip712 import sign
+from microtask.escrow import (
+    ETH,
+    Reputation,
+    Slot,
+    Task,
+    TaskParams,
+    TaskParamsStruct,
+    funding_of,
+)
 
 
-class ApprovalBasis(IntEnum):
-    """Mirrors ``ITaskEscrow.ApprovalBasis``."""
-
-    REVIEW = 0
-    SILENCE = 1
-    ARBITRATION = 2
-    ARBITRATION_TIMEOUT = 3
-
-
-@dataclass(frozen=True)
-class TaskParams:
-    """What a requester asks for; mirrors ``ITaskEscrow.TaskParams``."""
-
-    manifest_cid: bytes
-    reward: int
-    slots: int
-    deadline: int
-    review_period: int
-    lease: int
-    token: str = ETH
-    receipt_slots: int = 0
-    verifier: str = ZERO_ADDRESS
-    arbitrator: str = ZERO_ADDRESS
-    min_approved: int = 0
-    min_approval_bps: int = 0
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.manifest_cid,
-            Web3.to_checksum_address(self.token),
-            self.reward,
-            self.slots,
-            self.receipt_slots,
-            self.deadline,
-            self.review_period,
-            self.lease,
-            Web3.to_checksum_address(self.verifier),
-            Web3.to_checksum_address(self.arbitrator),
-            self.min_approved,
-            self.min_approval_bps,
-        )
-
-
-@dataclass(frozen=True)
-class Task:
-    """A task as stored; mirrors ``ITaskEscrow.Task``."""
-
-    requester: str
-    deadline: int
-    slot_count: int
-    token: str
-    review_period: int
-    lease: int
-    fee_bps: int
-    cancelled: bool
-    receipt_slots_reclaimed: bool
-    verifier: str
-    receipt_slots: int
-    open_slots: int
-    receipt_slots_used: int
-    arbitrator: str
-    min_approved: int
-    min_approval_bps: int
-    reward: int
-    escrow: int
-
-    @classmethod
-    def from_abi(cls, values: Sequence[Any]) -> Task:
-        return cls(*values)
-
-    @property
-    def fee_per_slot(self) -> int:
-        return fee_of(self.reward, self.fee_bps)
-
-
-@dataclass(frozen=True)
-class SlotView:
-    state: SlotState
-    worker: str
-    timestamp: int
-
-
-@dataclass(frozen=True)
-class Reputation:
-    approved: int
-    rejected: int
-    disputes_won: int
-    disputes_lost: int
-
-
-def fee_of(reward: int, fee_bps: int) -> int:
-    """The fee per slot, rounded down as the contract does."""
-    return reward * fee_bps // BPS
-
-
-def funding_of(reward: int, slots: int, fee_bps: int) -> int:
-    """What creating a task escrows: (reward + fee) per slot."""
-    return slots * (reward + fee_of(reward, fee_bps))
+def _abi_params(params: TaskParams) -> TaskParamsStruct:
+    """``TaskParams`` as web3 takes the struct: by field name, addresses checksummed."""
+    values = params.as_abi()
+    values["token"] = Web3.to_checksum_address(values["token"])
+    values["verifier"] = Web3.to_checksum_address(values["verifier"])
+    values["arbitrator"] = Web3.to_checksum_address(values["arbitrator"])
+    return values
 
 
 def _slots_and_workers(pairs: Sequence[tuple[int, str]]) -> tuple[list[int], list[ChecksumAddress]]:
@@ -153,6 +57,7 @@ class TaskEscrowClient:
     def __init__(self, contract: Contract, sender: TransactionSender) -> None:
         self.contract = contract
         self.sender = sender
+        self._field_names: dict[str, list[str]] = {}
         if ERC20_ABI not in sender.error_abis:
             sender.error_abis.append(ERC20_ABI)  # token reverts bubble up through SafeERC20
 
@@ -187,12 +92,23 @@ class TaskEscrowClient:
 
     # ------------------------------------------------------------ views
 
-    def task(self, task_id: int) -> Task:
-        return Task.from_abi(self.contract.functions.getTask(task_id).call())
+    def _returned(self, function: str, values: Sequence[object]) -> dict[str, object]:
+        """A struct ``function`` returned, by the field names its ABI gives."""
+        names = self._field_names.get(function)
+        if names is None:
+            [output] = self.contract.get_function_by_name(function).abi["outputs"]
+            names = self._field_names[function] = [c["name"] for c in output["components"]]
+        if len(names) != len(values):
+            raise ValueError(f"{function} returned {len(values)} fields, its ABI names {names}")
+        return dict(zip(names, values, strict=True))
 
-    def slot(self, task_id: int, slot: int) -> SlotView:
-        state, worker, timestamp = self.contract.functions.getSlot(task_id, slot).call()
-        return SlotView(SlotState(state), worker, timestamp)
+    def task(self, task_id: int) -> Task:
+        values = self.contract.functions.getTask(task_id).call()
+        return Task.from_abi(self._returned("getTask", values))
+
+    def slot(self, task_id: int, slot: int) -> Slot:
+        values = self.contract.functions.getSlot(task_id, slot).call()
+        return Slot.from_abi(self._returned("getSlot", values))
 
     def balance(self, account: str, token: str = ETH) -> int:
         return int(
@@ -206,7 +122,7 @@ class TaskEscrowClient:
         values = self.contract.functions.reputationOf(
             Web3.to_checksum_address(worker), Web3.to_checksum_address(token)
         ).call()
-        return Reputation(*values)
+        return Reputation.from_abi(self._returned("reputationOf", values))
 
     def task_count(self) -> int:
         return int(self.contract.functions.taskCount().call())
@@ -248,7 +164,7 @@ class TaskEscrowClient:
 
     def funding_for(self, params: TaskParams) -> int:
         """What creating ``params`` costs at the current fee."""
-        return funding_of(params.reward, params.slots, self.fee_bps())
+        return params.funding(self.fee_bps())
 
     # ------------------------------------------------------------ requester
 
@@ -261,7 +177,7 @@ class TaskEscrowClient:
         if params.token != ETH and approve_token:
             ensure_allowance(self.sender, params.token, self.address, total)
         receipt = self.sender.transact(
-            self.contract.functions.createTask(params.as_tuple()), value=value
+            self.contract.functions.createTask(_abi_params(params)), value=value
         )
         return self._task_id(receipt), receipt
 
@@ -275,7 +191,7 @@ class TaskEscrowClient:
         )
         receipt = self.sender.transact(
             self.contract.functions.createTaskWithPermit(
-                params.as_tuple(), permit_deadline, v, r, s
+                _abi_params(params), permit_deadline, v, r, s
             )
         )
         return self._task_id(receipt), receipt
@@ -287,7 +203,7 @@ class TaskEscrowClient:
 
     def add_slots(self, task_id: int, count: int) -> TxReceipt:
         task = self.task(task_id)
-        funded = count * (task.reward + task.fee_per_slot)
+        funded = funding_of(task.reward, count, task.fee_bps)
         if task.token != ETH:
             ensure_allowance(self.sender, task.token, self.address, funded)
         return self.sender.transact(
@@ -327,7 +243,7 @@ class TaskEscrowClient:
     def present_receipts(self, signed: Sequence[tuple[Receipt, bytes]]) -> TxReceipt:
         return self.sender.transact(
             self.contract.functions.presentReceipts(
-                [receipt.as_tuple() for receipt, _ in signed], [sig for _, sig in signed]
+                [receipt.message() for receipt, _ in signed], [sig for _, sig in signed]
             )
         )
 
@@ -357,7 +273,7 @@ class TaskEscrowClient:
 
     def approve_with_signature(self, approval: Approval, signature: bytes) -> TxReceipt:
         return self.sender.transact(
-            self.contract.functions.approveWithSignature(approval.as_tuple(), signature)
+            self.contract.functions.approveWithSignature(approval.message(), signature)
         )
 
     def rule(self, task_id: int, slot: int, pay: bool, reason_cid: bytes = b"") -> TxReceipt:

@@ -1,6 +1,6 @@
 """EIP-712 messages the escrow accepts: receipts and batch approvals.
 
-They use microtask's one EIP-712 domain (`microtask.manifests.typed_data.domain`: name
+They use microtask's one EIP-712 domain (`microtask.encoding.eip712.domain`: name
 ``microtask``, version ``1``, the chain id and the escrow's address), so a signature is good
 for one contract on one chain only; the message names the task, so it is good for one task
 only. These definitions mirror the type hashes in ``contracts/TaskEscrow.sol``; a test
@@ -10,13 +10,12 @@ checks them against the contract's own digests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.messages import SignableMessage
 from eth_utils.address import to_checksum_address
-from web3 import Web3
 
-from microtask.manifests.typed_data import domain
+from microtask.encoding.eip712 import domain, typed_message
 
 RECEIPT_TYPES: dict[str, list[dict[str, str]]] = {
     "Receipt": [
@@ -39,6 +38,28 @@ APPROVAL_TYPES: dict[str, list[dict[str, str]]] = {
 }
 
 
+class ReceiptStruct(TypedDict):
+    taskId: int
+    slot: int
+    worker: str
+    resultDigest: bytes
+    submittedAt: int
+    expiry: int
+
+
+"""``ITaskEscrow.Receipt`` by its field names: what is signed, and what the contract takes."""
+
+
+class ApprovalStruct(TypedDict):
+    taskId: int
+    slots: list[int]
+    workers: list[str]
+    expiry: int
+
+
+"""``ITaskEscrow.Approval`` by its field names."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     """The requester's or verifier's word that a worker's work for a slot arrived."""
@@ -50,7 +71,8 @@ class Receipt:
     submitted_at: int
     expiry: int
 
-    def message(self) -> dict[str, Any]:
+    def message(self) -> ReceiptStruct:
+        """The struct by field name: the EIP-712 message, and the ABI argument."""
         return {
             "taskId": self.task_id,
             "slot": self.slot,
@@ -60,13 +82,8 @@ class Receipt:
             "expiry": self.expiry,
         }
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple the contract takes."""
-        message = self.message()
-        return tuple(message[item["name"]] for item in RECEIPT_TYPES["Receipt"])
-
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(domain(chain_id, escrow), RECEIPT_TYPES, self.message())
+        return typed_message(domain(chain_id, escrow), RECEIPT_TYPES, self.message())
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,8 @@ class Approval:
     workers: tuple[str, ...]
     expiry: int
 
-    def message(self) -> dict[str, Any]:
+    def message(self) -> ApprovalStruct:
+        """The struct by field name: the EIP-712 message, and the ABI argument."""
         return {
             "taskId": self.task_id,
             "slots": list(self.slots),
@@ -86,14 +104,5 @@ class Approval:
             "expiry": self.expiry,
         }
 
-    def as_tuple(self) -> tuple[Any, ...]:
-        message = self.message()
-        return tuple(message[item["name"]] for item in APPROVAL_TYPES["Approval"])
-
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(domain(chain_id, escrow), APPROVAL_TYPES, self.message())
-
-
-def digest(message: SignableMessage) -> bytes:
-    """The 32-byte hash a signer signs (EIP-191 version 0x01 wrapping the EIP-712 hashes)."""
-    return bytes(Web3.keccak(b"\x19" + message.version + message.header + message.body))
+        return typed_message(domain(chain_id, escrow), APPROVAL_TYPES, self.message())

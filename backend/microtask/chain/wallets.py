@@ -1,7 +1,8 @@
 """Encrypted keystores (eth-account keyfiles) in the data directory, and who signs.
 
 A key is decrypted in this process only, for as long as the command runs; it is never
-printed, logged or put into an error message, and neither is its password.
+printed, logged or put into an error message, and neither is its password. eth-account is
+imported only to decrypt or encrypt: naming an account's address needs none of it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
-from microtask.chain.accounts import dev_accounts
-from microtask.config import NetworkProfile, Settings
 from microtask.errors import UserError
 from microtask.files import write_atomically
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from microtask.config import NetworkProfile, Settings
 
 PASSWORD_FILE_ENV = "MICROTASK_PASSWORD_FILE"  # noqa: S105 (a variable name, not a secret)
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -53,6 +56,8 @@ def read_password(prompt: Callable[[str], str], message: str) -> str:
 
 def load_account(settings: Settings, name: str, password: str) -> LocalAccount:
     """Decrypt the keystore called ``name``."""
+    from eth_account import Account
+
     path = keystore_path(settings, name)
     try:
         keyfile = json.loads(path.read_text(encoding="utf-8"))
@@ -84,6 +89,8 @@ def save_account(settings: Settings, name: str, private_key: bytes, password: st
     Refuses to overwrite an existing account, and an empty password: a keystore that anyone
     can open is a plaintext key with extra steps.
     """
+    from eth_account import Account
+
     path = keystore_path(settings, name)
     if path.exists():
         raise WalletError(f"an account named {name!r} already exists ({path})")
@@ -133,6 +140,8 @@ def parse_private_key(text: str) -> bytes:
 
 def default_signer(profile: NetworkProfile, network: str) -> LocalAccount:
     """The first development account on local chains; elsewhere an explicit account is needed."""
+    from microtask.chain.accounts import dev_accounts
+
     if profile.kind in ("anvil", "embedded"):
         return dev_accounts()[0]
     raise WalletError(

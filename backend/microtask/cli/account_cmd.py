@@ -12,26 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
-from rich.table import Table
 
-from microtask.chain.accounts import DEV_ACCOUNT_COUNT, dev_accounts
-from microtask.chain.deployments import DeploymentStore
-from microtask.chain.erc20 import erc20
-from microtask.chain.networks import connect
-from microtask.chain.wallets import (
-    WalletError,
-    find_account,
-    list_accounts,
-    load_account,
-    parse_private_key,
-    read_password,
-    save_account,
-)
+from microtask.chain.accounts import DEV_ACCOUNT_COUNT
 from microtask.cli import console
 from microtask.cli.context import settings_of
-from microtask.cli.escrow_session import listed_tokens
-from microtask.files import write_atomically
+from microtask.cli.options import TokensOption
 
 account_app = typer.Typer(
     help="Create, import, list and inspect encrypted accounts.", no_args_is_help=True
@@ -41,6 +26,8 @@ NameArg = Annotated[str, typer.Argument(help="Account name (letters, digits, _ .
 
 
 def _new_password(name: str) -> str:
+    from microtask.chain.wallets import read_password
+
     def prompt(message: str) -> str:
         return str(typer.prompt(message, hide_input=True, confirmation_prompt=True))
 
@@ -48,6 +35,8 @@ def _new_password(name: str) -> str:
 
 
 def _password(name: str) -> str:
+    from microtask.chain.wallets import read_password
+
     def prompt(message: str) -> str:
         return str(typer.prompt(message, hide_input=True))
 
@@ -60,6 +49,10 @@ def new_account(ctx: typer.Context, name: NameArg) -> None:
 
     Example: microtask account new alice
     """
+    from eth_account import Account
+
+    from microtask.chain.wallets import save_account
+
     settings = settings_of(ctx)
     account = Account.create()
     stored = save_account(settings, name, bytes(account.key), _new_password(name))
@@ -88,6 +81,9 @@ def import_account(
     Example: microtask account import alice --key-file key.txt
     Example: microtask account import requester --dev 1
     """
+    from microtask.chain.accounts import dev_accounts
+    from microtask.chain.wallets import WalletError, parse_private_key, save_account
+
     settings = settings_of(ctx)
     if (key_file is None) == (dev is None):
         raise WalletError("give exactly one of --key-file FILE (or -) and --dev N")
@@ -123,6 +119,9 @@ def import_dev_accounts(
 
     Example: microtask account import-dev --count 4
     """
+    from microtask.chain.accounts import dev_accounts
+    from microtask.chain.wallets import list_accounts, save_account
+
     settings = settings_of(ctx)
     password = _new_password(f"{prefix}0..{prefix}{count - 1}")
     existing = {stored.name for stored in list_accounts(settings)}
@@ -148,12 +147,16 @@ def list_command(ctx: typer.Context) -> None:
 
     Example: microtask account list
     """
+    from microtask.chain.wallets import list_accounts
+
     accounts = list_accounts(settings_of(ctx))
 
     def render() -> None:
         if not accounts:
             console.info("no accounts yet: `microtask account new NAME` or `account import-dev`")
             return
+        from rich.table import Table
+
         table = Table("name", "address", box=None)
         for stored in accounts:
             table.add_row(stored.name, stored.address)
@@ -168,6 +171,8 @@ def show_account(ctx: typer.Context, name: NameArg) -> None:
 
     Example: microtask account show alice
     """
+    from microtask.chain.wallets import find_account
+
     stored = find_account(settings_of(ctx), name)
     console.emit(
         ctx,
@@ -181,47 +186,31 @@ def balance_command(
     ctx: typer.Context,
     name: NameArg,
     network: Annotated[str, typer.Option("--network", "-n")] = "local",
-    token: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--token",
-            help="ERC-20 (address or deployed symbol) to include (repeatable); "
-            "default: ETH and the tokens deployed on the network.",
-        ),
-    ] = None,
+    token: TokensOption = None,
 ) -> None:
     """Balances in the wallet and in the escrow's ledger.
 
     Example: microtask account balance alice --token dUSD
     """
+    from microtask.chain.wallets import find_account
+    from microtask.client import account_balances
+
     settings = settings_of(ctx)
     stored = find_account(settings, name)
-    connection = connect(settings, network)
-    w3 = connection.w3
-    store = DeploymentStore(settings.deployments_dir, network)
-    store.guard_chain_id(connection.chain_id)
-    record = store.find("TaskEscrow")
-    rows: list[dict[str, object]] = []
-    shown: list[tuple[str, str, str]] = []
-    for asset in listed_tokens(w3, settings, network, token):
-        if asset.is_eth:
-            wallet = int(w3.eth.get_balance(stored.address))  # type: ignore[arg-type]
-        else:
-            wallet = int(erc20(w3, asset.address).functions.balanceOf(stored.address).call())
-        ledger = None
-        if record is not None:
-            escrow = w3.eth.contract(address=record.address, abi=record.abi)  # type: ignore[call-overload]
-            ledger = int(escrow.functions.balanceOf(asset.address, stored.address).call())
-        row = {"token": asset.address, "symbol": asset.symbol, "wallet": wallet}
-        rows.append({**row, "escrow_ledger": ledger})
-        shown.append(
-            (asset.symbol, asset.format(wallet), "-" if ledger is None else asset.format(ledger))
-        )
+    balances = account_balances(settings, network, stored.address, token)
+    rows = [
+        {"token": b.token.address, "symbol": b.token.symbol, "wallet": b.wallet}
+        | {"escrow_ledger": b.ledger}
+        for b in balances
+    ]
 
     def render() -> None:
+        from rich.table import Table
+
         table = Table("token", "wallet", "escrow ledger", box=None)
-        for row in shown:
-            table.add_row(*row)
+        for b in balances:
+            ledger = "-" if b.ledger is None else b.token.format(b.ledger)
+            table.add_row(b.token.symbol, b.token.format(b.wallet), ledger)
         console.out.print(table)
 
     console.emit(ctx, {"address": stored.address, "balances": rows}, render)
@@ -243,6 +232,9 @@ def export_account(
 
     Example: microtask account export alice --out alice.json
     """
+    from microtask.chain.wallets import WalletError, find_account, load_account
+    from microtask.files import write_atomically
+
     settings = settings_of(ctx)
     stored = find_account(settings, name)
     if out.exists():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import typer
 
 from microtask.api import create_app
-from microtask.api.server import ApiServer, ApiStartFailed
+from microtask.api.server import ApiServer
 from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.index_cmd import configure_logging
-from microtask.cli.signals import stop_signal
 from microtask.db import database_url, describe_url
+from microtask.services import Supervisor
 
 
 def api_command(
@@ -37,15 +37,8 @@ def api_command(
         settings.api_port if port is None else port,
     )
     console.info(f"database: {describe_url(database_url(settings, network))}")
-    with stop_signal() as stop:
-        server.start()  # opens and migrates the database; a failure is one line
-        try:
-            console.success(
-                f"API at {server.url} (docs at {server.url}/docs); press Ctrl-C to stop"
-            )
-            while not stop.wait(0.5):
-                if not server.alive():
-                    raise ApiStartFailed("the API stopped unexpectedly; see the log above")
-        finally:
-            server.stop()
+    with Supervisor() as services:
+        services.start(server)  # opens and migrates the database; a failure is one line
+        console.success(f"API at {server.url} (docs at {server.url}/docs); press Ctrl-C to stop")
+        services.wait()
     console.success("API stopped")

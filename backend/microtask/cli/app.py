@@ -2,6 +2,9 @@
 
 Every failure is one readable line on stderr and an exit code that says whose fault it
 was (see `ExitCode`); a traceback appears only with ``--debug`` or ``MICROTASK_DEBUG=1``.
+
+Commands are imported when they run (`cli.lazy`): this module imports typer and nothing
+of the package's heavier layers, so ``microtask --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -15,28 +18,87 @@ from typing import Annotated
 import typer
 
 from microtask import __version__
-from microtask.chain.compiler import CompileError
 from microtask.cli import console
-from microtask.cli import task_verifier_cmd as _task_verifier  # noqa: F401  (registers commands)
-from microtask.cli import work_gasless_cmd as _work_gasless  # noqa: F401  (registers commands)
-from microtask.cli.account_cmd import account_app
-from microtask.cli.api_cmd import api_command
-from microtask.cli.compile_cmd import compile_command
-from microtask.cli.content_cmd import content_app
-from microtask.cli.context import load_settings
-from microtask.cli.deploy_cmd import deploy_command
 from microtask.cli.exit_codes import ExitCode
-from microtask.cli.index_cmd import index_command
-from microtask.cli.manifest_cmd import manifest_app
-from microtask.cli.operator_cmd import operator_app
-from microtask.cli.task_cmd import task_app
-from microtask.cli.up_cmd import up_command
-from microtask.cli.verifier_cmd import verifier_command
-from microtask.cli.work_cmd import work_app
-from microtask.errors import EnvironmentProblem, MicrotaskError, UserError
+from microtask.cli.lazy import LazyGroup, LazySpec
+
+COMMANDS = (
+    LazySpec(
+        "up",
+        "microtask.cli.up_cmd:up_command",
+        "Start the platform locally: anvil, the contracts deployed, and where it all listens.",
+    ),
+    LazySpec(
+        "compile",
+        "microtask.cli.compile_cmd:compile_command",
+        "Compile the contracts under contracts/.",
+    ),
+    LazySpec(
+        "deploy",
+        "microtask.cli.deploy_cmd:deploy_command",
+        "Compile and deploy the contracts, recording them under deployments/NETWORK/.",
+    ),
+    LazySpec(
+        "index",
+        "microtask.cli.index_cmd:index_command",
+        "Index the network's TaskEscrow events into the database until Ctrl-C.",
+    ),
+    LazySpec(
+        "api",
+        "microtask.cli.api_cmd:api_command",
+        "Serve the API (tasks, workers, stats, health, live events, uploads) until Ctrl-C.",
+    ),
+    LazySpec(
+        "verifier",
+        "microtask.cli.verifier_cmd:verifier_command",
+        "Run the verifier: gasless claims and receipts, automatic quality control, settlement.",
+    ),
+    LazySpec(
+        "account",
+        "microtask.cli.account_cmd:account_app",
+        "Create, import, list and inspect encrypted accounts.",
+    ),
+    LazySpec(
+        "task",
+        "microtask.cli.task_cmd:task_app",
+        "Requester commands: create, review and settle tasks.",
+        also=(  # in this order: the order --help lists them
+            "microtask.cli.task_settle_cmd",
+            "microtask.cli.task_read_cmd",
+            "microtask.cli.task_verifier_cmd",
+        ),
+    ),
+    LazySpec(
+        "work",
+        "microtask.cli.work_cmd:work_app",
+        "Worker commands: find, claim, do and get paid for work.",
+        also=("microtask.cli.work_pay_cmd", "microtask.cli.work_gasless_cmd"),
+    ),
+    LazySpec(
+        "operator",
+        "microtask.cli.operator_cmd:operator_app",
+        "Operator commands: deploy, fees, treasury, pause, arbitration.",
+    ),
+    LazySpec(
+        "content",
+        "microtask.cli.content_cmd:content_app",
+        "Content on IPFS: add, cat, stat, pin, gc, and CAR export/import.",
+    ),
+    LazySpec(
+        "manifest",
+        "microtask.cli.manifest_cmd:manifest_app",
+        "Task manifests, submission envelopes and reviews: validate, and their JSON Schemas.",
+    ),
+)
+
+
+class RootGroup(LazyGroup):
+    specs = COMMANDS
+
 
 app = typer.Typer(
     name="microtask",
+    cls=RootGroup,
     help="microtask: escrowed micro-tasks on an EVM chain, with content on IPFS.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -62,21 +124,9 @@ def root(
     ] = False,
 ) -> None:
     """Requesters fund tasks, workers do them and get paid, the chain keeps everyone honest."""
+    from microtask.cli.context import load_settings
+
     ctx.obj = load_settings()
-
-
-app.command("up")(up_command)
-app.command("compile")(compile_command)
-app.command("deploy")(deploy_command)
-app.command("index")(index_command)
-app.command("api")(api_command)
-app.command("verifier")(verifier_command)
-app.add_typer(account_app, name="account")
-app.add_typer(task_app, name="task")
-app.add_typer(work_app, name="work")
-app.add_typer(operator_app, name="operator")
-app.add_typer(content_app, name="content")
-app.add_typer(manifest_app, name="manifest")
 
 
 def _debugging(argv: Sequence[str]) -> bool:
@@ -84,9 +134,12 @@ def _debugging(argv: Sequence[str]) -> bool:
 
 
 def _report(error: BaseException, debug: bool) -> ExitCode:
+    from microtask.errors import EnvironmentProblem, MicrotaskError, UserError
+
     if debug:
         traceback.print_exception(error)
-    if isinstance(error, CompileError):
+    compile_error = sys.modules.get("microtask.chain.compiler")  # loaded if it could raise
+    if compile_error is not None and isinstance(error, compile_error.CompileError):
         console.error(str(error).split("\n", 1)[0])
         for message in error.messages:
             console.err.print(message.rstrip(), highlight=False, markup=False)

@@ -1,18 +1,28 @@
-"""What every command needs: the settings, and who signs."""
+"""What every command needs: the settings, and who signs.
+
+Imports what it uses when called, so that the CLI starts without loading pydantic-settings
+or eth-account (``microtask --help`` loads neither).
+"""
 
 from __future__ import annotations
 
-import typer
-from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
-from microtask.chain.wallets import default_signer, load_account, read_password
-from microtask.config import Settings
-from microtask.errors import ConfigurationError
+import typer
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from microtask.config import Settings
 
 
 def load_settings() -> Settings:
     """The settings, with a malformed environment or config file reported as one line."""
+    from pydantic import ValidationError
+
+    from microtask.config import Settings
+    from microtask.errors import ConfigurationError
+
     try:
         return Settings()
     except ValidationError as error:
@@ -23,6 +33,8 @@ def load_settings() -> Settings:
 
 
 def settings_of(ctx: typer.Context) -> Settings:
+    from microtask.config import Settings
+
     settings = ctx.obj
     if not isinstance(settings, Settings):
         settings = load_settings()
@@ -32,6 +44,8 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def signer_for(settings: Settings, network: str, account: str | None) -> LocalAccount:
     """The keystore account ``account``, or the development account on a local chain."""
+    from microtask.chain.wallets import default_signer, load_account, read_password
+
     if account is None:
         return default_signer(settings.network(network), network)
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from microtask.chain.compiler import compile_project
-from microtask.chain.deployer import DeployOutcome, deploy_platform, platform_plan
-from microtask.chain.deployments import DeploymentStore
-from microtask.chain.networks import connect
-from microtask.chain.transactions import TransactionSender
 from microtask.cli import console
 from microtask.cli.context import settings_of, signer_for
+
+if TYPE_CHECKING:
+    from microtask.chain.deployer import DeployOutcome
+    from microtask.chain.deployments import DeploymentStore
 
 
 def report(ctx: typer.Context, outcomes: list[DeployOutcome], store: DeploymentStore) -> None:
@@ -53,6 +54,12 @@ def deploy_command(
 
     Example: microtask deploy --network local
     """
+    from microtask.chain.compiler import compile_project
+    from microtask.chain.deployer import deploy_platform, platform_plan
+    from microtask.chain.deployments import DeploymentStore
+    from microtask.chain.networks import connect
+    from microtask.chain.transactions import TransactionSender
+
     settings = settings_of(ctx)
     signer = signer_for(settings, network, account)
     project = compile_project(settings)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from microtask.cli import console
 from microtask.cli.context import settings_of
-from microtask.cli.signals import stop_signal
 from microtask.db import describe_url
+from microtask.indexer.follower import Indexer
 from microtask.indexer.service import IndexerService
+from microtask.services import Supervisor
 
 CAUGHT_UP_CHECK = 0.2
 
@@ -38,6 +40,42 @@ def _progress() -> Progress:
     )
 
 
+def _progress_of(progress: Progress, indexer: Indexer) -> Callable[[int, int], None]:
+    """An `Indexer.on_progress` callback moving a bar from the deployment block on."""
+    started = time.monotonic()
+    bar = progress.add_task("index", total=None, events=0, rate=0)
+    first = indexer.deployment_block
+
+    def show(indexed: int, target: int) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        progress.update(
+            bar,
+            completed=max(0, indexed - first + 1),
+            total=max(1, target - first + 1),
+            events=indexer.events_written,
+            rate=int(indexer.events_written / elapsed),
+        )
+
+    return show
+
+
+def _index_once(service: IndexerService, network: str, progress: Progress) -> None:
+    """`--once`: catch up with the chain and the manifests, then stop."""
+    indexer = service.indexer
+    try:
+        block = indexer.sync()
+        service.worker.run_once()
+    finally:
+        service.stop()
+    progress.stop()
+    console.success(f"indexed {network} up to block {block} ({indexer.events_written} new events)")
+
+
+def _caught_up(service: IndexerService) -> bool:
+    target, indexed = service.indexer.target_block, service.indexer.indexed_block
+    return target is not None and indexed is not None and indexed >= target
+
+
 def index_command(
     ctx: typer.Context,
     network: str = typer.Option("local", "--network", "-n", help="Network to index."),
@@ -56,53 +94,21 @@ def index_command(
     service = IndexerService.open(settings, network, rpc_url=rpc_url)
     indexer = service.indexer
     console.info(f"database: {describe_url(service.url)}")
-    started = time.monotonic()
     with _progress() as progress:
-        bar = progress.add_task("index", total=None, events=0, rate=0)
-        first = indexer.deployment_block
-
-        def show(indexed: int, target: int) -> None:
-            elapsed = max(time.monotonic() - started, 1e-6)
-            progress.update(
-                bar,
-                completed=max(0, indexed - first + 1),
-                total=max(1, target - first + 1),
-                events=indexer.events_written,
-                rate=int(indexer.events_written / elapsed),
-            )
-
+        show = _progress_of(progress, indexer)
         indexer.on_progress.append(show)
         if once:
-            try:
-                block = indexer.sync()
-                service.worker.run_once()
-            finally:
-                service.stop()
-            progress.stop()
-            console.success(
-                f"indexed {network} up to block {block} ({indexer.events_written} new events)"
-            )
+            _index_once(service, network, progress)
             return
-        with stop_signal() as stop:
-            service.start()
-            try:
-                while not stop.wait(CAUGHT_UP_CHECK):
-                    if service.failure is not None:
-                        raise service.failure
-                    target, indexed = indexer.target_block, indexer.indexed_block
-                    if target is not None and indexed is not None and indexed >= target:
-                        break
-                if not stop.is_set():
-                    indexer.on_progress.remove(show)
-                    progress.stop()
-                    console.success(
-                        f"caught up at block {indexer.indexed_block} "
-                        f"({indexer.events_written} events); following {network}, "
-                        "Ctrl-C stops"
-                    )
-                    while not stop.wait(CAUGHT_UP_CHECK):
-                        if service.failure is not None:
-                            raise service.failure
-            finally:
-                service.stop()
+        with Supervisor(watch_interval=CAUGHT_UP_CHECK) as services:
+            services.start(service)
+            if services.wait(until=lambda: _caught_up(service)):
+                indexer.on_progress.remove(show)
+                progress.stop()
+                console.success(
+                    f"caught up at block {indexer.indexed_block} "
+                    f"({indexer.events_written} events); following {network}, "
+                    "Ctrl-C stops"
+                )
+                services.wait()
     console.success(f"stopped at block {indexer.indexed_block}")

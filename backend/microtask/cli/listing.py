@@ -1,57 +1,39 @@
-"""Showing tasks the API returns, and whose tasks they are."""
+"""Showing tasks the API returns: a table of tasks, and a task's match in one line."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-from web3 import Web3
+if TYPE_CHECKING:
+    from rich.table import Table
 
-from microtask.chain.wallets import default_signer, find_account
-from microtask.cli.escrow_session import EscrowSession
-from microtask.cli.units import Token, resolve_token
-
-
-def token_formatter(w3: Web3) -> Callable[[str], Token]:
-    """A cached token lookup, so a page of tasks reads each token's decimals once."""
-    cache: dict[str, Token] = {}
-
-    def token_of(address: str) -> Token:
-        if address not in cache:
-            cache[address] = resolve_token(w3, address)
-        return cache[address]
-
-    return token_of
+    from microtask.client.documents import TaskListing
+    from microtask.client.tokens import Token
 
 
-def tasks_table(rows: list[dict[str, Any]], token_of: Callable[[str], Token]) -> Table:
+def tasks_table(rows: Sequence[TaskListing], token_of: Callable[[str], Token]) -> Table:
+    from rich.table import Table
+
     table = Table("task", "status", "title", "kind", "reward", "open slots", "deadline", box=None)
     for task in rows:
-        manifest = task.get("manifest") or {}
-        token = token_of(task["token"])
+        manifest = task.manifest
+        token = token_of(task.token)
         table.add_row(
-            str(task["task_id"]),
-            task["status"],
-            str(manifest.get("title") or f"({manifest.get('status', '?')} manifest)"),
-            str(manifest.get("kind") or "-"),
-            token.format(int(task["reward"])),
-            f"{task['available_slots']}/{task['slot_count']}",
-            time.strftime("%Y-%m-%d %H:%M", time.gmtime(task["deadline"])),
+            str(task.task_id),
+            task.status,
+            str(manifest.title or f"({manifest.status or '?'} manifest)"),
+            str(manifest.kind or "-"),
+            token.format(int(task.reward)),
+            f"{task.available_slots}/{task.slot_count}",
+            time.strftime("%Y-%m-%d %H:%M", time.gmtime(task.deadline)),
         )
     return table
 
 
-def account_address(session: EscrowSession, account: str | None) -> str:
-    """The address of ``--account`` (no password needed), or dev account 0 on a local chain."""
-    if account is not None:
-        return find_account(session.settings, account).address
-    return str(default_signer(session.settings.network(session.network), session.network).address)
-
-
 def match_line(
-    match: dict[str, Any], task: dict[str, Any], token_of: Callable[[str], Token]
+    match: Mapping[str, Any], task: Mapping[str, Any], token_of: Callable[[str], Token]
 ) -> str:
     """A task's match for the worker in one line, amounts in the token's units."""
     token = token_of(task["token"])

@@ -1,36 +1,27 @@
 """`microtask operator ...`: the escrow owner's and arbitrator's commands.
 
-The contract decides who may do what; these commands only ask it, so a non-owner gets the
-contract's own refusal (`OwnableUnauthorizedAccount`) in words, and nothing changes.
+The contract decides who may do what; these commands only ask it (`client.Operator`), so
+a non-owner gets the contract's own refusal (`OwnableUnauthorizedAccount`) in words, and
+nothing changes.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from web3 import Web3
 
 from microtask.cli import console
 from microtask.cli.deploy_cmd import deploy_command
-from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
-from microtask.content import open_content_store
-from microtask.errors import UserError
+from microtask.cli.options import AccountOption, NetworkOption, TokenOption
+from microtask.cli.outcomes import withdrawn
+from microtask.cli.session import party, waiting
 
 operator_app = typer.Typer(
     help="Operator commands: deploy, fees, treasury, pause, arbitration.", no_args_is_help=True
 )
+
 operator_app.command("deploy")(deploy_command)
-
-
-def _tx(receipt: Any) -> str:
-    return str(receipt["transactionHash"].to_0x_hex())
-
-
-def _address(text: str) -> str:
-    if not Web3.is_address(text):
-        raise UserError(f"not an address: {text!r}")
-    return str(Web3.to_checksum_address(text))
 
 
 @operator_app.command("set-fee")
@@ -46,14 +37,13 @@ def set_fee(
 
     Example: microtask operator set-fee 1.5 --account owner
     """
+    from microtask.client import Operator
+
     bps = round(percent * 100)
-    session = open_escrow(ctx, network, account)
-    with waiting(ctx, "setting the fee …"):
-        receipt = session.client.set_fee(bps)
+    with party(ctx, Operator, network, account) as owner, waiting(ctx, "setting the fee …"):
+        tx = owner.set_fee(bps)
     console.emit(
-        ctx,
-        {"fee_bps": bps, "tx": _tx(receipt)},
-        lambda: console.success(f"fee is now {percent:g}%"),
+        ctx, {"fee_bps": bps, "tx": tx.hash}, lambda: console.success(f"fee is now {percent:g}%")
     )
 
 
@@ -68,12 +58,13 @@ def set_treasury(
 
     Example: microtask operator set-treasury 0x...
     """
-    session = open_escrow(ctx, network, account)
-    with waiting(ctx, "setting the treasury …"):
-        receipt = session.client.set_treasury(_address(treasury))
+    from microtask.client import Operator, checked_address
+
+    with party(ctx, Operator, network, account) as owner, waiting(ctx, "setting the treasury …"):
+        tx = owner.set_treasury(treasury)
     console.emit(
         ctx,
-        {"treasury": _address(treasury), "tx": _tx(receipt)},
+        {"treasury": checked_address(treasury), "tx": tx.hash},
         lambda: console.success(f"treasury is now {treasury}"),
     )
 
@@ -89,12 +80,16 @@ def set_arbitrator(
 
     Example: microtask operator set-arbitrator 0x...
     """
-    session = open_escrow(ctx, network, account)
-    with waiting(ctx, "setting the arbitrator …"):
-        receipt = session.client.set_default_arbitrator(_address(arbitrator))
+    from microtask.client import Operator, checked_address
+
+    with (
+        party(ctx, Operator, network, account) as owner,
+        waiting(ctx, "setting the arbitrator …"),
+    ):
+        tx = owner.set_default_arbitrator(arbitrator)
     console.emit(
         ctx,
-        {"arbitrator": _address(arbitrator), "tx": _tx(receipt)},
+        {"arbitrator": checked_address(arbitrator), "tx": tx.hash},
         lambda: console.success(f"default arbitrator is now {arbitrator}"),
     )
 
@@ -107,10 +102,11 @@ def pause(
 
     Example: microtask operator pause
     """
-    session = open_escrow(ctx, network, account)
-    with waiting(ctx, "pausing …"):
-        receipt = session.client.pause()
-    console.emit(ctx, {"paused": True, "tx": _tx(receipt)}, lambda: console.success("paused"))
+    from microtask.client import Operator
+
+    with party(ctx, Operator, network, account) as owner, waiting(ctx, "pausing …"):
+        tx = owner.pause()
+    console.emit(ctx, {"paused": True, "tx": tx.hash}, lambda: console.success("paused"))
 
 
 @operator_app.command("unpause")
@@ -121,10 +117,11 @@ def unpause(
 
     Example: microtask operator unpause
     """
-    session = open_escrow(ctx, network, account)
-    with waiting(ctx, "unpausing …"):
-        receipt = session.client.unpause()
-    console.emit(ctx, {"paused": False, "tx": _tx(receipt)}, lambda: console.success("unpaused"))
+    from microtask.client import Operator
+
+    with party(ctx, Operator, network, account) as owner, waiting(ctx, "unpausing …"):
+        tx = owner.unpause()
+    console.emit(ctx, {"paused": False, "tx": tx.hash}, lambda: console.success("unpaused"))
 
 
 @operator_app.command("rule")
@@ -145,19 +142,16 @@ def rule(
 
     Example: microtask operator rule 3 1 --pay --reason "the answer was right"
     """
-    if not pay and not reason.strip():
-        raise UserError("upholding a rejection needs --reason")
-    session = open_escrow(ctx, network, account)
-    reason_cid = b""
-    if reason.strip():
-        with open_content_store(session.settings) as store:
-            reason_cid = bytes(store.add_bytes(reason.encode("utf-8")))
-    with waiting(ctx, "ruling …"):
-        receipt = session.client.rule(task_id, slot, pay, reason_cid)
+    from microtask.client import Operator
+    from microtask.client.reviews import check_ruling
+
+    check_ruling(pay, reason)  # before the password is asked
+    with party(ctx, Operator, network, account) as arbitrator, waiting(ctx, "ruling …"):
+        ruling = arbitrator.rule(task_id, slot, pay, reason)
     verdict = "paid the worker" if pay else "upheld the rejection"
     console.emit(
         ctx,
-        {"task_id": task_id, "slot": slot, "paid": pay, "tx": _tx(receipt)},
+        {"task_id": task_id, "slot": slot, "paid": pay, "tx": ruling.transaction.hash},
         lambda: console.success(f"slot {slot} of task {task_id}: {verdict}"),
     )
 
@@ -165,9 +159,7 @@ def rule(
 @operator_app.command("withdraw-fees")
 def withdraw_fees(
     ctx: typer.Context,
-    token_text: Annotated[
-        str | None, typer.Option("--token", help="eth (default), an ERC-20 address or symbol.")
-    ] = None,
+    token_text: TokenOption = None,
     to: Annotated[
         str | None, typer.Option("--to", help="Where to send them; default: the treasury.")
     ] = None,
@@ -178,17 +170,10 @@ def withdraw_fees(
 
     Example: microtask operator withdraw-fees --token 0x... --account treasury
     """
-    session = open_escrow(ctx, network, account)
-    token = session.token(token_text)
-    balance = session.client.balance(session.client.account.address, token.address)
-    if balance == 0:
-        treasury = session.client.treasury()
-        signer = session.client.account.address
-        raise UserError(f"no fees in {token.symbol} for {signer} (the treasury is {treasury})")
-    with waiting(ctx, "withdrawing fees …"):
-        receipt = session.client.withdraw(balance, to, token.address)
-    console.emit(
-        ctx,
-        {"amount": str(balance), "token": token.address, "tx": _tx(receipt)},
-        lambda: console.success(f"withdrew {token.format(balance)} of fees"),
-    )
+    from microtask.client import Operator
+
+    with party(ctx, Operator, network, account) as treasury:
+        token = treasury.platform.token(token_text)
+        with waiting(ctx, "withdrawing fees …"):
+            done = treasury.withdraw_fees(token, to)
+    withdrawn(ctx, done, " of fees")

@@ -1,29 +1,27 @@
 """`microtask task results|policy|assess|verification`: a requester and the task's verifier.
 
 Registered on the ``task`` group (`task_cmd.task_app`). Results are read from the content
-store and decrypted here, with the requester's key: nobody else can. Policies and "assess
-now" are signed here (EIP-712 `VerifierCommand`) and sent to the verifier.
+store and decrypted with the requester's key: nobody else can. Policies and "assess now"
+are signed with it (EIP-712 `VerifierCommand`) and sent to the verifier
+(`client.Requester.results`, ``set_policy``, ``assess``).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from microtask.cli import api_client, console
-from microtask.cli.escrow_session import AccountOption, NetworkOption, open_escrow, waiting
-from microtask.cli.task_cmd import TaskArg, task_app
-from microtask.errors import UserError
-from microtask.files import write_atomically
-from microtask.manifests.canonical import canonical_json
-from microtask.quality import QualityRule
-from microtask.verifier import Policy, open_results, parse_sealed_results
-from microtask.verifier.clock import ChainClock
-from microtask.verifier.typed_data import NO_PAYLOAD, VerifierCommand, payload_hash
+from microtask.cli import console, outcomes
+from microtask.cli.options import AccountOption, NetworkOption, TaskArg
+from microtask.cli.session import party, platform, waiting
+from microtask.cli.task_cmd import task_app
+
+if TYPE_CHECKING:
+    from microtask.client.documents import VerificationStatus
+    from microtask.client.results import ResultSet
+    from microtask.verifier.policy import Policy
 
 
 @task_app.command("results")
@@ -42,50 +40,64 @@ def results(
 
     Example: microtask task results 2 --export results.csv --account alice
     """
-    session = open_escrow(ctx, network, account)
-    settings = session.settings
-    summary = api_client.get(settings, f"/tasks/{task_id}/results")
-    document = api_client.get(settings, f"/content/{summary['cid']}")
-    sealed = parse_sealed_results(canonical_json(document))
-    if sealed.task_id != task_id or sealed.escrow != session.record.address:
-        raise UserError(f"the published result set at {summary['cid']} is not task {task_id}'s")
-    opened = open_results(sealed, bytes(session.client.account.key))
-    rows = [json.loads(line) for line in opened.jsonl.decode().splitlines() if line.strip()]
+    from microtask.client import Requester
+
+    with party(ctx, Requester, network, account) as requester:
+        found = requester.results(task_id)
     if export is not None:
-        if export.suffix == ".csv":
-            write_atomically(export, opened.csv)
-        elif export.suffix == ".jsonl":
-            write_atomically(export, opened.jsonl)
-        else:
-            raise UserError(
-                f"--export must end in .csv or .jsonl, not {export.suffix or 'nothing'}"
-            )
+        outcomes.export(export, csv=found.csv, jsonl=found.jsonl)
+    document = {**found.summary.document(), "rows": list(found.rows)}
+    console.emit(ctx, document, lambda: _results(task_id, found, export))
 
-    def render() -> None:
-        table = Table("item", "answer", "confidence", "answers", "agreeing", box=None)
-        for row in rows:
-            confidence = row["confidence"]
-            table.add_row(
-                str(row["item_id"]),
-                str(row["value"]),
-                "-" if confidence is None else f"{confidence:.2f}",
-                str(row["answers"]),
-                str(row["agreeing"]),
-            )
-        console.out.print(table)
-        where = f"; written to {export}" if export else ""
-        console.success(
-            f"task {task_id}: {summary['approved']} approved, {summary['rejected']} rejected, "
-            f"{summary['undecided']} left to you (assessment {summary['run']}){where}"
+
+def _results(task_id: int, found: ResultSet, export: Path | None) -> None:
+    from rich.table import Table
+
+    table = Table("item", "answer", "confidence", "answers", "agreeing", box=None)
+    for row in found.rows:
+        confidence = row["confidence"]
+        table.add_row(
+            str(row["item_id"]),
+            str(row["value"]),
+            "-" if confidence is None else f"{confidence:.2f}",
+            str(row["answers"]),
+            str(row["agreeing"]),
         )
-
-    console.emit(ctx, {**summary, "rows": rows}, render)
+    console.out.print(table)
+    where = f"; written to {export}" if export else ""
+    summary = found.summary
+    console.success(
+        f"task {task_id}: {summary.approved} approved, {summary.rejected} rejected, "
+        f"{summary.undecided} left to you (assessment {summary.run}){where}"
+    )
 
 
 def _addresses(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _policy(
+    allow: list[str] | None, block: list[str] | None, rule: Path | None, salts: Path | None
+) -> Policy:
+    """The policy the options describe, its files read (one line if they cannot be)."""
+    import json
+
+    from microtask.client.verifier_requests import policy_of
+    from microtask.errors import UserError
+    from microtask.quality import QualityRule
+
+    try:
+        quality = QualityRule.model_validate_json(rule.read_bytes()) if rule else None
+        gold_salts = json.loads(salts.read_text(encoding="utf-8")) if salts else None
+    except OSError as error:
+        raise UserError(f"cannot read a file: {error.strerror}") from None
+    except ValueError as error:
+        raise UserError(f"not a usable rule or salts file: {error}") from None
+    return policy_of(
+        allow=_addresses(allow), block=_addresses(block), rule=quality, gold_salts=gold_salts
+    )
 
 
 @task_app.command("policy")
@@ -115,39 +127,12 @@ def policy(
 
     Example: microtask task policy 2 --block 0xBad... --account alice
     """
-    session = open_escrow(ctx, network, account)
-    try:
-        document: dict[str, Any] = {
-            "allow": _addresses(allow),
-            "block": _addresses(block) or [],
-            "rule": QualityRule.model_validate_json(rule.read_bytes()) if rule else None,
-            "gold_salts": json.loads(salts.read_text(encoding="utf-8")) if salts else None,
-        }
-    except OSError as error:
-        raise UserError(f"cannot read a file: {error.strerror}") from None
-    except ValueError as error:
-        raise UserError(f"not a usable rule or salts file: {error}") from None
-    try:
-        chosen = Policy.model_validate(document)
-    except ValueError as error:
-        raise UserError(f"invalid policy: {error}") from None
-    requester = session.client.account
-    issued_at = ChainClock(session.w3)()  # policies are ordered by the second they are signed
-    command = VerifierCommand(task_id, "policy", payload_hash(chosen.canonical()), issued_at)
-    body = {
-        "requester": requester.address,
-        "task_id": task_id,
-        "policy": chosen.model_dump(mode="json"),
-        "issued_at": issued_at,
-        "signature": "0x"
-        + command.sign(requester, session.connection.chain_id, session.record.address).hex(),
-    }
-    settings = session.settings
-    stored = api_client.post(
-        settings, "/verifier/policies", body, base=api_client.verifier_url(settings)
-    )
+    from microtask.client import Requester
+
+    with party(ctx, Requester, network, account) as requester:
+        stored = requester.set_policy(task_id, _policy(allow, block, rule, salts))
     scope = f"task {task_id}" if task_id else "all your tasks"
-    console.emit(ctx, stored, lambda: console.success(f"policy for {scope} is in force"))
+    console.emit(ctx, stored.document(), lambda: console.success(f"policy for {scope} is in force"))
 
 
 @task_app.command("assess")
@@ -162,27 +147,20 @@ def assess(
 
     Example: microtask task assess 2 --account alice
     """
-    session = open_escrow(ctx, network, account)
-    issued_at = ChainClock(session.w3)()
-    command = VerifierCommand(task_id, "assess", NO_PAYLOAD, issued_at)
-    signature = command.sign(
-        session.client.account, session.connection.chain_id, session.record.address
-    )
-    settings = session.settings
-    with waiting(ctx, "assessing and settling …"):
-        report = api_client.post(
-            settings,
-            f"/verifier/tasks/{task_id}/assess",
-            {"issued_at": issued_at, "signature": "0x" + signature.hex()},
-            base=api_client.verifier_url(settings),
-        )
-    outcomes = report["outcomes"]
+    from microtask.client import Requester
+
+    with (
+        party(ctx, Requester, network, account) as requester,
+        waiting(ctx, "assessing and settling …"),
+    ):
+        report = requester.assess(task_id)
+    counts = report.outcomes
     console.emit(
         ctx,
-        report,
+        report.document(),
         lambda: console.success(
-            f"task {task_id} assessed: {outcomes.get('approve', 0)} approved, "
-            f"{outcomes.get('reject', 0)} rejected, {outcomes.get('undecided', 0)} left to you"
+            f"task {task_id} assessed: {counts.get('approve', 0)} approved, "
+            f"{counts.get('reject', 0)} rejected, {counts.get('undecided', 0)} left to you"
         ),
     )
 
@@ -197,27 +175,22 @@ def verification(
 
     Example: microtask task verification 2
     """
-    session = open_escrow(ctx, network, None, read_only=True)
-    settings = session.settings
-    status = api_client.get(
-        settings, f"/verifier/tasks/{task_id}", base=api_client.verifier_url(settings)
+    with platform(ctx, network) as opened:
+        status = opened.verification(task_id)
+    console.emit(ctx, status.document(), lambda: _verification(task_id, status))
+
+
+def _verification(task_id: int, status: VerificationStatus) -> None:
+    from rich.table import Table
+
+    console.out.print(
+        f"task {task_id}: {status.receipted} receipted, {status.reserved} reserved, "
+        f"{status.submitted_on_chain} submitted on chain; assessment {status.run}"
     )
-
-    def render() -> None:
-        console.out.print(
-            f"task {task_id}: {status['receipted']} receipted, {status['reserved']} reserved, "
-            f"{status['submitted_on_chain']} submitted on chain; assessment {status['run']}"
+    table = Table("slot", "worker", "decision", "settled", "reasons", box=None)
+    for decision in status.decisions:
+        reasons = ", ".join(reason["code"] for reason in decision.reasons)
+        table.add_row(
+            str(decision.slot), decision.worker, decision.outcome, decision.settled, reasons or "-"
         )
-        table = Table("slot", "worker", "decision", "settled", "reasons", box=None)
-        for decision in status["decisions"]:
-            reasons = ", ".join(reason["code"] for reason in decision["reasons"])
-            table.add_row(
-                str(decision["slot"]),
-                decision["worker"],
-                decision["outcome"],
-                decision["settled"],
-                reasons or "-",
-            )
-        console.out.print(table)
-
-    console.emit(ctx, status, render)
+    console.out.print(table)

@@ -2,12 +2,14 @@
 
 That is a local anvil with the contracts compiled and deployed, the indexer following the
 escrow into the database, the verifier (dev account 2: gasless claims and receipts,
-automatic quality control and settlement) and the HTTP API serving the index and the
-verifier's routes (threads, stopped with the rest). The
-content store is a Kubo node when one is configured or running, else the embedded local
-store. The chain's state is saved in the data directory when anvil stops, so the next `up`
-continues the same chain (and finds the contracts already deployed) unless `--fresh` is
-given.
+automatic quality control and settlement) and the HTTP API serving the index, the
+verifier's routes and the web app's pages (at ``/``). One `microtask.services.Supervisor`
+runs them all: started in that order, watched, and stopped in reverse order on Ctrl-C,
+SIGTERM, or when one of them dies.
+The content store is a Kubo node when one is configured or running, else the embedded
+local store. The chain's state is saved in the data directory when anvil stops, so the
+next `up` continues the same chain (and finds the contracts already deployed) unless
+`--fresh` is given.
 """
 
 from __future__ import annotations
@@ -19,29 +21,30 @@ from rich.table import Table
 
 from microtask.api import create_app
 from microtask.api.app import attach_verifier
-from microtask.api.server import ApiServer, ApiStartFailed
+from microtask.api.server import ApiServer
 from microtask.chain.accounts import DEV_VERIFIER_INDEX, dev_accounts, dev_verifier
 from microtask.chain.anvil import AnvilProcess, find_anvil
+from microtask.chain.artifacts import CompiledProject
 from microtask.chain.compiler import compile_project
 from microtask.chain.deployer import deploy_platform, platform_plan
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.devchain import latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
-from microtask.chain.networks import connect
+from microtask.chain.networks import Connection, connect
 from microtask.chain.transactions import TransactionSender
 from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
-from microtask.cli.signals import stop_signal
-from microtask.config import Settings
-from microtask.content import open_content_store
+from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
+from microtask.content import ContentStore, open_content_store
 from microtask.db import describe_url
-from microtask.demo import seed_demo
+from microtask.demo import DemoMarketplace, seed_demo
 from microtask.demo.guide import demo_next_steps
 from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
+from microtask.services import Supervisor
 from microtask.verifier import VerifierService
 from microtask.web import attach_site, site_for_deployment
 
@@ -50,6 +53,100 @@ NETWORK = "local"
 
 def _state_file(settings: Settings) -> Path:
     return settings.data_dir / "chains" / NETWORK / "anvil-state.json"
+
+
+def _anvil(settings: Settings, profile: NetworkProfile, port: int | None) -> AnvilProcess:
+    """The local network's anvil, keeping its state in the data directory."""
+    log_file = settings.data_dir / "logs" / "anvil.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    return AnvilProcess(
+        find_anvil(settings.node_root),
+        host=profile.host,
+        port=profile.port if port is None else port,
+        chain_id=profile.chain_id or ANVIL_CHAIN_ID,
+        state_file=_state_file(settings),
+        block_time=settings.anvil_block_time,
+        log_file=log_file,
+    )
+
+
+def _deploy(
+    ctx: typer.Context,
+    connection: Connection,
+    store: DeploymentStore,
+    project: CompiledProject,
+    content: ContentStore,
+    *,
+    demo: bool,
+) -> DemoMarketplace | None:
+    """Deploy what is missing or changed (reported as `deploy` does), then the demo's tasks."""
+    sender = TransactionSender(connection.w3, dev_accounts()[0])
+    report(
+        ctx,
+        deploy_platform(sender, store, project, plan=platform_plan(settings_of(ctx).escrow)),
+        store,
+    )
+    if not demo:
+        return None
+    escrow = TaskEscrowClient.from_deployment(connection.w3, store, dev_accounts()[0])
+    return seed_demo(connection.w3, escrow, project, store, content)
+
+
+def _verifier(
+    settings: Settings,
+    connection: Connection,
+    store: DeploymentStore,
+    indexer: IndexerService,
+    market: DemoMarketplace | None,
+) -> VerifierService:
+    """The platform's verifier (dev account 2) on the index, woken by each indexed batch."""
+    verifier = VerifierService.open(
+        settings,
+        w3=connection.w3,
+        record=store.load("TaskEscrow"),
+        account=dev_verifier(),
+        database_url=indexer.url,
+        content=indexer.content,
+    )
+    indexer.indexer.on_commit.append(verifier.wake)
+    if market is not None:
+        apply_demo_policy(verifier, latest_timestamp(connection.w3))
+    return verifier
+
+
+def _summary(
+    anvil: AnvilProcess,
+    chain_id: int,
+    store: DeploymentStore,
+    content: ContentStore,
+    indexer: IndexerService,
+    verifier: VerifierService,
+    api: ApiServer,
+) -> Table:
+    """Where everything listens and lives, as `up` prints it once all is running."""
+    table = Table(show_header=False, box=None)
+    table.add_row("RPC URL", anvil.url)
+    table.add_row("chain id", str(chain_id))
+    for record_file in sorted(store.directory.glob("*.json")):
+        table.add_row("deployment", str(record_file))
+    table.add_row("dev accounts", ", ".join(a.address for a in dev_accounts()[:3]) + ", …")
+    table.add_row("chain state", str(anvil.state_file))
+    table.add_row("anvil log", str(anvil.log_file))
+    table.add_row("content store", content.describe())
+    table.add_row("index database", describe_url(indexer.url))
+    table.add_row("web app", f"{api.url}/ (open it in a browser)")
+    table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
+    table.add_row(
+        "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"
+    )
+    return table
+
+
+def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
+    if market is not None:
+        table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
+        table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
+    return table
 
 
 def up_command(
@@ -74,21 +171,9 @@ def up_command(
     if profile.kind != "anvil":
         raise ConfigurationError(f"network {NETWORK!r} must be of kind 'anvil' for `up`")
     project = compile_project(settings)  # a compile error shows before anything starts
-
-    state_file = _state_file(settings)
     if fresh:
-        state_file.unlink(missing_ok=True)
-    log_file = settings.data_dir / "logs" / "anvil.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    anvil = AnvilProcess(
-        find_anvil(settings.node_root),
-        host=profile.host,
-        port=profile.port if port is None else port,
-        chain_id=profile.chain_id or 31337,
-        state_file=state_file,
-        block_time=settings.anvil_block_time,
-        log_file=log_file,
-    )
+        _state_file(settings).unlink(missing_ok=True)
+    anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     # bound now, so a taken API port fails before anvil starts
     api = ApiServer(
@@ -97,83 +182,53 @@ def up_command(
         settings.api_port if api_port is None else api_port,
     )
     console.info("starting anvil …")
-    with stop_signal() as stop, content, anvil:
-        connection = connect(settings, NETWORK, url=anvil.url)
-        store = DeploymentStore(settings.deployments_dir, NETWORK)
-        sender = TransactionSender(connection.w3, dev_accounts()[0])
-        report(
-            ctx, deploy_platform(sender, store, project, plan=platform_plan(settings.escrow)), store
-        )
-        market = None
-        if demo:
-            escrow = TaskEscrowClient.from_deployment(connection.w3, store, dev_accounts()[0])
-            market = seed_demo(connection.w3, escrow, project, store, content)
-        configure_logging(verbose=False)
-        indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
-        indexer.start()
-        verifier = VerifierService.open(
-            settings,
-            w3=connection.w3,
-            record=store.load("TaskEscrow"),
-            account=dev_verifier(),
-            database_url=indexer.url,
-            content=content,
-        )
-        indexer.indexer.on_commit.append(verifier.wake)
-        if market is not None:
-            apply_demo_policy(verifier, latest_timestamp(connection.w3))
-        attach_verifier(api.app, verifier)
-        attach_site(
-            api.app,
-            site_for_deployment(
-                connection.w3,
-                store,
-                network=NETWORK,
-                rpc_url=anvil.url,
-                cid_version=settings.content_cid_version,
-            ),
-        )
-        verifier.start()
+    with Supervisor() as services:
+        _bring_up(ctx, services, anvil, content, api, project, demo=demo)
         try:
-            api.start()
-        except BaseException:
-            verifier.stop()
-            indexer.stop()
-            raise
-
-        table = Table(show_header=False, box=None)
-        table.add_row("RPC URL", anvil.url)
-        table.add_row("chain id", str(connection.chain_id))
-        for record_file in sorted(store.directory.glob("*.json")):
-            table.add_row("deployment", str(record_file))
-        table.add_row("dev accounts", ", ".join(a.address for a in dev_accounts()[:3]) + ", …")
-        table.add_row("chain state", str(state_file))
-        table.add_row("anvil log", str(log_file))
-        table.add_row("content store", content.describe())
-        table.add_row("index database", describe_url(indexer.url))
-        table.add_row("web app", f"{api.url}/ (open it in a browser)")
-        table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
-        table.add_row(
-            "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"
-        )
-        if market is not None:
-            table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
-            table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
-        console.out.print(table)
-        console.success("microtask is up; press Ctrl-C to stop")
-        if market is not None:
-            console.out.print(demo_next_steps())
-        try:
-            while not stop.wait(0.5):
-                if indexer.failure is not None:
-                    raise indexer.failure
-                if verifier.failure is not None:
-                    raise verifier.failure
-                if not api.alive():
-                    raise ApiStartFailed("the API stopped unexpectedly; see the log above")
+            services.wait()
         finally:
             console.info("stopping …")
-            api.stop()
-            verifier.stop()
-            indexer.stop()
     console.success("stopped; the chain state is saved for the next `microtask up`")
+
+
+def _bring_up(
+    ctx: typer.Context,
+    services: Supervisor,
+    anvil: AnvilProcess,
+    content: ContentStore,
+    api: ApiServer,
+    project: CompiledProject,
+    *,
+    demo: bool,
+) -> None:
+    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API (with
+    the pages, told which deployment they serve), in that order under ``services``; print
+    where everything listens."""
+    settings = settings_of(ctx)
+    services.on_stop("the content store", content.close)
+    services.start(anvil)
+    connection = connect(settings, NETWORK, url=anvil.url)
+    store = DeploymentStore(settings.deployments_dir, NETWORK)
+    market = _deploy(ctx, connection, store, project, content, demo=demo)
+    configure_logging(verbose=False)
+    indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
+    services.start(indexer)
+    verifier = _verifier(settings, connection, store, indexer, market)
+    attach_verifier(api.app, verifier)
+    attach_site(
+        api.app,
+        site_for_deployment(
+            connection.w3,
+            store,
+            network=NETWORK,
+            rpc_url=anvil.url,
+            cid_version=settings.content_cid_version,
+        ),
+    )
+    services.start(verifier)
+    services.start(api)
+    summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
+    console.out.print(_with_demo(summary, market))
+    console.success("microtask is up; press Ctrl-C to stop")
+    if market is not None:
+        console.out.print(demo_next_steps())

@@ -15,19 +15,19 @@ from eth_account.signers.local import LocalAccount
 from rich.table import Table
 
 from microtask.api.routes.verifier import verifier_app
-from microtask.api.server import ApiServer, ApiStartFailed
+from microtask.api.server import ApiServer
 from microtask.chain.accounts import DEV_VERIFIER_INDEX, dev_verifier
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.networks import connect
 from microtask.cli import console
 from microtask.cli.context import settings_of, signer_for
-from microtask.cli.escrow_session import AccountOption, NetworkOption
 from microtask.cli.index_cmd import configure_logging
-from microtask.cli.signals import stop_signal
+from microtask.cli.options import AccountOption, NetworkOption
 from microtask.config import Settings
 from microtask.content import open_content_store
 from microtask.db import database_url, describe_url
 from microtask.errors import UserError
+from microtask.services import Supervisor
 from microtask.verifier import VerifierService
 
 
@@ -59,58 +59,66 @@ def verifier_command(
     Example: microtask verifier --account verifier --port 8001
     """
     settings = settings_of(ctx)
-    signer = verifier_signer(settings, network, account)
-    connection = connect(settings, network)
-    records = DeploymentStore(settings.deployments_dir, network)
-    records.guard_chain_id(connection.chain_id)
-    record = records.load("TaskEscrow")
     url = database_url(settings, network)
-    service = VerifierService.open(
-        settings,
-        w3=connection.w3,
-        record=record,
-        account=signer,
-        database_url=url,
-        content=open_content_store(settings),
-        owns_content=True,
-    )
+    service = _open_verifier(settings, network, account, url)
     if once:
-        try:
-            reports = [report.as_json() for report in service.tick()]
-        finally:
-            service.close()
-        console.emit(
-            ctx,
-            {"verifier": service.address, "reports": reports},
-            lambda: console.success(f"{len(reports)} task(s) assessed and settled"),
-        )
+        _one_round(ctx, service)
         return
     configure_logging(verbose=False)
     server = ApiServer(
         verifier_app(service),
         settings.verifier_host if host is None else host,
         settings.verifier_port if port is None else port,
+        name="the verifier's server",
     )
-    with stop_signal() as stop:
-        server.start()
-        service.start()
-        try:
-            table = Table(show_header=False, box=None)
-            table.add_row("verifier", service.address)
-            table.add_row("public key", service.public_key)
-            table.add_row("escrow", f"{service.escrow} (chain {service.chain_id})")
-            table.add_row("index database", describe_url(url))
-            table.add_row("routes", f"{server.url}/verifier (docs: {server.url}/docs)")
-            console.out.print(table)
-            if account is None:
-                console.info(f"signing as dev account {DEV_VERIFIER_INDEX} (a local chain)")
-            console.success("the verifier is running; press Ctrl-C to stop")
-            while not stop.wait(0.5):
-                if service.failure is not None:
-                    raise service.failure
-                if not server.alive():
-                    raise ApiStartFailed("the verifier's server stopped; see the log above")
-        finally:
-            server.stop()
-            service.stop()
+    with Supervisor() as services:
+        services.start(service)
+        services.start(server)  # stopped first: no request arrives while the loop stops
+        console.out.print(_summary(service, url, server))
+        if account is None:
+            console.info(f"signing as dev account {DEV_VERIFIER_INDEX} (a local chain)")
+        console.success("the verifier is running; press Ctrl-C to stop")
+        services.wait()
     console.success("verifier stopped")
+
+
+def _open_verifier(
+    settings: Settings, network: str, account: str | None, url: str
+) -> VerifierService:
+    """The verifier of ``network``'s escrow, signing as ``account``, on the index at ``url``."""
+    signer = verifier_signer(settings, network, account)
+    connection = connect(settings, network)
+    records = DeploymentStore(settings.deployments_dir, network)
+    records.guard_chain_id(connection.chain_id)
+    return VerifierService.open(
+        settings,
+        w3=connection.w3,
+        record=records.load("TaskEscrow"),
+        account=signer,
+        database_url=url,
+        content=open_content_store(settings),
+        owns_content=True,
+    )
+
+
+def _one_round(ctx: typer.Context, service: VerifierService) -> None:
+    """`--once`: assess and settle what is due, report it, release the service."""
+    try:
+        reports = [report.as_json() for report in service.tick()]
+    finally:
+        service.close()
+    console.emit(
+        ctx,
+        {"verifier": service.address, "reports": reports},
+        lambda: console.success(f"{len(reports)} task(s) assessed and settled"),
+    )
+
+
+def _summary(service: VerifierService, database: str, server: ApiServer) -> Table:
+    table = Table(show_header=False, box=None)
+    table.add_row("verifier", service.address)
+    table.add_row("public key", service.public_key)
+    table.add_row("escrow", f"{service.escrow} (chain {service.chain_id})")
+    table.add_row("index database", describe_url(database))
+    table.add_row("routes", f"{server.url}/verifier (docs: {server.url}/docs)")
+    return table

@@ -8,24 +8,21 @@ repository; `find_kubo` looks there (after ``MICROTASK_KUBO_BIN``) and then on P
 in a repo of its own (no bootstrap peers, no mDNS, no AutoConf), no swarm listeners,
 no routing, telemetry off, started with ``--offline``, so it never dials anything; API and
 gateway on free 127.0.0.1 ports. Readiness is Kubo's own "Daemon is ready" line, and the
-ports come from its "listening on" lines, so nobody waits longer than Kubo takes.
+ports come from its "listening on" lines, so nobody waits longer than Kubo takes; starting,
+stopping (SIGINT, as Ctrl-C would) and the log are `ManagedProcess`'s.
 """
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import threading
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
 
-from microtask.errors import EnvironmentProblem, ToolchainMissing
+from microtask.errors import ToolchainMissing
+from microtask.services.process import ManagedProcess, ProcessFailed
 
 KUBO_VERSION = "v0.38.1"
 """The Kubo release microtask is tested against; scripts/kubo.sh builds the same one."""
@@ -41,7 +38,7 @@ _READY = "Daemon is ready"
 _PORT = re.compile(r"/tcp/(\d+)")
 
 
-class KuboFailed(EnvironmentProblem):
+class KuboFailed(ProcessFailed):
     """The Kubo daemon could not be initialised or started; carries its last output."""
 
 
@@ -83,8 +80,14 @@ def _port_of(multiaddr: str) -> int:
     return int(match.group(1))
 
 
-class KuboDaemon:
+class KuboDaemon(ManagedProcess):
     """Initialise (once), start, await, and stop one Kubo daemon; a context manager."""
+
+    name = "the Kubo daemon"
+    failure = KuboFailed
+    readiness = "become ready"
+    tail_lines = 30
+    stop_timeout = 20.0
 
     def __init__(
         self,
@@ -96,18 +99,14 @@ class KuboDaemon:
         gateway_port: int = 0,
         log_file: Path | None = None,
     ) -> None:
+        super().__init__(log_file=log_file)
         self.binary = binary
         self.repo = repo
         self.host = host
         self.requested_api_port = api_port
         self.requested_gateway_port = gateway_port
-        self.log_file = log_file
         self.api_port: int | None = None
         self.gateway_port: int | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._ready = threading.Event()
-        self._tail: collections.deque[str] = collections.deque(maxlen=30)
-        self._reader: threading.Thread | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -165,77 +164,26 @@ class KuboDaemon:
         plugins["Plugins"]["telemetry"] = {"Config": {"Mode": "off"}}
         config_file.write_text(json.dumps(config, indent=2), encoding="utf-8")
 
-    def start(self, timeout: float = 60.0) -> str:
-        """Initialise if needed, start the daemon, and return its API URL once it is ready."""
-        if self._process is not None:
-            raise KuboFailed("this Kubo daemon is already started")
+    def prepare(self) -> None:
         self.init()
-        self._ready.clear()
-        self._process = subprocess.Popen(
-            [str(self.binary), "daemon", "--offline", "--migrate=false"],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # a terminal's Ctrl-C reaches us, and we stop Kubo
-        )
-        assert self._process.stdout is not None
-        self._reader = threading.Thread(
-            target=self._follow_output, args=(self._process.stdout,), daemon=True
-        )
-        self._reader.start()
-        if not self._ready.wait(timeout) or self.api_port is None:
-            output = "\n".join(self._tail)
-            self.stop()
-            raise KuboFailed(
-                f"the Kubo daemon did not become ready within {timeout:.0f}s:\n{output}"
-            )
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "daemon", "--offline", "--migrate=false"]
+
+    def environment(self) -> dict[str, str]:
+        return self.env
+
+    @property
+    def endpoint(self) -> str:
         return self.api_url
 
-    def _follow_output(self, stream: IO[str]) -> None:
-        log = self.log_file.open("a", encoding="utf-8") if self.log_file else None
-        try:
-            for line in stream:
-                self._tail.append(line.rstrip())
-                if log is not None:
-                    log.write(line)
-                    log.flush()
-                if match := _API.search(line):
-                    self.api_port = _port_of(match.group(1))
-                elif match := _GATEWAY.search(line):
-                    self.gateway_port = _port_of(match.group(1))
-                elif _READY in line:
-                    self._ready.set()
-        finally:
-            self._ready.set()  # the daemon exited: wake a waiting start() so it can report
-            if log is not None:
-                log.close()
+    def on_output(self, line: str) -> bool:
+        """Ports from the "listening on" lines; ready at "Daemon is ready"."""
+        if match := _API.search(line):
+            self.api_port = _port_of(match.group(1))
+        elif match := _GATEWAY.search(line):
+            self.gateway_port = _port_of(match.group(1))
+        return _READY in line and self.api_port is not None
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """Ask Kubo to shut down (SIGINT, as Ctrl-C would), then reap it."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if self._reader is not None:
-            self._reader.join(timeout)
+    def on_exit(self) -> None:
         self.api_port = self.gateway_port = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -21,19 +21,19 @@ from microtask.content.cid import CID, CidLike, parse_cid
 from microtask.content.dag import ContentStat
 from microtask.content.errors import ContentTooLarge, UnsupportedContent
 from microtask.content.importer import ProgressCallback
-from microtask.manifests.canonical import canonical_json as manifests_canonical_json
+from microtask.encoding.canonical import canonical_json as encoded_canonical_json
 
 DEFAULT_JSON_LIMIT = 16 << 20
 """Largest JSON document `cat_json` reads into memory unless told otherwise."""
 
 
 def canonical_json(value: Any) -> bytes:
-    """``value`` as canonical JSON (see `microtask.manifests.canonical`), or a clear error.
+    """``value`` as canonical JSON (see `microtask.encoding.canonical`), or a clear error.
 
     Two parties serialising the same manifest get the same bytes and so the same CID.
     """
     try:
-        return manifests_canonical_json(value)
+        return encoded_canonical_json(value)
     except (TypeError, ValueError) as error:
         raise UnsupportedContent(f"not JSON-serialisable: {error}") from None
 

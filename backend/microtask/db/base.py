@@ -3,6 +3,9 @@
 Constraint names follow one convention, so Alembic migrations name them the same way on
 SQLite and PostgreSQL. Enums are stored as their lower-case values in plain text columns
 (no native PostgreSQL enum types): readable in SQL, and a new value needs no type migration.
+The contract's own enums (a slot's state, why a slot was paid) are the escrow domain's,
+`microtask.escrow.SlotState` and `microtask.escrow.ApprovalBasis`, stored by their text;
+the enums here are the index's own.
 """
 
 from __future__ import annotations
@@ -42,21 +45,6 @@ def text_enum(enum: type[StrEnum]) -> Enum:
     )
 
 
-class SlotStatus(StrEnum):
-    """A slot's state, as ``ITaskEscrow.SlotState``."""
-
-    OPEN = "open"
-    CLAIMED = "claimed"
-    SUBMITTED = "submitted"
-    REJECTED = "rejected"
-    DISPUTED = "disputed"
-    APPROVED = "approved"
-    CLOSED = "closed"
-
-
-FINAL_SLOT_STATUSES = frozenset({SlotStatus.APPROVED, SlotStatus.CLOSED})
-
-
 class AssignmentSource(StrEnum):
     """How an assignment reached its worker."""
 
@@ -76,15 +64,6 @@ class AssignmentStatus(StrEnum):
     DISPUTED = "disputed"
     APPROVED = "approved"
     CLOSED = "closed"  # rejected for good (undisputed, or the arbitrator upheld it)
-
-
-class ApprovalBasis(StrEnum):
-    """Why a slot was paid, as ``ITaskEscrow.ApprovalBasis``."""
-
-    REVIEW = "review"
-    SILENCE = "silence"
-    ARBITRATION = "arbitration"
-    ARBITRATION_TIMEOUT = "arbitration_timeout"
 
 
 class SettlementOutcome(StrEnum):

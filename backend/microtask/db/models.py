@@ -51,7 +51,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microtask.db.base import (
-    ApprovalBasis,
     AssignmentSource,
     AssignmentStatus,
     Base,
@@ -61,10 +60,10 @@ from microtask.db.base import (
     ManifestStatus,
     MovementKind,
     SettlementOutcome,
-    SlotStatus,
     text_enum,
 )
 from microtask.db.types import Address, Amount
+from microtask.escrow import ApprovalBasis, SlotState
 
 HASH = String(66)
 CID_TEXT = String(128)
@@ -307,7 +306,7 @@ class Slot(Base):
         ForeignKey("tasks.task_id", ondelete="CASCADE"), primary_key=True
     )
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    state: Mapped[SlotStatus] = mapped_column(text_enum(SlotStatus))
+    state: Mapped[SlotState] = mapped_column(text_enum(SlotState))
     worker: Mapped[str | None] = mapped_column(Address)
     timestamp: Mapped[int]
     """Lease end, submitted at, rejected at or disputed at; 0 when open or final."""

@@ -20,9 +20,10 @@ from microtask.chain.artifacts import CompiledProject
 from microtask.chain.deployer import deploy_contract
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import TaskEscrowClient, TaskParams
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.transactions import TransactionSender
 from microtask.content import ContentStore
+from microtask.escrow import TaskParams
 from microtask.manifests import TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.gold import seal_gold_answer

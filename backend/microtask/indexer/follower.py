@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -28,6 +27,7 @@ from web3 import Web3
 from microtask.chain.deployments import DeploymentRecord
 from microtask.config import Settings
 from microtask.db.migrate import migrate
+from microtask.db.rows import EscrowSettings
 from microtask.errors import ConfigurationError
 from microtask.indexer.chain import BlockHeader, ChainReader, RangeRefused, RpcUnavailable
 from microtask.indexer.decoding import ChainEvent, EventDecoder
@@ -49,7 +49,7 @@ CommitListener = Callable[[Sequence[ChainEvent]], None]
 ProgressListener = Callable[[int, int], None]
 
 
-def initial_escrow_state(w3: Web3, record: DeploymentRecord) -> dict[str, Any]:
+def initial_escrow_state(w3: Web3, record: DeploymentRecord) -> EscrowSettings:
     """The escrow's settings as deployed: constructor arguments, which no event carries.
 
     Records without them (made by other tools) are read back from the contract as of its

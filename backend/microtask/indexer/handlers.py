@@ -1,7 +1,7 @@
 """One handler per escrow event: how each changes the index, mirroring the contract.
 
 Every handler reads only the event, its block's time and rows earlier events wrote, so
-replaying the stored events in order rebuilds the same rows (DESIGN.md P8). The places
+replaying the stored events in order rebuilds the same rows (docs/architecture.md, P8). The places
 where an event means more than it says, and how each is resolved here:
 
 - ``SlotFreed`` reopens the slot (open_slots + 1) unless the task is cancelled; then a
@@ -22,26 +22,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Literal
 
 from microtask.content import parse_cid
 from microtask.content.errors import InvalidCid
 from microtask.db.base import (
-    ApprovalBasis,
     AssignmentSource,
     AssignmentStatus,
     Direction,
     DisputeStatus,
     MovementKind,
     SettlementOutcome,
-    SlotStatus,
 )
+from microtask.db.rows import AssignmentRow, SlotRow, TaskRow
+from microtask.escrow import ApprovalBasis, SlotState, Task, available_slots, unused_receipt_slot
 from microtask.indexer.decoding import ChainEvent
-from microtask.indexer.rows import Row
 from microtask.indexer.state import BatchState
 
-BPS = 10_000
-_BASES = list(ApprovalBasis)  # in ITaskEscrow.ApprovalBasis order
 _DISPUTE_OUTCOMES = {
     ApprovalBasis.REVIEW: DisputeStatus.SETTLED,
     ApprovalBasis.SILENCE: DisputeStatus.SETTLED,
@@ -66,14 +63,17 @@ def _cid(hex_bytes: str) -> str:
     return cid_text(hex_bytes)[0]
 
 
-def _available(task: Row) -> int:
-    unused = 0
-    if not task["cancelled"] and not task["receipt_slots_reclaimed"]:
-        unused = task["receipt_slots"] - task["receipt_slots_used"]
-    return int(task["open_slots"]) + unused
+def _available(task: TaskRow) -> int:
+    return available_slots(
+        open_slots=task["open_slots"],
+        receipt_slots=task["receipt_slots"],
+        receipt_slots_used=task["receipt_slots_used"],
+        cancelled=task["cancelled"],
+        receipt_slots_reclaimed=task["receipt_slots_reclaimed"],
+    )
 
 
-def _touch(state: BatchState, task: Row, e: ChainEvent) -> None:
+def _touch(state: BatchState, task: TaskRow, e: ChainEvent) -> None:
     task["available_slots"] = _available(task)
     task["updated_block"] = e.block_number
     state.tasks.changed((task["task_id"],))
@@ -119,26 +119,41 @@ class _Ledger:
         self.seq += 1
 
 
-def _settlement(state: BatchState, e: ChainEvent, slot: Row, number: int, **values: Any) -> None:
-    row: Row = {
-        "block_number": e.block_number,
-        "log_index": e.log_index,
-        "slot": slot["slot"],
-        "task_id": slot["task_id"],
-        "assignment": number,
-        "worker": slot["worker"],
-        "basis": None,
-        "reward": None,
-        "fee": None,
-        "refunded": None,
-        "reason_cid": None,
-        "tx_hash": e.tx_hash,
-        "at": e.block_timestamp,
-    }
-    state.settlements.append(row | values)
+def _settlement(
+    state: BatchState,
+    e: ChainEvent,
+    slot: SlotRow,
+    number: int,
+    worker: str,
+    outcome: SettlementOutcome,
+    *,
+    basis: ApprovalBasis | None = None,
+    reward: int | None = None,
+    fee: int | None = None,
+    refunded: int | None = None,
+    reason_cid: str | None = None,
+) -> None:
+    state.settlements.append(
+        {
+            "block_number": e.block_number,
+            "log_index": e.log_index,
+            "slot": slot["slot"],
+            "task_id": slot["task_id"],
+            "assignment": number,
+            "worker": worker,
+            "outcome": outcome,
+            "basis": basis,
+            "reward": reward,
+            "fee": fee,
+            "refunded": refunded,
+            "reason_cid": reason_cid,
+            "tx_hash": e.tx_hash,
+            "at": e.block_timestamp,
+        }
+    )
 
 
-def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: TaskRow, amount: int) -> None:
     if amount == 0:
         return
     task["escrow"] -= amount
@@ -152,7 +167,7 @@ def _refund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount
     )  # fmt: skip
 
 
-def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: int) -> None:
+def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: TaskRow, amount: int) -> None:
     account = state.account(task["token"], task["requester"], e.block_number)
     account["funded"] += amount
     ledger.add(
@@ -161,40 +176,41 @@ def _fund(state: BatchState, e: ChainEvent, ledger: _Ledger, task: Row, amount: 
     )  # fmt: skip
 
 
-def _unused_receipt_slot(task: Row, slot: Row) -> bool:
-    return bool(slot["state"] == SlotStatus.OPEN and slot["slot"] < task["receipt_slots"])
+def _unused_receipt_slot(task: TaskRow, slot: SlotRow) -> bool:
+    return unused_receipt_slot(slot["state"], slot["slot"], task["receipt_slots"])
 
 
 # ---------------------------------------------------------------- requester
 
 
 def task_created(state: BatchState, e: ChainEvent) -> None:
-    struct = e.args["task"]
+    created = Task.from_abi(e.args["task"])
     cid, error = cid_text(e.args["manifestCid"])
     state.ensure_manifest(cid, error)
-    reward = int(struct["reward"])
-    escrow = int(struct["escrow"])
-    task: Row = {
-        "requester": struct["requester"],
-        "token": struct["token"],
+    escrow = created.escrow
+    task: TaskRow = {
+        "task_id": int(e.args["taskId"]),
+        "requester": created.requester,
+        "token": created.token,
         "manifest_cid": cid,
-        "reward": reward,
-        "fee_bps": struct["feeBps"],
-        "slot_count": struct["slotCount"],
-        "receipt_slots": struct["receiptSlots"],
-        "open_slots": struct["openSlots"],
-        "receipt_slots_used": struct["receiptSlotsUsed"],
-        "deadline": struct["deadline"],
-        "review_period": struct["reviewPeriod"],
-        "lease": struct["lease"],
-        "verifier": struct["verifier"],
-        "arbitrator": struct["arbitrator"],
-        "min_approved": struct["minApproved"],
-        "min_approval_bps": struct["minApprovalBps"],
-        "cancelled": struct["cancelled"],
-        "receipt_slots_reclaimed": struct["receiptSlotsReclaimed"],
+        "reward": created.reward,
+        "fee_bps": created.fee_bps,
+        "slot_count": created.slot_count,
+        "receipt_slots": created.receipt_slots,
+        "open_slots": created.open_slots,
+        "receipt_slots_used": created.receipt_slots_used,
+        "deadline": created.deadline,
+        "review_period": created.review_period,
+        "lease": created.lease,
+        "verifier": created.verifier,
+        "arbitrator": created.arbitrator,
+        "min_approved": created.min_approved,
+        "min_approval_bps": created.min_approval_bps,
+        "cancelled": created.cancelled,
+        "receipt_slots_reclaimed": created.receipt_slots_reclaimed,
         "escrow": escrow,
-        "fee": reward * struct["feeBps"] // BPS,
+        "fee": created.fee_per_slot,
+        "available_slots": created.available_slots,
         "approved_slots": 0,
         "closed_slots": 0,
         "funded": escrow,
@@ -208,8 +224,7 @@ def task_created(state: BatchState, e: ChainEvent) -> None:
         "cancelled_at": None,
         "updated_block": e.block_number,
     }
-    task["available_slots"] = _available(task)
-    state.tasks.insert((int(e.args["taskId"]),), task)
+    state.tasks.insert(task)
     _fund(state, e, _Ledger(state, e), task, escrow)
 
 
@@ -269,21 +284,22 @@ def bonus_paid(state: BatchState, e: ChainEvent) -> None:
 def slot_claimed(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
-    if slot["state"] == SlotStatus.OPEN:
+    if slot["state"] == SlotState.OPEN:
         task["open_slots"] -= 1
     slot |= {
-        "state": SlotStatus.CLAIMED,
+        "state": SlotState.CLAIMED,
         "worker": e.args["worker"],
         "timestamp": e.args["leaseEnd"],
     }
-    values: Row = {
-        "worker": e.args["worker"],
-        "source": AssignmentSource.CLAIM,
-        "status": AssignmentStatus.CLAIMED,
-        "claimed_at": e.block_timestamp,
-        "lease_end": e.args["leaseEnd"],
-    }
-    state.new_assignment(slot, values, e.block_number)
+    state.new_assignment(
+        slot,
+        e.block_number,
+        worker=e.args["worker"],
+        source=AssignmentSource.CLAIM,
+        status=AssignmentStatus.CLAIMED,
+        claimed_at=e.block_timestamp,
+        lease_end=e.args["leaseEnd"],
+    )
     _touch(state, task, e)
 
 
@@ -294,14 +310,14 @@ def slot_freed(state: BatchState, e: ChainEvent) -> None:
     lapsed = AssignmentStatus.LAPSED if e.args["lapsed"] else AssignmentStatus.RELEASED
     assignment |= {"status": lapsed, "ended_at": e.block_timestamp}
     if not task["cancelled"]:  # on a cancelled task, SlotClosed follows and refunds it
-        slot |= {"state": SlotStatus.OPEN, "worker": None, "timestamp": 0}
+        slot |= {"state": SlotState.OPEN, "worker": None, "timestamp": 0}
         task["open_slots"] += 1
     _touch(state, task, e)
 
 
 def work_submitted(state: BatchState, e: ChainEvent) -> None:
     slot = state.slot(int(e.args["taskId"]), e.args["slot"], e.block_number)
-    slot |= {"state": SlotStatus.SUBMITTED, "timestamp": e.block_timestamp}
+    slot |= {"state": SlotState.SUBMITTED, "timestamp": e.block_timestamp}
     assignment = state.current_assignment(slot, e.block_number)
     assignment |= {
         "status": AssignmentStatus.SUBMITTED,
@@ -315,29 +331,31 @@ def receipt_presented(state: BatchState, e: ChainEvent) -> None:
     task["receipt_slots_used"] += 1
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
     worker = e.args["worker"]
-    slot |= {"state": SlotStatus.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
-    values: Row = {
-        "worker": worker,
-        "source": AssignmentSource.RECEIPT,
-        "status": AssignmentStatus.SUBMITTED,
-        "submitted_at": e.args["submittedAt"],
-        "result_digest": e.args["resultDigest"],
-        "receipt_signer": e.args["signer"],
-    }
-    state.new_assignment(slot, values, e.block_number)
+    slot |= {"state": SlotState.SUBMITTED, "worker": worker, "timestamp": e.args["submittedAt"]}
+    state.new_assignment(
+        slot,
+        e.block_number,
+        worker=worker,
+        source=AssignmentSource.RECEIPT,
+        status=AssignmentStatus.SUBMITTED,
+        submitted_at=e.args["submittedAt"],
+        result_digest=e.args["resultDigest"],
+        receipt_signer=e.args["signer"],
+    )
     _touch(state, task, e)
 
 
 def dispute_opened(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
     slot = state.slot(task["task_id"], e.args["slot"], e.block_number)
-    slot |= {"state": SlotStatus.DISPUTED, "timestamp": e.block_timestamp}
+    slot |= {"state": SlotState.DISPUTED, "timestamp": e.block_timestamp}
     assignment = state.current_assignment(slot, e.block_number)
     assignment["status"] = AssignmentStatus.DISPUTED
-    key = (task["task_id"], slot["slot"], assignment["number"])
     state.disputes.insert(
-        key,
         {
+            "task_id": task["task_id"],
+            "slot": slot["slot"],
+            "assignment": assignment["number"],
             "worker": e.args["worker"],
             "arbitrator": task["arbitrator"],
             "status": DisputeStatus.OPEN,
@@ -353,20 +371,26 @@ def dispute_opened(state: BatchState, e: ChainEvent) -> None:
 
 
 def _direct_or_current(
-    state: BatchState, e: ChainEvent, task: Row, slot: Row, worker: str, status: AssignmentStatus
-) -> Row:
+    state: BatchState,
+    e: ChainEvent,
+    task: TaskRow,
+    slot: SlotRow,
+    worker: str,
+    status: AssignmentStatus,
+) -> AssignmentRow:
     """The assignment a settlement applies to: a receipt slot settled without a receipt on
     chain gets a new ``direct`` one (and counts as a used receipt slot)."""
     if _unused_receipt_slot(task, slot):
         task["receipt_slots_used"] += 1
-        values: Row = {"worker": worker, "source": AssignmentSource.DIRECT, "status": status}
-        return state.new_assignment(slot, values, e.block_number)
+        return state.new_assignment(
+            slot, e.block_number, worker=worker, source=AssignmentSource.DIRECT, status=status
+        )
     return state.current_assignment(slot, e.block_number)
 
 
 def slots_approved(state: BatchState, e: ChainEvent) -> None:
     task = state.task(int(e.args["taskId"]))
-    basis = _BASES[e.args["basis"]]
+    basis = ApprovalBasis.from_code(e.args["basis"])
     reward = int(e.args["reward"])
     fee = int(e.args["fee"])
     ledger = _Ledger(state, e)
@@ -375,12 +399,12 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
         slot = state.slot(task["task_id"], index, e.block_number)
         assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.APPROVED)
         account = state.account(task["token"], worker, e.block_number)
-        if slot["state"] == SlotStatus.DISPUTED:
+        if slot["state"] == SlotState.DISPUTED:
             account["disputes_won"] += 1
             dispute = state.dispute(task["task_id"], index, assignment["number"])
             if dispute is not None:
                 dispute |= {"status": _DISPUTE_OUTCOMES[basis], "resolved_at": e.block_timestamp}
-        slot |= {"state": SlotStatus.APPROVED, "worker": worker, "timestamp": 0}
+        slot |= {"state": SlotState.APPROVED, "worker": worker, "timestamp": 0}
         assignment |= {
             "status": AssignmentStatus.APPROVED,
             "basis": basis,
@@ -395,8 +419,8 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
             task_id=task["task_id"], slot=index,
         )  # fmt: skip
         _settlement(
-            state, e, slot, assignment["number"],
-            outcome=SettlementOutcome.APPROVED, basis=basis, reward=reward, fee=fee,
+            state, e, slot, assignment["number"], worker, SettlementOutcome.APPROVED,
+            basis=basis, reward=reward, fee=fee,
         )  # fmt: skip
     count = len(slots)
     task["escrow"] -= count * (reward + fee)
@@ -421,15 +445,15 @@ def slots_rejected(state: BatchState, e: ChainEvent) -> None:
     for index, worker in zip(e.args["slots"], e.args["workers"], strict=True):
         slot = state.slot(task["task_id"], index, e.block_number)
         assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.REJECTED)
-        slot |= {"state": SlotStatus.REJECTED, "worker": worker, "timestamp": e.block_timestamp}
+        slot |= {"state": SlotState.REJECTED, "worker": worker, "timestamp": e.block_timestamp}
         assignment |= {
             "status": AssignmentStatus.REJECTED,
             "rejected_at": e.block_timestamp,
             "rejection_cid": reason,
         }
         _settlement(
-            state, e, slot, assignment["number"],
-            outcome=SettlementOutcome.REJECTED, reason_cid=reason,
+            state, e, slot, assignment["number"], worker, SettlementOutcome.REJECTED,
+            reason_cid=reason,
         )  # fmt: skip
     _touch(state, task, e)
 
@@ -455,15 +479,15 @@ def slot_closed(state: BatchState, e: ChainEvent) -> None:
     assignment = state.current_assignment(slot, e.block_number)
     refunded = int(e.args["refunded"])
     worker = e.args["worker"]
-    if slot["state"] in (SlotStatus.REJECTED, SlotStatus.DISPUTED):
+    if slot["state"] in (SlotState.REJECTED, SlotState.DISPUTED):
         state.account(task["token"], worker, e.block_number)["rejected"] += 1
         assignment |= {"status": AssignmentStatus.CLOSED, "ended_at": e.block_timestamp}
     assignment["refunded"] = refunded
-    slot |= {"state": SlotStatus.CLOSED, "worker": worker, "timestamp": 0}
+    slot |= {"state": SlotState.CLOSED, "worker": worker, "timestamp": 0}
     task["closed_slots"] += 1
     _refund(state, e, _Ledger(state, e), task, refunded)
     _settlement(
-        state, e, slot, assignment["number"], outcome=SettlementOutcome.CLOSED, refunded=refunded
+        state, e, slot, assignment["number"], worker, SettlementOutcome.CLOSED, refunded=refunded
     )
     _touch(state, task, e)
 
@@ -481,9 +505,14 @@ def withdrawn(state: BatchState, e: ChainEvent) -> None:
     )
 
 
-def _operator(field: str, argument: str | None) -> Handler:
+OperatorSetting = Literal["fee_bps", "treasury", "default_arbitrator", "pending_owner"]
+
+
+def _operator(field: OperatorSetting, argument: str) -> Handler:
+    """A handler that sets one of the escrow's settings to one of the event's arguments."""
+
     def handle(state: BatchState, e: ChainEvent) -> None:
-        state.escrow[field] = e.args[argument] if argument else None
+        state.escrow[field] = e.args[argument]
         state.escrow_changed()
 
     return handle

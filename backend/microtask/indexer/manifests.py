@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Engine, delete, or_, select, update
 
@@ -29,6 +28,12 @@ from microtask.content.errors import (
 )
 from microtask.db.base import ManifestStatus
 from microtask.db.models import table
+from microtask.db.rows import (
+    ManifestFetch,
+    ManifestQualificationRow,
+    ManifestSummary,
+    ManifestTagRow,
+)
 from microtask.indexer.decoding import ChainEvent
 from microtask.indexer.state import insert_ignoring_conflicts
 from microtask.manifests import ManifestError, TaskManifest, parse_as
@@ -155,7 +160,7 @@ class ManifestWorker:
         size: int | None = None,
         summary: TaskManifest | None = None,
     ) -> None:
-        values: dict[str, Any] = {
+        fetch: ManifestFetch = {
             "status": status,
             "error": error[:2000] if error else None,
             "attempts": attempts,
@@ -163,8 +168,9 @@ class ManifestWorker:
             "fetched_at": fetched_at,
             "size": size,
         }
+        values: Mapping[str, object] = fetch
         if summary is not None:
-            values |= {
+            columns: ManifestSummary = {
                 "title": summary.title,
                 "kind": str(summary.kind),
                 "language": summary.language,
@@ -175,14 +181,15 @@ class ManifestWorker:
                 "tags": list(summary.tags),
                 "document": summary.model_dump(mode="json"),
             }
+            values = {**fetch, **columns}
         with self.engine.begin() as connection:
             connection.execute(update(_manifests).where(_manifests.c.cid == cid).values(values))
             connection.execute(delete(_tags).where(_tags.c.cid == cid))
             connection.execute(delete(_qualifications).where(_qualifications.c.cid == cid))
             if summary is not None:
-                rows = [{"cid": cid, "tag": tag} for tag in summary.tags]
+                rows: list[ManifestTagRow] = [{"cid": cid, "tag": tag} for tag in summary.tags]
                 insert_ignoring_conflicts(connection, _tags, rows)
-                required = [
+                required: list[ManifestQualificationRow] = [
                     {"cid": cid, "name": q.name, "min_score": q.min_score}
                     for q in summary.qualifications
                 ]

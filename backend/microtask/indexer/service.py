@@ -1,7 +1,8 @@
 """The indexer as a running service: the follower and the manifest worker in threads.
 
-`microtask index` runs it in the foreground and `microtask up` beside anvil; both stop it
-with `stop`, which lets the current batch commit (or roll back) and joins the threads.
+`microtask index` runs it in the foreground and `microtask up` beside anvil, both under a
+`microtask.services.Supervisor`: it watches `check` and calls `stop`, which lets the
+current batch commit (or roll back) and joins the threads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -22,6 +24,7 @@ from microtask.db import database_url, describe_url, make_engine
 from microtask.db.engine import DatabaseUnavailable
 from microtask.indexer.follower import Indexer
 from microtask.indexer.manifests import ManifestWorker
+from microtask.services import ServiceFailed
 
 log = logging.getLogger("microtask.indexer")
 ESCROW = "TaskEscrow"
@@ -31,6 +34,7 @@ ESCROW = "TaskEscrow"
 class IndexerService:
     """An indexer and its manifest worker, started and stopped together."""
 
+    name: ClassVar[str] = "the indexer"
     indexer: Indexer
     worker: ManifestWorker
     engine: Engine
@@ -100,6 +104,13 @@ class IndexerService:
         if self.owns_content:
             self.content.close()
         self.engine.dispose()
+
+    def check(self) -> None:
+        """Raise what ended a thread, if one ended (for the supervisor watching it)."""
+        if self.failure is not None:
+            raise self.failure
+        if self._threads and not self._stop.is_set() and not self.alive():
+            raise ServiceFailed(f"{self.name} stopped unexpectedly; see the log above")
 
     @property
     def stopping(self) -> threading.Event:

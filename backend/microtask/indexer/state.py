@@ -8,18 +8,30 @@ commits, in the same transaction as the events and the checkpoint they belong to
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from microtask.db.base import ManifestStatus, SlotStatus
+from microtask.db.base import AssignmentSource, AssignmentStatus, ManifestStatus
 from microtask.db.models import table
+from microtask.db.rows import (
+    AccountRow,
+    AssignmentRow,
+    DisputeRow,
+    EscrowRow,
+    EscrowSettings,
+    LedgerRow,
+    ManifestInsert,
+    SettlementRow,
+    SlotRow,
+    TaskRow,
+)
+from microtask.escrow import SlotState
 from microtask.indexer.decoding import ChainEvent
-from microtask.indexer.rows import Row, Rows
+from microtask.indexer.rows import Rows
 
-ZERO_AMOUNT_FIELDS = ("balance", "earned", "bonuses", "fees", "refunded", "funded", "withdrawn")
 _SLOT_EVENTS = frozenset(
     {
         "SlotClaimed",
@@ -38,7 +50,9 @@ class InconsistentIndex(RuntimeError):
     """An event refers to a row the index does not have: the index is not this chain's."""
 
 
-def insert_ignoring_conflicts(connection: Connection, table: Table, rows: list[Row]) -> None:
+def insert_ignoring_conflicts(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
     """Insert ``rows``, skipping those whose primary key exists (SQLite and PostgreSQL)."""
     if not rows:
         return
@@ -52,15 +66,15 @@ class BatchState:
     def __init__(self, connection: Connection, contract: str) -> None:
         self.connection = connection
         self.contract = contract
-        self.tasks = Rows(connection, table("tasks"))
-        self.slots = Rows(connection, table("slots"))
-        self.assignments = Rows(connection, table("assignments"))
-        self.disputes = Rows(connection, table("disputes"))
-        self.accounts = Rows(connection, table("accounts"))
-        self.settlements: list[Row] = []
-        self.ledger: list[Row] = []
-        self.manifests: dict[str, Row] = {}
-        self._escrow: Row | None = None
+        self.tasks = Rows[TaskRow](connection, table("tasks"))
+        self.slots = Rows[SlotRow](connection, table("slots"))
+        self.assignments = Rows[AssignmentRow](connection, table("assignments"))
+        self.disputes = Rows[DisputeRow](connection, table("disputes"))
+        self.accounts = Rows[AccountRow](connection, table("accounts"))
+        self.settlements: list[SettlementRow] = []
+        self.ledger: list[LedgerRow] = []
+        self.manifests: dict[str, ManifestInsert] = {}
+        self._escrow: EscrowRow | None = None
         self._escrow_new = False
         self._escrow_changed = False
 
@@ -97,7 +111,7 @@ class BatchState:
         self.accounts.preload(accounts)
 
     @property
-    def escrow(self) -> Row:
+    def escrow(self) -> EscrowRow:
         if self._escrow is None:
             escrow = table("escrow_state")
             found = (
@@ -107,11 +121,11 @@ class BatchState:
             )
             if found is None:
                 raise InconsistentIndex("the escrow's settings are missing from the index")
-            self._escrow = dict(found)
+            self._escrow = cast(EscrowRow, dict(found))  # every column of escrow_state
         return self._escrow
 
-    def init_escrow(self, row: Row) -> None:
-        self._escrow = dict(row, contract=self.contract)
+    def init_escrow(self, settings: EscrowSettings) -> None:
+        self._escrow = EscrowRow(**settings, contract=self.contract)
         self._escrow_new = True
 
     def escrow_changed(self) -> None:
@@ -119,33 +133,34 @@ class BatchState:
 
     # ------------------------------------------------------------ rows by name
 
-    def task(self, task_id: int) -> Row:
+    def task(self, task_id: int) -> TaskRow:
         row = self.tasks.get((task_id,))
         if row is None:
             raise InconsistentIndex(f"task {task_id} is not in the index")
         return row
 
-    def slot(self, task_id: int, slot: int, block: int) -> Row:
+    def slot(self, task_id: int, slot: int, block: int) -> SlotRow:
         """The slot's row, created (open, never assigned) on first use."""
         key = (task_id, slot)
         row = self.slots.get(key)
         if row is None:
             row = self.slots.insert(
-                key,
                 {
-                    "state": SlotStatus.OPEN,
+                    "task_id": task_id,
+                    "slot": slot,
+                    "state": SlotState.OPEN,
                     "worker": None,
                     "timestamp": 0,
                     "assignments": 0,
                     "updated_block": block,
-                },
+                }
             )
         else:
             self.slots.changed(key)
             row["updated_block"] = block
         return row
 
-    def current_assignment(self, slot: Row, block: int) -> Row:
+    def current_assignment(self, slot: SlotRow, block: int) -> AssignmentRow:
         if slot["assignments"] == 0:
             raise InconsistentIndex(f"slot {slot['task_id']}/{slot['slot']} has no assignment")
         key = (slot["task_id"], slot["slot"], slot["assignments"] - 1)
@@ -156,41 +171,79 @@ class BatchState:
         row["updated_block"] = block
         return row
 
-    def new_assignment(self, slot: Row, values: Row, block: int) -> Row:
-        key = (slot["task_id"], slot["slot"], slot["assignments"])
+    def new_assignment(
+        self,
+        slot: SlotRow,
+        block: int,
+        *,
+        worker: str,
+        source: AssignmentSource,
+        status: AssignmentStatus,
+        claimed_at: int | None = None,
+        lease_end: int | None = None,
+        submitted_at: int | None = None,
+        result_digest: str | None = None,
+        receipt_signer: str | None = None,
+    ) -> AssignmentRow:
+        """The slot's next assignment: a claim, a presented receipt, or a receipt slot
+        settled directly."""
+        number = slot["assignments"]
         slot["assignments"] += 1
-        base: Row = {
-            "claimed_at": None,
-            "lease_end": None,
-            "submitted_at": None,
-            "result_cid": None,
-            "result_digest": None,
-            "receipt_signer": None,
-            "rejected_at": None,
-            "rejection_cid": None,
-            "basis": None,
-            "reward": None,
-            "refunded": None,
-            "ended_at": None,
-            "started_block": block,
-            "updated_block": block,
-        }
-        return self.assignments.insert(key, base | values)
+        return self.assignments.insert(
+            {
+                "task_id": slot["task_id"],
+                "slot": slot["slot"],
+                "number": number,
+                "worker": worker,
+                "source": source,
+                "status": status,
+                "claimed_at": claimed_at,
+                "lease_end": lease_end,
+                "submitted_at": submitted_at,
+                "result_cid": None,
+                "result_digest": result_digest,
+                "receipt_signer": receipt_signer,
+                "rejected_at": None,
+                "rejection_cid": None,
+                "basis": None,
+                "reward": None,
+                "refunded": None,
+                "ended_at": None,
+                "started_block": block,
+                "updated_block": block,
+            }
+        )
 
-    def dispute(self, task_id: int, slot: int, assignment: int) -> Row | None:
+    def dispute(self, task_id: int, slot: int, assignment: int) -> DisputeRow | None:
         key = (task_id, slot, assignment)
         row = self.disputes.get(key)
         if row is not None:
             self.disputes.changed(key)
         return row
 
-    def account(self, token: str, address: str, block: int) -> Row:
+    def account(self, token: str, address: str, block: int) -> AccountRow:
+        """The account's row, created (all zero) on first use."""
         key = (token, address)
         row = self.accounts.get(key)
         if row is None:
-            values: Row = dict.fromkeys(ZERO_AMOUNT_FIELDS, 0)
-            values |= {"approved": 0, "rejected": 0, "disputes_won": 0, "disputes_lost": 0}
-            row = self.accounts.insert(key, values | {"updated_block": block})
+            row = self.accounts.insert(
+                {
+                    "token": token,
+                    "address": address,
+                    "balance": 0,
+                    "approved": 0,
+                    "rejected": 0,
+                    "disputes_won": 0,
+                    "disputes_lost": 0,
+                    "earned": 0,
+                    "bonuses": 0,
+                    "fees": 0,
+                    "refunded": 0,
+                    "funded": 0,
+                    "withdrawn": 0,
+                    "updated_block": block,
+                }
+            )
         else:
             self.accounts.changed(key)
             row["updated_block"] = block

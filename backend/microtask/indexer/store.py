@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from microtask.db.models import DERIVED_TABLES, table
+from microtask.db.rows import BlockRow, CheckpointRow, EscrowRow, EscrowSettings, EventInsert
 from microtask.indexer.chain import BlockHeader
 from microtask.indexer.decoding import ChainEvent
 from microtask.indexer.handlers import apply
@@ -81,7 +82,7 @@ def _event_from_row(row: Any) -> ChainEvent:
     )
 
 
-def _event_row(event: ChainEvent) -> dict[str, Any]:
+def _event_row(event: ChainEvent) -> EventInsert:
     return {
         "block_number": event.block_number,
         "block_hash": event.block_hash,
@@ -105,7 +106,7 @@ class IndexStore:
         contract: str,
         chain_id: int,
         deployment_block: int,
-        initial_escrow: dict[str, Any],
+        initial_escrow: EscrowSettings,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -229,7 +230,7 @@ class IndexStore:
         for number, known in stored.items():
             if wanted[number].hash != known:
                 raise StoredBlockMismatch(f"block {number} is stored as {known}")
-        new = [
+        new: list[BlockRow] = [
             {
                 "number": h.number,
                 "hash": h.hash,
@@ -248,7 +249,7 @@ class IndexStore:
         if point is None:
             connection.execute(delete(_checkpoints).where(_checkpoints.c.contract == self.contract))
             return
-        values = {
+        values: CheckpointRow = {
             "contract": self.contract,
             "chain_id": self.chain_id,
             "deployment_block": self.deployment_block,
@@ -337,7 +338,6 @@ class IndexStore:
             state.flush()
             count += len(chunk)
         if first:  # no events at all: the escrow's settings still start as deployed
-            connection.execute(
-                table("escrow_state").insert(), [dict(self.initial_escrow, contract=self.contract)]
-            )
+            row = EscrowRow(**self.initial_escrow, contract=self.contract)
+            connection.execute(table("escrow_state").insert(), [row])
         return count

@@ -2,9 +2,11 @@
 
 Pydantic v2 models with size and item limits and published JSON Schemas
 (``manifests/schemas/``), plus what the documents need to be trusted: ECIES and AES-GCM
-sealing of submissions to the requester and verifier (`sealing`), and the EIP-712 domain
-and structs every signer shares (`typed_data`). Nothing here talks to a chain or a content
-store; `chain`, `content`, `indexer` and `quality` build on it.
+sealing of submissions to the requester and verifier (`sealing`), and the EIP-712 struct a
+worker signs for an envelope (`typed_data`; the domain and canonical JSON are
+`microtask.encoding`'s). Nothing here talks to a chain or a content store; `indexer`,
+`quality`, `verifier` and the front ends build on it, while `chain` and `content` never
+import it (dependencies point one way).
 """
 
 from microtask.manifests.answers import Answer, AnswerSchema, TaskKind, check_answer

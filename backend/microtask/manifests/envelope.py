@@ -21,8 +21,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from pydantic import Field, ValidationError, model_validator
 
+from microtask.encoding.canonical import canonical_json
+from microtask.encoding.eip712 import recover, sign
 from microtask.manifests.answers import Answer, Strict, check_answer
-from microtask.manifests.canonical import canonical_json
 from microtask.manifests.errors import (
     DocumentInvalid,
     DocumentTooLarge,
@@ -51,7 +52,7 @@ from microtask.manifests.sealing import (
     wrap_key,
 )
 from microtask.manifests.task import InlineInputs, TaskManifest
-from microtask.manifests.typed_data import recover, sign, submission_message
+from microtask.manifests.typed_data import submission_message
 
 SUBMISSION_ENVELOPE_TYPE: Final = "microtask/submission-envelope"
 SUBMISSION_ANSWERS_TYPE: Final = "microtask/submission-answers"

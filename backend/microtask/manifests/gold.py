@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 import ecies
 from pydantic import Field, TypeAdapter, ValidationError
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import Answer, Strict
-from microtask.manifests.canonical import canonical_json
 from microtask.manifests.errors import DecryptionFailed
 from microtask.manifests.fields import Base64Bytes, HexBytes, Identifier, public_key_bytes
 from microtask.manifests.limits import MAX_GOLD_ITEMS

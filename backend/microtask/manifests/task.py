@@ -14,8 +14,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import AnswerSchema, Strict, TaskKind
-from microtask.manifests.canonical import canonical_json
 from microtask.manifests.fields import (
     Address,
     CidText,

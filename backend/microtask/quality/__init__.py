@@ -18,24 +18,40 @@ The modules, one job each:
 - `submissions`: the input (`Submission`, one slot's opened answers and its times).
 - `compare`: when two answers say the same thing; text similarity; box overlap.
 - `gold`: `GoldKey` (encrypted or salted-hash gold) and per-worker `GoldScore`.
-- `aggregation`: crowd-kit aggregation per task kind, per-item confidence, `Agreement`.
-- `fraud`: too fast, copying, straight-lining and missing-item `FraudSignal`s.
-- `rules`: `QualityRule`, every threshold and its default.
+- `votes`: categorical answers as arrays (`VoteTable`).
+- `models`: label models (hierarchical Dawid-Skene and the classic methods), chosen and
+  calibrated on held-out answers and gold.
+- `aggregation`: the aggregate per task kind, per-item confidence, `Agreement`.
+- `accuracy`: each worker's accuracy from gold and agreement, with its uncertainty.
+- `fraud`: too fast, straight-lining and missing-item `FraudSignal`s; `copying`: pairs
+  sharing more probably-wrong answers than independent workers would.
+- `rules`: `QualityRule`, every line and confidence and its default.
 - `decisions`: `decide`, `Decision`, and the `Review`/`ReviewBatch` documents.
 - `results`: the JSON Lines and CSV result set.
-- `assess`: all of the above in order.
+- `assess`: all of the above in order, with the result set's `Coverage`.
 """
 
+from microtask.quality.accuracy import (
+    Judged,
+    Lines,
+    WorkerAccuracy,
+    lines,
+    rejection_chance,
+    worker_accuracy,
+)
 from microtask.quality.aggregation import (
     AGGREGATED_KINDS,
+    Aggregation,
     Agreement,
     ItemAggregate,
+    ModelSettings,
     aggregate,
+    aggregation,
     agreement,
     item_agreement,
     method_for,
 )
-from microtask.quality.assess import Assessment, assess
+from microtask.quality.assess import Assessment, Coverage, ModelSummary, assess
 from microtask.quality.compare import (
     answer_key,
     answers_match,
@@ -43,6 +59,7 @@ from microtask.quality.compare import (
     normalize_text,
     text_similarity,
 )
+from microtask.quality.copying import copying
 from microtask.quality.decisions import (
     Check,
     Decision,
@@ -55,41 +72,48 @@ from microtask.quality.errors import GoldUnavailable, QualityError, ReviewUnavai
 from microtask.quality.fraud import (
     SIGNAL_CODES,
     FraudSignal,
-    copying,
     minimum_seconds,
     missing_items,
     straight_lining,
     too_fast,
 )
 from microtask.quality.gold import GoldKey, GoldScore, score_gold
+from microtask.quality.models import CategoricalMethod, LabelModel, fit
 from microtask.quality.results import ResultSet, result_set
 from microtask.quality.rules import (
+    AccuracyRule,
     AggregationRule,
-    AgreementRule,
     CopyingRule,
-    GoldRule,
     QualityRule,
     StraightLiningRule,
     TimingRule,
 )
 from microtask.quality.submissions import Submission, WorkerAnswer, worker_answers
+from microtask.quality.votes import VoteTable
 
 __all__ = [
     "AGGREGATED_KINDS",
     "SIGNAL_CODES",
+    "AccuracyRule",
+    "Aggregation",
     "AggregationRule",
     "Agreement",
-    "AgreementRule",
     "Assessment",
+    "CategoricalMethod",
     "Check",
     "CopyingRule",
+    "Coverage",
     "Decision",
     "FraudSignal",
     "GoldKey",
-    "GoldRule",
     "GoldScore",
     "GoldUnavailable",
     "ItemAggregate",
+    "Judged",
+    "LabelModel",
+    "Lines",
+    "ModelSettings",
+    "ModelSummary",
     "Outcome",
     "QualityError",
     "QualityRule",
@@ -98,8 +122,11 @@ __all__ = [
     "StraightLiningRule",
     "Submission",
     "TimingRule",
+    "VoteTable",
+    "WorkerAccuracy",
     "WorkerAnswer",
     "aggregate",
+    "aggregation",
     "agreement",
     "answer_key",
     "answers_match",
@@ -107,17 +134,21 @@ __all__ = [
     "canonical_answer",
     "copying",
     "decide",
+    "fit",
     "item_agreement",
+    "lines",
     "method_for",
     "minimum_seconds",
     "missing_items",
     "normalize_text",
     "rejection_batches",
+    "rejection_chance",
     "result_set",
     "review_of",
     "score_gold",
     "straight_lining",
     "text_similarity",
     "too_fast",
+    "worker_accuracy",
     "worker_answers",
 ]

@@ -1,45 +1,40 @@
 """Aggregation: one answer per item from several workers' answers, with a confidence.
 
-Methods come from the maintained crowd-kit library, per task kind:
-
 ================  ==========================================  ===============================
 kind              method                                      confidence
 ================  ==========================================  ===============================
-classification    one-coin Dawid-Skene (default), Dawid-      probability of the chosen label
-                  Skene or majority vote
+classification    a label model (`models`): hierarchical      calibrated probability of the
+                  Dawid-Skene by default; Dawid-Skene, one-   chosen label (majority vote:
+                  coin Dawid-Skene or majority vote on        the vote share)
+                  request; gold labels held fixed
 data_check        the same, on the verdict; corrections by    probability of the verdict
                   plain count among workers who voted the
                   aggregate verdict ``invalid``
-multi_label       binary relevance: the categorical method    the least certain label's
-                  once per label (chosen or not)              probability
-free_text,        ROVER (word transition network vote,        mean word-level similarity of
-transcription     whitespace tokens, no model downloads)      the answers to the aggregate
+multi_label       binary relevance: the label model once per  the least certain label's
+                  label (chosen or not)                       probability
+free_text,        ROVER (crowd-kit; word transition network   mean word-level similarity of
+transcription     vote, whitespace tokens, no model download) the answers to the aggregate
 bounding_boxes    not aggregated                              -
 survey            not aggregated                              -
 ================  ==========================================  ===============================
 
-Why: Dawid-Skene estimates how reliable each worker is, so a careless worker's votes count
-for less than a careful one's. The one-coin variant (one accuracy per worker) is the
-default because the full model (a confusion matrix per worker) needs many answers per
-worker: on a 20-item task it can overrule two workers who agree. The full model also takes
-the gold answers the verifier can read as known labels (crowd-kit's ``true_labels``, which
-its one-coin variant lacks), so gold items anchor every worker's confusion matrix. (Gold
-still counts in every method through the decisions, and cheats found by gold are left out
-of the aggregate before it is computed: see `assess`.) Majority vote is
-the transparent choice ("2 of 3 workers") a requester may prefer. All are deterministic
-(Dawid-Skene starts from the majority vote).
+Why: a label model estimates how each worker answers, so a careless worker's votes count
+for less than a careful one's, and a worker who leans to one class is read as such; `models`
+says why the default pools workers toward the crowd and how its confidence is calibrated.
+Gold answers the verifier can read (encrypted gold) are known labels: they anchor every
+worker's estimate, and a gold item's aggregate is its gold answer. Majority vote is the
+transparent choice ("2 of 3 workers") a requester may prefer. All are deterministic.
 
-Multi-label runs the categorical method once per label, as crowd-kit's ``BinaryRelevance``
-does, but not through that class: its per-label aggregators sit in a dictionary shared by
-every instance (a class attribute), so one task's labels would leak into the next. ROVER
-needs only a tokenizer; crowd-kit's other text methods (TextRASA, TextHRRASA) need sentence
-embeddings from a downloaded model, which this platform cannot fetch. Bounding boxes are
-not aggregated: crowd-kit's image methods combine one segmentation mask per worker, not
-sets of labelled boxes, which would first need matching across workers. Surveys collect
-opinions, which have no right answer to aggregate towards.
+Multi-label runs the label model once per label, as crowd-kit's ``BinaryRelevance`` does
+(but not through that class: its per-label aggregators sit in a dictionary shared by every
+instance). ROVER needs only a tokenizer; crowd-kit's other text methods (TextRASA,
+TextHRRASA) need sentence embeddings from a downloaded model, which this platform cannot
+fetch. Bounding boxes are not aggregated: crowd-kit's image methods combine one
+segmentation mask per worker, not sets of labelled boxes. Surveys collect opinions, which
+have no right answer to aggregate towards.
 
-crowd-kit and pandas are imported when first used: they take seconds to import, and the
-CLI and API import this package for its types.
+crowd-kit and pandas are imported when first used (text only): they take seconds to import,
+and the CLI and API import this package for its types.
 """
 
 from __future__ import annotations
@@ -48,8 +43,10 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from microtask.manifests.answers import (
@@ -69,12 +66,16 @@ from microtask.quality.compare import (
     vote_of,
 )
 from microtask.quality.gold import GoldKey
+from microtask.quality.models import LabelModel, fit
 from microtask.quality.rules import AggregationRule
 from microtask.quality.submissions import WorkerAnswer
+from microtask.quality.votes import VoteTable
 
 CATEGORICAL_KINDS: Final = frozenset({TaskKind.CLASSIFICATION, TaskKind.DATA_CHECK})
 TEXT_KINDS: Final = frozenset({TaskKind.FREE_TEXT, TaskKind.TRANSCRIPTION})
 AGGREGATED_KINDS: Final = CATEGORICAL_KINDS | TEXT_KINDS | {TaskKind.MULTI_LABEL}
+_CHOSEN: Final = "present"
+_NOT_CHOSEN: Final = "absent"  # sorts first: a tie leaves a label out
 
 
 class ItemAggregate(BaseModel):
@@ -86,7 +87,8 @@ class ItemAggregate(BaseModel):
     answer: Answer | None = Field(description="None when the kind is not aggregated.")
     confidence: float | None = Field(ge=0, le=1)
     method: str | None = Field(
-        description="one_coin_dawid_skene, dawid_skene, majority_vote, rover; None if none."
+        description="hierarchical_dawid_skene, dawid_skene, one_coin_dawid_skene, "
+        "majority_vote, rover; None if none."
     )
     workers: tuple[str, ...] = Field(description="The workers whose answers were combined.")
     agreeing: int = Field(ge=0, description="Answers that say exactly the aggregate.")
@@ -116,6 +118,27 @@ def method_for(kind: TaskKind, rule: AggregationRule) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ModelSettings:
+    """Settings a label model chose on one fit, to refit others the same way (None: choose)."""
+
+    shrinkage: float | None = None
+    temperature: float | None = None
+    floor: float | None = None
+
+    @classmethod
+    def of(cls, model: LabelModel) -> ModelSettings:
+        return cls(shrinkage=model.shrinkage, temperature=model.temperature, floor=model.floor)
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregation:
+    """The aggregates of a task's items and, for labels, the model they come from."""
+
+    aggregates: dict[str, ItemAggregate]
+    model: LabelModel | None = None
+
+
 def aggregate(
     kind: TaskKind,
     answers: Sequence[WorkerAnswer],
@@ -126,9 +149,22 @@ def aggregate(
 
     ``answers`` should hold one answer per (worker, item), as `worker_answers` gives. Kinds
     that are not aggregated get an entry per item with no answer and no confidence, so the
-    result set still lists them. Gold answers readable in ``gold`` (encrypted gold) are
-    known labels for the full Dawid-Skene method; the others count votes only.
+    result set still lists them. The right answers of gold items (opened from encrypted
+    gold, or a worker's answer that matches a salted hash) are known labels of the label
+    models.
     """
+    return aggregation(kind, answers, rule, gold).aggregates
+
+
+def aggregation(
+    kind: TaskKind,
+    answers: Sequence[WorkerAnswer],
+    rule: AggregationRule | None = None,
+    gold: GoldKey | None = None,
+    settings: ModelSettings | None = None,
+) -> Aggregation:
+    """`aggregate`, keeping the label model of categorical kinds (``settings``: reuse
+    what an earlier fit chose instead of choosing again)."""
     rule = rule or AggregationRule()
     by_item: dict[str, list[WorkerAnswer]] = {}
     for answer in sorted(answers, key=lambda a: (a.item_id, a.worker)):
@@ -136,25 +172,46 @@ def aggregate(
             raise ValueError(f"a {answer.answer.kind} answer in a {kind} task")
         by_item.setdefault(answer.item_id, []).append(answer)
     if not by_item:
-        return {}
-    known = {} if gold is None else {i: a for i in by_item if (a := gold.answer(i)) is not None}
+        return Aggregation({})
+    known = {} if gold is None else _known_answers(by_item, gold)
     if kind in CATEGORICAL_KINDS:
-        return _categorical(kind, by_item, rule, known)
+        return _categorical(kind, by_item, rule, known, settings)
     if kind == TaskKind.MULTI_LABEL:
-        return _multi_label(by_item, rule, known)
+        return Aggregation(_multi_label(by_item, rule, known))
     if kind in TEXT_KINDS:
-        return _texts(kind, by_item)
-    return {
-        item: ItemAggregate(
-            item_id=item,
-            answer=None,
-            confidence=None,
-            method=None,
-            workers=tuple(a.worker for a in group),
-            agreeing=0,
-        )
-        for item, group in by_item.items()
-    }
+        return Aggregation(_texts(kind, by_item))
+    return Aggregation(
+        {
+            item: ItemAggregate(
+                item_id=item,
+                answer=None,
+                confidence=None,
+                method=None,
+                workers=tuple(a.worker for a in group),
+                agreeing=0,
+            )
+            for item, group in by_item.items()
+        }
+    )
+
+
+def _known_answers(by_item: Mapping[str, list[WorkerAnswer]], gold: GoldKey) -> dict[str, Answer]:
+    """The right answers of the gold items among ``by_item``: opened (encrypted gold), or
+    for salted hashes the answer a worker gave that matches the hash (the hash cannot be
+    read, but an answer that fits it is the right one)."""
+    known: dict[str, Answer] = {}
+    for item, group in by_item.items():
+        if item not in gold:
+            continue
+        opened = gold.answer(item)
+        if opened is not None:
+            known[item] = opened
+            continue
+        for given in group:
+            if gold.check(item, given.answer):
+                known[item] = given.answer
+                break
+    return known
 
 
 def item_agreement(aggregated: Answer, given: Answer) -> float:
@@ -226,38 +283,31 @@ def _quiet() -> Iterator[None]:
 
 
 def _fit_votes(
-    rows: list[tuple[str, str, Any]], rule: AggregationRule, known: Mapping[str, Any]
-) -> dict[str, dict[Any, float]]:
-    """Fit the categorical model to (item, worker, label) rows, with ``known`` labels for
-    some items: each item's probability per label, read from crowd-kit's ``probas_``."""
-    import pandas as pd
-    from crowdkit.aggregation import DawidSkene, MajorityVote, OneCoinDawidSkene
-
-    frame = pd.DataFrame(rows, columns=["task", "worker", "label"])
-    # a known label nobody gave has no column in crowd-kit's tables: it cannot anchor
-    seen = set(frame["label"])
-    true_labels = pd.Series({item: label for item, label in known.items() if label in seen})
-    model: Any
-    with _quiet():
-        if rule.categorical == "majority_vote":
-            model = MajorityVote().fit(frame)
-        elif rule.categorical == "one_coin_dawid_skene":
-            model = OneCoinDawidSkene(n_iter=rule.dawid_skene_iterations).fit(frame)
-        else:
-            model = DawidSkene(n_iter=rule.dawid_skene_iterations).fit(
-                frame, true_labels=true_labels if len(true_labels) else None
-            )
-    probas = model.probas_
-    return {
-        str(task): {label: float(probas.at[task, label]) for label in probas.columns}
-        for task in probas.index
+    rows: list[tuple[str, str, str]],
+    rule: AggregationRule,
+    known: Mapping[str, str],
+    settings: ModelSettings | None = None,
+) -> tuple[LabelModel, dict[str, tuple[str, float]]]:
+    """Fit the rule's label model to (item, worker, label) rows with ``known`` labels for
+    some items: the model, and each item's most probable label with its probability (ties
+    go to the smallest label, so reruns agree)."""
+    table = VoteTable.build(rows, known)
+    chosen = settings or ModelSettings()
+    model = fit(
+        table,
+        rule.categorical,
+        iterations=rule.dawid_skene_iterations,
+        shrinkage=chosen.shrinkage,
+        temperature=chosen.temperature,
+        floor=chosen.floor,
+    )
+    posterior = model.posterior()
+    best = np.argmax(np.round(posterior, 9), axis=1)  # the first of equals: the smallest
+    confidence = posterior[np.arange(len(best)), best]
+    return model, {
+        item: (table.labels[int(best[n])], float(confidence[n]))
+        for n, item in enumerate(table.items)
     }
-
-
-def _best(probabilities: Mapping[Any, float]) -> tuple[Any, float]:
-    """The most probable label, ties going to the smallest label so reruns agree."""
-    label = min(probabilities, key=lambda lab: (-probabilities[lab], str(lab)))
-    return label, probabilities[label]
 
 
 def _categorical(
@@ -265,26 +315,40 @@ def _categorical(
     by_item: Mapping[str, list[WorkerAnswer]],
     rule: AggregationRule,
     known: Mapping[str, Answer],
-) -> dict[str, ItemAggregate]:
-    rows = [(item, a.worker, vote_of(a.answer)) for item, group in by_item.items() for a in group]
-    fitted = _fit_votes(rows, rule, {item: vote_of(answer) for item, answer in known.items()})
+    settings: ModelSettings | None,
+) -> Aggregation:
+    votes = {item: [(a.worker, _vote(a.answer)) for a in group] for item, group in by_item.items()}
+    rows = [(item, worker, vote) for item, group in votes.items() for worker, vote in group]
+    gold_votes = {item: vote for item, answer in known.items() if (vote := vote_of(answer))}
+    model, fitted = _fit_votes(rows, rule, gold_votes, settings)
     result: dict[str, ItemAggregate] = {}
+    labels: dict[str, ClassificationAnswer] = {}
     for item, group in by_item.items():
-        label, confidence = _best(fitted[item])
+        label, confidence = fitted[item]
         answer: Answer
         if kind == TaskKind.DATA_CHECK:
-            answer = DataCheckAnswer(verdict=label, corrections=_corrections(group, label))
-        else:
-            answer = ClassificationAnswer(label=label)
-        result[item] = ItemAggregate(
+            answer = DataCheckAnswer.model_validate(
+                {"verdict": label, "corrections": _corrections(group, label)}
+            )
+        else:  # answers are immutable: one per label serves every item
+            answer = labels.setdefault(label, ClassificationAnswer(label=label))
+        # values made here from checked ones: no need to validate 10,000 of them again
+        result[item] = ItemAggregate.model_construct(
             item_id=item,
             answer=answer,
             confidence=_clamp(confidence),
             method=rule.categorical,
-            workers=tuple(a.worker for a in group),
-            agreeing=sum(1 for a in group if vote_of(a.answer) == label),
+            workers=tuple(worker for worker, _ in votes[item]),
+            agreeing=sum(1 for _, vote in votes[item] if vote == label),
         )
-    return result
+    return Aggregation(result, model)
+
+
+def _vote(answer: Answer) -> str:
+    vote = vote_of(answer)
+    if vote is None:  # pragma: no cover - categorical kinds always have a vote
+        raise ValueError(f"a {answer.kind} answer has no vote")
+    return vote
 
 
 def _corrections(group: Sequence[WorkerAnswer], verdict: str) -> dict[str, str]:
@@ -320,18 +384,18 @@ def _multi_label(
     certainty: dict[str, float] = dict.fromkeys(by_item, 1.0)
     for label in labels:
         rows = [
-            (item, a.worker, label in chosen[(item, a.worker)])
+            (item, a.worker, _CHOSEN if label in chosen[(item, a.worker)] else _NOT_CHOSEN)
             for item, group in by_item.items()
             for a in group
         ]
         truth = {
-            item: label in answer.labels
+            item: _CHOSEN if label in answer.labels else _NOT_CHOSEN
             for item, answer in known.items()
             if isinstance(answer, MultiLabelAnswer)
         }
-        for item, probabilities in _fit_votes(rows, rule, truth).items():
-            picked, confidence = _best(probabilities)
-            if picked:
+        _, fitted = _fit_votes(rows, rule, truth)
+        for item, (picked, confidence) in fitted.items():
+            if picked == _CHOSEN:
                 selected[item].append(label)
             certainty[item] = min(certainty[item], confidence)
     result: dict[str, ItemAggregate] = {}

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import (
     Answer,
     BoundingBoxesAnswer,
@@ -25,7 +27,6 @@ from microtask.manifests.answers import (
     SurveyAnswer,
     TranscriptionAnswer,
 )
-from microtask.manifests.canonical import canonical_json
 
 BOX_MATCH_IOU: Final = 0.5
 """Two boxes show the same object when they overlap by at least this intersection over union
@@ -100,7 +101,14 @@ def answer_key(answer: Answer) -> str:
 
     Used wherever answers are counted or grouped (straight-lining, copying, votes).
     """
+    if isinstance(answer, ClassificationAnswer):  # the common case, thousands per task
+        return _label_key(answer.label)
     return canonical_json(canonical_answer(answer).model_dump(mode="json")).decode()
+
+
+@lru_cache(maxsize=1024)
+def _label_key(label: str) -> str:
+    return canonical_json(ClassificationAnswer(label=label).model_dump(mode="json")).decode()
 
 
 def vote_of(answer: Answer) -> str | None:

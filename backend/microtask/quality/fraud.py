@@ -7,10 +7,10 @@ is the requester's rule's business (`rules.QualityRule`, applied in `decisions`)
 
 - ``too_fast`` (``spam``): a slot done in less than a plausible minimum, or a worker whose
   whole series of submissions went faster than one person can work.
-- ``copying`` (``duplicate``): two workers with identical answers on nearly every item they
-  share, several of them answers nobody else gave or that fail gold.
+- ``copying`` (``duplicate``): two workers who share far more probably-wrong answers than
+  independent workers would (its own module, `copying`, since it needs the label model).
 - ``straight_lining`` (``spam``): a worker giving one answer to every item while the items'
-  answers vary.
+  answers vary and mostly differ from it.
 - ``missing_item`` (``incomplete``): a submission that does not answer its slot's item.
 """
 
@@ -19,15 +19,15 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import combinations
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from microtask.manifests.answers import Answer
 from microtask.manifests.review import ReasonCode
 from microtask.quality.compare import answer_key, summarize_answer
 from microtask.quality.gold import GoldKey
-from microtask.quality.rules import CopyingRule, StraightLiningRule, TimingRule
+from microtask.quality.rules import StraightLiningRule, TimingRule
 from microtask.quality.submissions import Submission, WorkerAnswer, slot_item
 
 SignalName = Literal["too_fast", "copying", "straight_lining", "missing_item"]
@@ -54,7 +54,7 @@ class FraudSignal(BaseModel):
     other_worker: str | None = Field(default=None, description="The copying partner, if any.")
 
 
-def _signal(
+def signal(
     name: SignalName,
     worker: str,
     slots: Iterable[int],
@@ -111,7 +111,7 @@ def too_fast(
             if seconds < needed:
                 flagged.add(submission.slot)
                 signals.append(
-                    _signal(
+                    signal(
                         "too_fast",
                         worker,
                         [submission.slot],
@@ -132,7 +132,7 @@ def too_fast(
         remaining = [s.slot for s in counted if s.slot not in flagged]
         if seconds < needed and remaining:
             signals.append(
-                _signal(
+                signal(
                     "too_fast",
                     worker,
                     remaining,
@@ -146,90 +146,36 @@ def too_fast(
     return signals
 
 
-def copying(
-    answers: Sequence[WorkerAnswer], rule: CopyingRule, gold: GoldKey | None = None
-) -> list[FraudSignal]:
-    """Pairs of workers whose answers are the same beyond what independent work explains.
-
-    Two good workers agree on most items, so agreement alone proves nothing. What copying
-    (or one person behind two accounts) shows is agreement on the *odd* answers: identical
-    answers that no other worker gave, or that are wrong on a gold item. A pair is flagged
-    when, over at least ``min_shared_items`` shared items, ``min_identical_share`` of their
-    answers are identical and at least ``min_unsupported`` of those are odd. Both workers
-    are flagged, each for their own slots on the identical items: answers alone cannot
-    tell who copied whom.
-    """
-    by_item: dict[str, dict[str, WorkerAnswer]] = defaultdict(dict)
-    for answer in answers:
-        by_item[answer.item_id][answer.worker] = answer
-    keys = {(a.item_id, a.worker): answer_key(a.answer) for a in answers}
-    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for item, workers in sorted(by_item.items()):
-        for a, b in combinations(sorted(workers), 2):
-            shared[(a, b)].append(item)
-    signals: list[FraudSignal] = []
-    for (a, b), items in sorted(shared.items()):
-        if len(items) < rule.min_shared_items:
-            continue
-        identical = [i for i in items if keys[(i, a)] == keys[(i, b)]]
-        if len(identical) / len(items) < rule.min_identical_share:
-            continue
-        odd = [i for i in identical if _unsupported(i, a, b, by_item[i], keys, gold)]
-        if len(odd) < rule.min_unsupported:
-            continue
-        numbers: dict[str, float | int] = {
-            "shared_items": len(items),
-            "identical": len(identical),
-            "unsupported": len(odd),
-        }
-        for worker, other in ((a, b), (b, a)):
-            signals.append(
-                _signal(
-                    "copying",
-                    worker,
-                    [by_item[i][worker].slot for i in identical],
-                    f"answers identical to {other}'s on {len(identical)} of the {len(items)} "
-                    f"items both answered; on {len(odd)} of them no other worker gave that "
-                    "answer or it is wrong",
-                    numbers,
-                    other_worker=other,
-                )
-            )
-    return signals
-
-
-def _unsupported(
-    item: str,
-    a: str,
-    b: str,
-    workers: Mapping[str, WorkerAnswer],
-    keys: Mapping[tuple[str, str], str],
-    gold: GoldKey | None,
-) -> bool:
-    """Whether the pair's shared answer to ``item`` is odd: wrong on gold, or given by
-    nobody else among the item's other answers."""
-    if gold is not None and item in gold:
-        return not gold.check(item, workers[a].answer)
-    others = [keys[(item, w)] for w in workers if w not in (a, b)]
-    return bool(others) and keys[(item, a)] not in others
-
-
 def straight_lining(
-    answers: Sequence[WorkerAnswer], rule: StraightLiningRule, gold: GoldKey | None = None
+    answers: Sequence[WorkerAnswer],
+    rule: StraightLiningRule,
+    gold: GoldKey | None = None,
+    labels: int | None = None,
 ) -> list[FraudSignal]:
     """Workers who gave one answer to (nearly) every item they did, where the items differ.
 
     The items' own answers come from gold where the answer is known, otherwise from the
     most common answer of the other workers (an item whose others are split says nothing).
-    Only when these take at least two values is one constant answer evidence of not
-    reading the items: a worker answering "valid" to items that are all valid is right.
+    Only when these take at least two values, and the constant answer is not the task's
+    common answer (the reference of ``max_common_share`` of all the task's items or more),
+    is it suspect, and only when it is far likelier from someone who answers the same
+    regardless than from *any* honest worker: on the n items with a reference, m of which
+    differ from the constant answer, an honest worker of accuracy a gives it with
+    probability ``a^(n-m) ((1-a)/(K-1))^m``, at most with a = (n - m)/n. The constant
+    answer is flagged when that is below (workers tested) x ``false_alarm``. Answering
+    "valid" to items that are nearly all valid is right, and on a task where one class
+    dominates, honest workers who lean to it give it to every item of a short series every
+    day. ``labels`` is K (the labels an answer can take; by default the number of different
+    answers and references seen).
     """
     by_item: dict[str, dict[str, str]] = defaultdict(dict)
     by_worker: dict[str, list[WorkerAnswer]] = defaultdict(list)
     for answer in answers:
         by_item[answer.item_id][answer.worker] = answer_key(answer.answer)
         by_worker[answer.worker].append(answer)
-    signals: list[FraudSignal] = []
+    seen = {key for keys in by_item.values() for key in keys.values()}
+    candidates: list[tuple[str, list[WorkerAnswer], str, int, list[str]]] = []
+    majorities: dict[str, str | None] = {}
     for worker, own in sorted(by_worker.items()):
         if len(own) < rule.min_items:
             continue
@@ -237,26 +183,102 @@ def straight_lining(
         top, times = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if times / len(own) < rule.min_same_share:
             continue
-        references: set[str] = set()
+        references: list[str] = []
         for answer in own:
+            if by_item[answer.item_id][worker] != top:
+                continue
             reference = _reference(answer, worker, by_item[answer.item_id], top, gold)
             if reference is not None:
-                references.add(reference)
-        if len(references) < 2:
+                references.append(reference)
+        if len(set(references)) < 2:
             continue
         sample = next(a.answer for a in own if by_item[a.item_id][worker] == top)
+        if _common_share(top, sample, worker, by_item, gold, majorities) >= rule.max_common_share:
+            continue
+        candidates.append((worker, own, top, times, references))
+        seen.update(references)
+    signals: list[FraudSignal] = []
+    threshold = math.log(max(len(candidates), 1) / rule.false_alarm)
+    for worker, own, top, times, references in candidates:
+        spread = max(labels or len(seen), 2) - 1
+        evidence = _constant_evidence(
+            len(references), len(references) - references.count(top), spread
+        )
+        if evidence < threshold:
+            continue
+        sample = next(a.answer for a in own if by_item[a.item_id][worker] == top)
+        matching = references.count(top)
         signals.append(
-            _signal(
+            signal(
                 "straight_lining",
                 worker,
                 [a.slot for a in own],
                 f"gave the same answer ({summarize_answer(sample)}) to {times} of "
                 f"{len(own)} items, whose answers by gold and other workers take "
-                f"{len(references)} different values",
-                {"items": len(own), "same": times, "reference_values": len(references)},
+                f"{len(set(references))} different values and are that answer on "
+                f"{matching} of {len(references)}; that is "
+                f"{math.exp(min(evidence, 700.0)):.3g} times likelier from answering the "
+                "same regardless than from any honest worker",
+                {
+                    "items": len(own),
+                    "same": times,
+                    "reference_values": len(set(references)),
+                    "matching_references": matching,
+                },
             )
         )
     return signals
+
+
+def _common_share(
+    constant: str,
+    sample: Answer,
+    worker: str,
+    by_item: Mapping[str, Mapping[str, str]],
+    gold: GoldKey | None,
+    majorities: dict[str, str | None],
+) -> float:
+    """The share of the task's items whose reference answer (gold, else the others' most
+    common) is ``constant`` (``sample`` is one answer with that key, to check salted gold)."""
+    matching = counted = 0
+    for item, keys in by_item.items():
+        reference: str | None
+        if gold is not None and item in gold:
+            known = gold.answer(item)
+            if known is not None:
+                reference = answer_key(known)
+            else:  # salted: whether the constant is right, else some other value
+                reference = constant if gold.check(item, sample) else f"not {constant}"
+        elif worker in keys:
+            reference = _majority(Counter(key for w, key in keys.items() if w != worker))
+        else:
+            if item not in majorities:  # the same for every worker who did not answer it
+                majorities[item] = _majority(Counter(keys.values()))
+            reference = majorities[item]
+        if reference is not None:
+            counted += 1
+            matching += reference == constant
+    return 0.0 if not counted else matching / counted
+
+
+def _majority(counts: Counter[str]) -> str | None:
+    """The most common key, or None when there is none or two tie."""
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
+
+
+def _constant_evidence(items: int, differing: int, spread: int) -> float:
+    """log(1 / the likeliest honest worker's probability of one answer to ``items`` items
+    whose references differ from it on ``differing``), errors spread over ``spread``."""
+    if differing == 0:
+        return 0.0
+    accuracy = (items - differing) / items
+    honest = differing * math.log((1 - accuracy) / spread)
+    if items > differing:
+        honest += (items - differing) * math.log(accuracy)
+    return -honest
 
 
 def _reference(
@@ -272,13 +294,7 @@ def _reference(
             return answer_key(known)
         # hashed gold only says whether the worker is right; if not, the truth is another value
         return constant if gold.check(answer.item_id, answer.answer) else f"not {constant}"
-    others = Counter(key for w, key in keys.items() if w != worker)
-    if not others:
-        return None
-    ranked = others.most_common()
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
+    return _majority(Counter(key for w, key in keys.items() if w != worker))
 
 
 def missing_items(submissions: Sequence[Submission], item_ids: Sequence[str]) -> list[FraudSignal]:
@@ -289,7 +305,7 @@ def missing_items(submissions: Sequence[Submission], item_ids: Sequence[str]) ->
         own = slot_item(item_ids, submission.slot)
         if own not in submission.item_ids:
             signals.append(
-                _signal(
+                signal(
                     "missing_item",
                     submission.worker,
                     [submission.slot],

@@ -8,19 +8,22 @@ CID.
 
 JSON Lines rows (keys sorted, canonical JSON): ``item_id``, ``answer`` (the full answer
 object, or null), ``value`` (the answer flattened as in the CSV), ``confidence``,
-``method``, ``answers`` (how many answers were combined) and ``agreeing`` (how many said
-exactly the aggregate). The CSV has the same columns with ``answer`` as JSON text.
+``method``, ``answers`` (how many answers were combined), ``agreeing`` (how many said
+exactly the aggregate) and ``status``: ``answered``, ``emptied`` (the item had answers and
+quality control rejected every one: no result, ask for more) or ``unanswered``. The CSV
+has the same columns with ``answer`` as JSON text.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.answers import (
     Answer,
     ClassificationAnswer,
@@ -29,10 +32,18 @@ from microtask.manifests.answers import (
     MultiLabelAnswer,
     TranscriptionAnswer,
 )
-from microtask.manifests.canonical import canonical_json
 from microtask.quality.aggregation import ItemAggregate
 
-CSV_COLUMNS: Final = ("item_id", "value", "confidence", "method", "answers", "agreeing", "answer")
+CSV_COLUMNS: Final = (
+    "item_id",
+    "value",
+    "confidence",
+    "method",
+    "answers",
+    "agreeing",
+    "answer",
+    "status",
+)
 
 
 class ResultSet(BaseModel):
@@ -64,9 +75,11 @@ def flat_value(answer: Answer | None) -> str:
 
 
 def _rows(
-    aggregates: Mapping[str, ItemAggregate], item_ids: Sequence[str] | None
+    aggregates: Mapping[str, ItemAggregate],
+    item_ids: Sequence[str] | None,
+    emptied: Collection[str],
 ) -> list[dict[str, object]]:
-    order = list(item_ids) if item_ids is not None else sorted(aggregates)
+    order = list(item_ids) if item_ids is not None else sorted({*aggregates, *emptied})
     order += sorted(set(aggregates) - set(order))
     rows: list[dict[str, object]] = []
     for item_id in order:
@@ -81,17 +94,28 @@ def _rows(
                 "method": aggregate.method if aggregate else None,
                 "answers": aggregate.answers if aggregate else 0,
                 "agreeing": aggregate.agreeing if aggregate else 0,
+                "status": "answered"
+                if aggregate
+                else "emptied"
+                if item_id in emptied
+                else "unanswered",
             }
         )
     return rows
 
 
 def result_set(
-    aggregates: Mapping[str, ItemAggregate], item_ids: Sequence[str] | None = None
+    aggregates: Mapping[str, ItemAggregate],
+    item_ids: Sequence[str] | None = None,
+    *,
+    emptied: Collection[str] = (),
 ) -> ResultSet:
     """The result set of ``aggregates``; with ``item_ids`` (manifest order) every item gets
-    a row, unanswered ones with no answer and zero answers, so gaps are visible."""
-    rows = _rows(aggregates, item_ids)
+    a row, unanswered ones with no answer and zero answers, so gaps are visible.
+    ``emptied``: the items whose every answer was rejected, marked so (and listed even
+    without ``item_ids``)."""
+    emptied = frozenset(emptied)
+    rows = _rows(aggregates, item_ids, emptied)
     jsonl = b"".join(canonical_json(row) + b"\n" for row in rows)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -107,6 +131,7 @@ def result_set(
                 row["answers"],
                 row["agreeing"],
                 "" if answer is None else canonical_json(answer).decode(),
+                row["status"],
             ]
         )
     return ResultSet(jsonl=jsonl, csv=text.getvalue().encode("utf-8"), items=len(rows))

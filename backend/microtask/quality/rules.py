@@ -1,14 +1,17 @@
-"""A requester's quality rule: every threshold that turns scores into decisions, in one place.
+"""A requester's quality rule: every line and confidence that turns evidence into decisions.
 
 The rule is a plain document (pydantic, frozen, unknown keys refused) so a requester can
 keep it in a file, the verifier service can take it from its settings or an API call,
 and a decision can name the rule that made it. Every default is written here and nowhere
 else.
 
-Each measure has two thresholds, a *reject* line and an *approve* line: a worker below the
-first is rejected, at or above the second approved, and in between left for the
-requester (undecided). A measure with fewer observations than its ``min_items`` does not
-decide anything, since two answers say little about a worker.
+Workers are judged on one number, their accuracy, estimated from gold and agreement
+together with its uncertainty (`accuracy`). The rule draws two lines and says how sure
+the evidence must be: a worker is rejected only when it is at least ``reject_confidence``
+sure their accuracy is below ``reject_below``, approved when it is at least
+``approve_confidence`` sure it is at or above ``approve_at``, and otherwise left undecided
+(the verifier then asks them for gold items). The README tabulates the chance of a
+rejection under the defaults, by true accuracy and gold items answered.
 """
 
 from __future__ import annotations
@@ -17,56 +20,66 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from microtask.quality.models import CategoricalMethod
+
 SignalAction = Literal["reject", "review", "ignore"]
 """What a fraud signal does to the slots it concerns: reject them, leave them to the
 requester (undecided), or only mention it."""
-
-CategoricalMethod = Literal["one_coin_dawid_skene", "dawid_skene", "majority_vote"]
 
 
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _Band(_Rule):
-    reject_below: float = Field(ge=0, le=1)
-    approve_at: float = Field(ge=0, le=1)
-    min_items: int = Field(ge=1)
+class AccuracyRule(_Rule):
+    """When a worker's estimated accuracy rejects or approves their slots.
 
-    @model_validator(mode="after")
-    def _ordered(self) -> _Band:
-        if self.reject_below > self.approve_at:
-            raise ValueError("reject_below is above approve_at")
-        return self
+    The defaults reject only on strong evidence (95% sure of an accuracy under 60%) and
+    approve on good evidence (80% sure of 60% or more: a slot left undecided is paid by
+    silence anyway once its receipt's review period ends, so approving is the lesser
+    commitment); on hard tasks the reject line follows the crowd down
+    (``relative_to_crowd``), the approve line does not.
+    """
 
-
-class GoldRule(_Band):
-    """Accuracy on gold items: right answers over gold items answered."""
-
-    reject_below: float = Field(default=0.6, ge=0, le=1)
-    approve_at: float = Field(default=0.8, ge=0, le=1)
-    min_items: int = Field(default=2, ge=1, description="Gold items a worker must meet.")
-
-
-class AgreementRule(_Band):
-    """Agreement with the aggregate: the mean per-item agreement (see `aggregation`)."""
-
-    reject_below: float = Field(default=0.5, ge=0, le=1)
-    approve_at: float = Field(default=0.7, ge=0, le=1)
-    min_items: int = Field(default=3, ge=1, description="Items compared before it counts.")
+    reject_below: float = Field(default=0.6, ge=0, le=1, description="The reject line.")
+    approve_at: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="The approve line; above reject_below, accuracies in between are left "
+        "to the requester however sure the evidence is.",
+    )
+    reject_confidence: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="How sure the evidence must be that accuracy is below the reject line.",
+    )
+    approve_confidence: float = Field(
+        default=0.8,
+        gt=0.5,
+        lt=1,
+        description="How sure the evidence must be that accuracy reaches the approve line.",
+    )
+    relative_to_crowd: float | None = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        description="Lower the reject line to chance + this share of the way from chance "
+        "to the crowd's estimated accuracy, when that is lower; null keeps it fixed.",
+    )
     min_other_answers: int = Field(
         default=1,
         ge=1,
-        description="An item is compared only when the aggregate rests on at least this many "
-        "answers from other workers (so nobody is measured against their own answer alone); "
-        "raise it for tasks with high redundancy.",
+        description="An item that is not gold counts for a worker only when at least this "
+        "many other workers answered it (nobody is judged by their own answer).",
     )
-    overrules_gold: bool = Field(
-        default=False,
-        description="Whether agreement below reject_below rejects a worker who passed gold. "
-        "By default such a slot is left to the requester: gold is the stronger evidence, and "
-        "with three answers per item a good worker can be outvoted by chance.",
-    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AccuracyRule:
+        if self.reject_below > self.approve_at:
+            raise ValueError("reject_below is above approve_at")
+        return self
 
 
 class TimingRule(_Rule):
@@ -79,46 +92,75 @@ class TimingRule(_Rule):
 
 
 class CopyingRule(_Rule):
-    """Copying: two workers whose answers are identical on nearly every item they share,
-    including answers nobody else gave (or that fail gold)."""
+    """Copying: two workers who give the same answers far more often than two independent
+    workers of their accuracies would, above all the same *wrong* answers (`copying`).
 
-    min_shared_items: int = Field(default=4, ge=2)
+    For labels the test is statistical; for text and other kinds without a label model it
+    counts identical answers that nobody else gave (``min_identical_share``,
+    ``min_unsupported``).
+    """
+
+    min_shared_items: int = Field(default=4, ge=2, description="Items both must answer.")
+    min_copied_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="The estimated share of their shared answers that one took from the "
+        "other must be at least this.",
+    )
+    false_alarm: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="The chance, if nobody copies, that any pair of the task is flagged.",
+    )
     min_identical_share: float = Field(default=0.9, gt=0, le=1)
     min_unsupported: int = Field(
         default=3,
         ge=1,
-        description="Identical answers that no other worker gave, or that are wrong on gold. "
-        "Two good workers agree too; agreeing on the same odd answers is what copying shows.",
+        description="Text and other kinds: identical answers that no other worker gave, or "
+        "that are wrong on gold.",
     )
     action: SignalAction = "reject"
 
 
 class StraightLiningRule(_Rule):
-    """Straight-lining: one answer to (nearly) every item, where the items' answers vary."""
+    """Straight-lining: one answer to (nearly) every item, where the items' answers vary
+    so that no honest worker would plausibly give it."""
 
     min_items: int = Field(default=5, ge=2)
     min_same_share: float = Field(default=1.0, gt=0.5, le=1)
+    false_alarm: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="The chance that an honest worker who happens to give one answer to "
+        "every item is flagged (see `fraud.straight_lining`).",
+    )
+    max_common_share: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="Flag only an answer that makes up less than this share of the task's "
+        "answers: saying 'no' to every item of a task where most answers are 'no' is an "
+        "accurate worker's shortcut, not a reason to reject them (their accuracy says what "
+        "their answers are worth).",
+    )
     action: SignalAction = "reject"
 
 
 class AggregationRule(_Rule):
-    """How categorical answers are combined (text always uses ROVER; see `aggregation`).
+    """How categorical answers are combined (text always uses ROVER; see `aggregation`
+    and `models`, which says why the hierarchical model is the default)."""
 
-    ``one_coin_dawid_skene`` (one accuracy per worker) is the default because it stays
-    sound with the few answers per worker a small task gives; the full ``dawid_skene``
-    (a confusion matrix per worker) needs many answers per worker and per label, and with
-    few it can overrule a unanimous item.
-    """
-
-    categorical: CategoricalMethod = "one_coin_dawid_skene"
+    categorical: CategoricalMethod = "hierarchical_dawid_skene"
     dawid_skene_iterations: int = Field(default=100, ge=1, le=10_000)
 
 
 class QualityRule(_Rule):
     """Everything `assess` needs to decide; ``QualityRule()`` is the platform default."""
 
-    gold: GoldRule = GoldRule()
-    agreement: AgreementRule = AgreementRule()
+    accuracy: AccuracyRule = AccuracyRule()
     timing: TimingRule = TimingRule()
     copying: CopyingRule = CopyingRule()
     straight_lining: StraightLiningRule = StraightLiningRule()
@@ -128,6 +170,6 @@ class QualityRule(_Rule):
     )
     approve_without_evidence: bool = Field(
         default=False,
-        description="Approve a slot with no failed check even when neither gold nor agreement "
-        "had enough items to judge it; by default such a slot is left to the requester.",
+        description="Approve a slot with no failed check even when the evidence is too thin "
+        "to approve it; by default such a slot is left to the requester.",
     )

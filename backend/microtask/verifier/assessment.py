@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -97,6 +97,19 @@ class Judgement:
     def submissions(self) -> int:
         judged = len(self.assessment.decisions) if self.assessment else 0
         return judged + len(self.unopened)
+
+    def coverage(self) -> dict[str, Any]:
+        """How many items the result set answers, and which lost every answer to
+        rejections (no result for them: a warning for the requester)."""
+        if self.assessment is None:
+            return {}
+        coverage = self.assessment.coverage
+        return {
+            "items": coverage.items,
+            "answered": coverage.answered,
+            "emptied": list(coverage.emptied),
+            "unanswered": len(coverage.unanswered),
+        }
 
 
 def submitted_work(session: Session, task_id: int) -> list[SubmittedWork]:
@@ -219,6 +232,14 @@ def judge(
     assessment = assess(
         context.manifest, submissions, gold=gold, rule=policy.rule, item_ids=context.item_ids
     )
+    if assessment.coverage.emptied:
+        log.warning(
+            "task %d: %s; items %s have no result (every answer rejected): their free "
+            "receipt slots are offered first, and the result set marks them 'emptied'",
+            context.task_id,
+            assessment.coverage.summary(),
+            ", ".join(assessment.coverage.emptied[:20]),
+        )
     return Judgement(assessment, unopened)
 
 
@@ -267,7 +288,12 @@ def _decision_rows(judgement: Judgement) -> list[dict[str, object]]:
                     "envelope_cid": decision.submission,
                     "outcome": Outcome(decision.outcome),
                     "reasons": [r.model_dump(mode="json") for r in decision.reasons],
-                    "checks": [f"{c.verdict}: {c.name}: {c.line}" for c in decision.checks],
+                    "checks": [f"{c.verdict}: {c.name}: {c.line}" for c in decision.checks]
+                    + (
+                        ["wants gold: more gold items would decide it; offered first"]
+                        if decision.wants_gold
+                        else []
+                    ),
                 }
             )
     for item in judgement.unopened:

@@ -7,7 +7,13 @@ requester's allow and block lists, meets the escrow's record thresholds in the t
 token and the manifest's qualifications; and does not already hold a slot of the task.
 It then reserves the lowest receipt slot that is free and whose item the worker has not
 answered (slots cycle through the items, so items get their first answers first), or the
-slot asked for.
+slot asked for. Two kinds of free slot come first, from the task's last assessment:
+
+- a gold item's, for a worker with an undecided slot: quality control leaves a worker
+  undecided when the evidence is too thin to approve or reject, and their next gold answers
+  decide it at the next assessment (`quality.Decision.wants_gold`);
+- an item's whose every answer was rejected: while the task takes work, that item's
+  remaining receipt slots go before the other items', so it gets an accepted answer first.
 
 Receipt slots and on-chain claims never collide: the escrow reserves the first
 ``receiptSlots`` slots for receipts. A receipt slot is free when no live reservation or
@@ -18,6 +24,7 @@ two grants; on PostgreSQL the slot's primary key refuses the second).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,7 +33,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microtask.db.models import Account, Assignment, Slot
-from microtask.db.verifier_models import SlotHold, VerifierRequest, VerifierSlot
+from microtask.db.verifier_models import (
+    Outcome,
+    SlotHold,
+    VerifierDecision,
+    VerifierRequest,
+    VerifierSlot,
+)
+from microtask.escrow import (
+    has_ended,
+    is_receipt_slot,
+    meets_approval_rate,
+    meets_min_approved,
+)
 from microtask.reputation import unmet, worker_scores
 from microtask.verifier.errors import (
     BadSignature,
@@ -41,7 +60,6 @@ from microtask.verifier.tasks import TaskContext
 from microtask.verifier.typed_data import ANY_SLOT, SlotRequest
 
 MAX_REQUEST_LIFETIME: Final = 24 * 3600
-BPS: Final = 10_000
 
 
 @dataclass(frozen=True)
@@ -123,13 +141,13 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
     terms = context.terms
     if terms.cancelled:
         raise TaskClosed(f"task {terms.task_id} is cancelled")
-    if now > terms.deadline:
+    if has_ended(terms.deadline, now):
         raise TaskClosed(f"task {terms.task_id}'s deadline ({terms.deadline}) has passed")
     if terms.receipt_slots == 0 or terms.receipt_slots_reclaimed:
         raise NoSlot(
             f"task {terms.task_id} has no receipt slots: claim one of its slots on chain instead"
         )
-    if worker in terms.parties():
+    if terms.is_party(worker):
         raise NotEligible(
             f"{worker} is task {terms.task_id}'s requester, verifier or arbitrator: "
             "parties to a task cannot be paid for it"
@@ -140,13 +158,13 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
     record = session.get(Account, (terms.token, worker))
     approved = record.approved if record else 0
     rejected = record.rejected if record else 0
-    if approved < terms.min_approved:
+    if not meets_min_approved(approved, terms.min_approved):
         raise NotEligible(
             f"the task asks for {terms.min_approved} approved slots on your record in its "
             f"token; you have {approved}"
         )
-    decided = approved + rejected
-    if terms.min_approval_bps and decided and approved * BPS < terms.min_approval_bps * decided:
+    if not meets_approval_rate(approved, rejected, terms.min_approval_bps):
+        decided = approved + rejected
         raise NotEligible(
             f"the task asks for an approval rate of {terms.min_approval_bps / 100:g}% in its "
             f"token; yours is {approved * 100 / decided:.1f}%"
@@ -194,7 +212,7 @@ def grant_slot(
             )
         )
     )
-    slot = _choose(context, request.slot, taken, done)
+    slot = _choose(context, request.slot, taken, done, _preferred(session, context, worker))
     item_index, _ = context.item_of(slot)
     lease_end = min(now + terms.lease, terms.deadline)
     found = session.get(VerifierSlot, (terms.task_id, slot))
@@ -222,10 +240,36 @@ def grant_slot(
     return grant_of(row, context.item_of(slot)[1])
 
 
-def _choose(context: TaskContext, wanted: int, taken: set[int], done: set[int]) -> int:
+def _preferred(session: Session, context: TaskContext, worker: str) -> list[set[int]]:
+    """The items (by index) to offer first, in order (see the module's note): gold items
+    when the worker has an undecided slot, then items with nothing but rejected answers."""
+    outcomes: dict[int, set[Outcome]] = {}
+    undecided = False
+    for slot, owner, outcome in session.execute(
+        select(VerifierDecision.slot, VerifierDecision.worker, VerifierDecision.outcome).where(
+            VerifierDecision.task_id == context.task_id
+        )
+    ):
+        outcomes.setdefault(context.manifest.item_index(slot), set()).add(outcome)
+        undecided = undecided or (owner == worker and outcome is Outcome.UNDECIDED)
+    emptied = {item for item, seen in outcomes.items() if seen == {Outcome.REJECT}}
+    gold: set[int] = set()
+    if undecided and context.manifest.gold is not None:
+        index = {item_id: n for n, item_id in enumerate(context.item_ids)}
+        gold = {index[g.item_id] for g in context.manifest.gold.items if g.item_id in index}
+    return [gold, emptied]
+
+
+def _choose(
+    context: TaskContext,
+    wanted: int,
+    taken: set[int],
+    done: set[int],
+    preferred: Sequence[set[int]] = (),
+) -> int:
     terms = context.terms
     if wanted != ANY_SLOT:
-        if wanted >= terms.receipt_slots:
+        if not is_receipt_slot(wanted, terms.receipt_slots):
             raise NoSlot(
                 f"slot {wanted} is not a receipt slot of task {terms.task_id} "
                 f"(those are 0 to {terms.receipt_slots - 1})"
@@ -235,9 +279,17 @@ def _choose(context: TaskContext, wanted: int, taken: set[int], done: set[int]) 
         if context.manifest.item_index(wanted) in done:
             raise NoSlot(f"you answered slot {wanted}'s item already; each item once per worker")
         return wanted
-    for slot in range(terms.receipt_slots):
-        if slot not in taken and context.manifest.item_index(slot) not in done:
-            return slot
+    free = [
+        slot
+        for slot in range(terms.receipt_slots)
+        if slot not in taken and context.manifest.item_index(slot) not in done
+    ]
+    for items in preferred:
+        for slot in free:
+            if context.manifest.item_index(slot) in items:
+                return slot
+    if free:
+        return free[0]
     raise NoSlot(
         f"no receipt slot of task {terms.task_id} is left for you: the free ones are for "
         "items you answered already, or every slot is taken (some may free up as leases lapse)"

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microtask.db.verifier_models import VerifierPolicy
-from microtask.manifests.canonical import canonical_json
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.fields import Address, HexBytes, Identifier
 from microtask.quality import QualityRule
 from microtask.verifier.errors import Replayed

@@ -32,6 +32,8 @@ from microtask.chain.typed_data import Receipt
 from microtask.content import ContentStore, parse_cid
 from microtask.content.errors import ContentNotFound, ContentTooLarge, InvalidCid
 from microtask.db.verifier_models import SlotHold, VerifierSlot
+from microtask.encoding.eip712 import sign
+from microtask.escrow import has_ended
 from microtask.manifests import (
     DecryptionFailed,
     NotARecipient,
@@ -41,7 +43,6 @@ from microtask.manifests import (
     parse_as,
 )
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
-from microtask.manifests.typed_data import sign
 from microtask.verifier.errors import NoSlot, SubmissionRefused, TaskClosed
 from microtask.verifier.tasks import TaskContext
 
@@ -183,7 +184,7 @@ def issue_receipt(
     reservation got there first): the caller reads it again.
     """
     terms = context.terms
-    if now > terms.deadline:
+    if has_ended(terms.deadline, now):
         raise TaskClosed(
             f"task {terms.task_id}'s deadline ({terms.deadline}) has passed; no receipt can "
             "be issued for work handed in after it"

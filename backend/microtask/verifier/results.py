@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from microtask.manifests.canonical import canonical_json
+from microtask.encoding.canonical import canonical_json
 from microtask.manifests.errors import DocumentInvalid, NotARecipient
 from microtask.manifests.fields import Address, Base64Bytes, PublicKey, address_of_public_key
 from microtask.manifests.problems import problems_of

@@ -29,7 +29,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
@@ -53,7 +53,9 @@ from microtask.db.verifier_models import (
     VerifierSettlement,
     VerifierSlot,
 )
+from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
+from microtask.services import ServiceFailed
 from microtask.verifier import assessment, claims, receipts
 from microtask.verifier.claims import Grant
 from microtask.verifier.clock import ChainClock
@@ -88,6 +90,8 @@ class TaskReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     results_cid: str | None = None
     settled: dict[str, int] = field(default_factory=dict)
+    coverage: dict[str, Any] = field(default_factory=dict)
+    """Items, items answered, the items that lost every answer to rejections (`emptied`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,11 +102,14 @@ class TaskReport:
             "outcomes": self.outcomes,
             "results_cid": self.results_cid,
             "settled": self.settled,
+            "coverage": self.coverage,
         }
 
 
 class VerifierService:
     """The verifier of one escrow deployment, acting as one key."""
+
+    name: ClassVar[str] = "the verifier"
 
     def __init__(
         self,
@@ -368,6 +375,7 @@ class VerifierService:
             outcomes=dict(outcomes),
             results_cid=results_cid,
             settled=settled,
+            coverage=judgement.coverage(),
         )
 
     def due(self, session: Session, context: TaskContext, now: int) -> str | None:
@@ -381,7 +389,7 @@ class VerifierService:
         terms = context.terms
         if len(works) >= min(terms.slot_count, context.manifest.slot_count):
             return "every slot is in"
-        if now > terms.deadline:
+        if has_ended(terms.deadline, now):
             return "the deadline passed"
         final = {
             slot
@@ -394,7 +402,7 @@ class VerifierService:
         }
         open_since = [work.submitted_at for work in works if work.slot not in final]
         margin = min(max(60, terms.review_period // 10), terms.review_period // 2)
-        if open_since and min(open_since) + terms.review_period - margin <= now:
+        if open_since and review_end(min(open_since), terms.review_period) - margin <= now:
             return "a review period is closing"
         return None
 
@@ -525,6 +533,13 @@ class VerifierService:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def check(self) -> None:
+        """Raise what ended the loop, if it ended (for the supervisor watching it)."""
+        if self.failure is not None:
+            raise self.failure
+        if self._thread is not None and not self._stop.is_set() and not self.alive():
+            raise ServiceFailed(f"{self.name} stopped unexpectedly; see the log above")
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
-from microtask.chain.escrow import SlotState, TaskEscrowClient
+from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.reverts import TransactionReverted
 from microtask.content import ContentStore, parse_cid
 from microtask.db.verifier_models import (
@@ -50,6 +50,7 @@ from microtask.db.verifier_models import (
     VerifierDecision,
     VerifierSettlement,
 )
+from microtask.escrow import SlotState, has_ended, review_end, unused_receipt_slot
 from microtask.manifests import RejectionReason, Review, ReviewBatch
 from microtask.verifier.errors import SettlementError
 from microtask.verifier.tasks import TaskContext
@@ -80,13 +81,13 @@ def plan(
     result = Plan()
     for decision in pending:
         view = client.slot(terms.task_id, decision.slot)
-        if view.state is SlotState.OPEN and decision.slot < terms.receipt_slots:
-            if now > terms.receipt_window_end or terms.receipt_slots_reclaimed:
+        if unused_receipt_slot(view.state, decision.slot, terms.receipt_slots):
+            if not terms.receipt_window_open(now):
                 result.missed.append(decision.slot)
                 continue
         elif view.state is SlotState.SUBMITTED and view.worker == decision.worker:
-            closes = view.timestamp + terms.review_period
-            if decision.outcome == "reject" and now + REJECT_MARGIN > closes:
+            closes = review_end(view.timestamp, terms.review_period)
+            if decision.outcome == "reject" and has_ended(closes, now + REJECT_MARGIN):
                 result.missed.append(decision.slot)
                 continue
         elif view.state is SlotState.CLAIMED:

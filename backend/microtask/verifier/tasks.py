@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from microtask.content import ContentStore
 from microtask.content.errors import ContentError
 from microtask.db.models import Task
+from microtask.escrow import is_party, receipt_window_end, receipt_window_open
 from microtask.manifests import InlineInputs, JsonLinesInputs, ManifestError, TaskManifest, parse_as
 from microtask.manifests.limits import MAX_MANIFEST_BYTES
 from microtask.verifier.errors import NotThisVerifier, UnknownTask
@@ -56,10 +57,21 @@ class TaskTerms:
     @property
     def receipt_window_end(self) -> int:
         """The last second receipts may be presented or receipt slots settled directly."""
-        return self.deadline + self.review_period
+        return receipt_window_end(self.deadline, self.review_period)
 
-    def parties(self) -> tuple[str, str, str]:
-        return (self.requester, self.verifier, self.arbitrator)
+    def receipt_window_open(self, now: int) -> bool:
+        return receipt_window_open(
+            now,
+            deadline=self.deadline,
+            review_period=self.review_period,
+            receipt_slots_reclaimed=self.receipt_slots_reclaimed,
+        )
+
+    def is_party(self, account: str) -> bool:
+        """The requester, verifier and arbitrator are never paid for the task's work."""
+        return is_party(
+            account, requester=self.requester, verifier=self.verifier, arbitrator=self.arbitrator
+        )
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,7 @@ def load_terms(session: Session, task_id: int) -> TaskTerms:
 
 def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
     """Tasks naming ``verifier`` whose receipt window is still open at ``settleable_after``."""
+    # `microtask.escrow.receipt_window_end` in SQL
     rows = session.scalars(
         select(Task.task_id)
         .where(Task.verifier == verifier, Task.deadline + Task.review_period >= settleable_after)

@@ -1,7 +1,7 @@
 """What workers and requesters sign for the verifier (EIP-712, microtask's one domain).
 
 Both are signed in the wallet, off chain and without gas, in the same domain as receipts
-(`microtask.manifests.typed_data.domain`: the chain id and the TaskEscrow address), so a
+(`microtask.encoding.eip712.domain`: the chain id and the TaskEscrow address), so a
 signature is good for one escrow on one chain only.
 
 - `SlotRequest`: a worker asks for a receipt slot of a task (``slot`` = `ANY_SLOT` lets the
@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal, TypedDict
 
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from microtask.chain.typed_data import digest
-from microtask.manifests.typed_data import domain, recover, sign
+from microtask.encoding.eip712 import digest, domain, recover, sign, typed_message
 
 ANY_SLOT: Final = 2**32 - 1
 """A `SlotRequest.slot` that lets the verifier pick (no task has that many slots)."""
@@ -53,6 +52,21 @@ COMMAND_TYPES: Final = {
 Action = Literal["policy", "assess"]
 
 
+class SlotRequestStruct(TypedDict):
+    taskId: int
+    slot: int
+    worker: str
+    nonce: int
+    expiry: int
+
+
+class CommandStruct(TypedDict):
+    taskId: int
+    action: str
+    payloadHash: bytes
+    issuedAt: int
+
+
 def new_nonce() -> int:
     return secrets.randbits(63)
 
@@ -67,7 +81,7 @@ class SlotRequest:
     nonce: int
     expiry: int
 
-    def message(self) -> dict[str, Any]:
+    def message(self) -> SlotRequestStruct:
         return {
             "taskId": self.task_id,
             "slot": self.slot,
@@ -77,7 +91,7 @@ class SlotRequest:
         }
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(domain(chain_id, escrow), SLOT_REQUEST_TYPES, self.message())
+        return typed_message(domain(chain_id, escrow), SLOT_REQUEST_TYPES, self.message())
 
     def digest(self, chain_id: int, escrow: str) -> bytes:
         return digest(self.signable(chain_id, escrow))
@@ -99,7 +113,7 @@ class VerifierCommand:
     payload_hash: bytes
     issued_at: int
 
-    def message(self) -> dict[str, Any]:
+    def message(self) -> CommandStruct:
         return {
             "taskId": self.task_id,
             "action": self.action,
@@ -108,7 +122,7 @@ class VerifierCommand:
         }
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
-        return encode_typed_data(domain(chain_id, escrow), COMMAND_TYPES, self.message())
+        return typed_message(domain(chain_id, escrow), COMMAND_TYPES, self.message())
 
     def sign(self, account: LocalAccount, chain_id: int, escrow: str) -> bytes:
         return sign(account, self.signable(chain_id, escrow))

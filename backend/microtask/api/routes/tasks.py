@@ -42,7 +42,7 @@ from microtask.api.schemas import (
     TaskStatus,
 )
 from microtask.api.state import ApiState
-from microtask.db.base import AssignmentStatus, SlotStatus
+from microtask.db.base import AssignmentStatus
 from microtask.db.models import (
     Account,
     Assignment,
@@ -52,12 +52,12 @@ from microtask.db.models import (
     Slot,
     Task,
 )
+from microtask.escrow import BPS, SlotState, is_receipt_slot, slot_state
 from microtask.manifests import TaskKind
 from microtask.reputation import Candidate, match_tasks, qualification_values, worker_scores
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-BPS = 10_000
 MATCH_CANDIDATES = 500
 
 
@@ -197,6 +197,7 @@ def _filtered(
         query = query.outerjoin(record, and_(record.token == Task.token, record.address == worker))
         approved = func.coalesce(record.approved, 0)
         decided = approved + func.coalesce(record.rejected, 0)
+        # `microtask.escrow.is_party` and `qualifies` (the contract's claim checks) in SQL
         where += [
             Task.requester != worker,
             Task.verifier != worker,
@@ -358,17 +359,16 @@ def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetai
     row = _task_row(session, task_id)
     slots = session.scalars(select(Slot).where(Slot.task_id == task_id).order_by(Slot.slot)).all()
 
-    def state_of(index: int, stored: SlotStatus) -> SlotStatus:
-        # As getSlot says: an open slot whose funds went back (a cancelled task's claimable
-        # slot, a reclaimed receipt slot) is closed.
-        receipt = index < row.receipt_slots
-        if stored is SlotStatus.OPEN and (
-            row.receipt_slots_reclaimed if receipt else row.cancelled
-        ):
-            return SlotStatus.CLOSED
-        return stored
+    def state_of(index: int, stored: SlotState) -> SlotState:
+        return slot_state(
+            stored,
+            index,
+            receipt_slots=row.receipt_slots,
+            cancelled=row.cancelled,
+            receipt_slots_reclaimed=row.receipt_slots_reclaimed,
+        )
 
-    states = {member.value: 0 for member in SlotStatus}
+    states = {member.value: 0 for member in SlotState}
     public = []
     for slot in slots:
         view = SlotPublic.model_validate(slot)
@@ -376,11 +376,12 @@ def get_task(task_id: TaskId, session: SessionDep, state: StateDep) -> TaskDetai
         states[view.state.value] += 1
         public.append(view)
     stored = {slot.slot for slot in slots}
-    untouched_receipt = row.receipt_slots - sum(1 for i in stored if i < row.receipt_slots)
+    touched_receipt = sum(1 for i in stored if is_receipt_slot(i, row.receipt_slots))
+    untouched_receipt = row.receipt_slots - touched_receipt
     untouched_claimable = row.slot_count - len(stored) - untouched_receipt
-    states[state_of(row.receipt_slots, SlotStatus.OPEN).value] += untouched_claimable
+    states[state_of(row.receipt_slots, SlotState.OPEN).value] += untouched_claimable
     if row.receipt_slots:
-        states[state_of(0, SlotStatus.OPEN).value] += untouched_receipt
+        states[state_of(0, SlotState.OPEN).value] += untouched_receipt
     values = task_fields(row, now)
     for key in (
         "escrow", "funded", "paid", "fees_paid", "refunded", "bonuses", "approved_slots",

@@ -18,9 +18,9 @@ from microtask.api.schemas import (
     WorkerPublic,
     WorkerRecord,
     WorkerScoresPublic,
-    approval_bps,
 )
 from microtask.db.models import Account, Assignment
+from microtask.escrow import approval_rate_bps
 from microtask.reputation import Tally, WorkerScores, badges_of, qualification_values, worker_scores
 
 router = APIRouter(prefix="/workers", tags=["workers"])
@@ -48,7 +48,7 @@ def get_worker(
             token=account.token,
             approved=account.approved,
             rejected=account.rejected,
-            approval_bps=approval_bps(account.approved, account.rejected),
+            approval_bps=approval_rate_bps(account.approved, account.rejected),
             disputes_won=account.disputes_won,
             disputes_lost=account.disputes_lost,
             earned=account.earned,

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from microtask.content import ContentStore
 from microtask.db.base import AssignmentStatus
 from microtask.db.models import Assignment, Manifest, Task
+from microtask.encoding import canonical_json
 from microtask.manifests import ReviewBatch, parse_as
-from microtask.manifests.canonical import canonical_json
 from microtask.web.app import PageDep
 from microtask.web.render import PageContext
 

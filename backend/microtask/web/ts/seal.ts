@@ -34,7 +34,7 @@ function compareCodePoints(a: string, b: string): number {
   return left.length - right.length
 }
 
-/** Canonical JSON, as manifests/canonical.py: sorted keys, no spaces, UTF-8 unescaped. */
+/** Canonical JSON, as encoding/canonical.py: sorted keys, no spaces, UTF-8 unescaped. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('JSON has no NaN or infinity')

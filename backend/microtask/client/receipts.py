@@ -1,0 +1,127 @@
+"""Receipts a worker keeps, and how a receipt is checked before it is trusted.
+
+A receipt is the worker's claim on the escrow, so it is checked the moment it arrives
+(`check_receipt`: signed by the task's verifier or requester, for this slot, worker and
+envelope) and kept on disk, one JSON file per slot (`ReceiptStore`):
+``DATA_DIR/receipts/<network>/<escrow>/<worker>/task-<id>-slot-<n>.json`` (addresses in
+lower case), written atomically. The file holds the verifier's grant with the signed
+request, then the receipt once the work is handed in. A worker who loses contact with the
+verifier still holds it and can enforce it on chain (`Worker.enforce`).
+
+`check_receipt` is pure (no key, no I/O): a web server can check a receipt for a worker
+whose browser holds the key.
+
+Example::
+
+    store = ReceiptStore.of(platform, worker_address)
+    for kept in store.all():
+        print(kept.task_id, kept.slot, "receipted" if kept.receipt else "reserved")
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from microtask.chain.typed_data import Receipt
+from microtask.client.errors import ReceiptInvalid, ReceiptStoreCorrupt
+from microtask.client.platform import Platform
+from microtask.client.results import KeptSlot
+from microtask.content import parse_cid
+from microtask.encoding import recover
+from microtask.escrow import Task
+from microtask.files import write_atomically
+
+
+class ReceiptStore:
+    """One worker's kept gasless slots on one escrow (see the module's note for the layout)."""
+
+    def __init__(self, data_dir: Path, network: str, escrow: str, worker: str) -> None:
+        self.directory = data_dir / "receipts" / network / escrow.lower() / worker.lower()
+
+    @classmethod
+    def of(cls, platform: Platform, worker: str) -> ReceiptStore:
+        """``worker``'s store for the platform's escrow, in the settings' data directory."""
+        settings = platform.settings
+        return cls(settings.data_dir, platform.network, platform.escrow_address, worker)
+
+    def path(self, task_id: int, slot: int) -> Path:
+        return self.directory / f"task-{task_id}-slot-{slot}.json"
+
+    def load(self, task_id: int, slot: int) -> KeptSlot | None:
+        """What is kept about the slot; None when nothing is."""
+        path = self.path(task_id, slot)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            raise ReceiptStoreCorrupt(
+                f"{path} is not JSON; move it away and ask the verifier again"
+            ) from None
+        return KeptSlot(data)
+
+    def save(self, task_id: int, slot: int, document: Mapping[str, Any]) -> KeptSlot:
+        """Keep ``document`` as the slot's record (replacing any), atomically."""
+        data = dict(document)
+        write_atomically(
+            self.path(task_id, slot), json.dumps(data, indent=2, sort_keys=True) + "\n"
+        )
+        return KeptSlot(data)
+
+    def all(self) -> list[KeptSlot]:
+        """Every kept slot, by task and slot (files that are not JSON are skipped)."""
+        found = []
+        for path in sorted(self.directory.glob("task-*-slot-*.json")):
+            try:
+                found.append(KeptSlot(json.loads(path.read_text(encoding="utf-8"))))
+            except ValueError:
+                continue
+        return sorted(found, key=lambda kept: (kept.task_id, kept.slot))
+
+
+def receipt_of(document: Mapping[str, Any]) -> tuple[Receipt, bytes]:
+    """The EIP-712 receipt and its signature in a verifier's answer (or a kept copy)."""
+    receipt = Receipt(
+        task_id=int(document["task_id"]),
+        slot=int(document["slot"]),
+        worker=to_checksum_address(document["worker"]),
+        result_digest=bytes.fromhex(str(document["result_digest"])[2:]),
+        submitted_at=int(document["submitted_at"]),
+        expiry=int(document["expiry"]),
+    )
+    return receipt, bytes.fromhex(str(document["signature"])[2:])
+
+
+def check_receipt(
+    document: Mapping[str, Any],
+    *,
+    task: Task,
+    worker: str,
+    envelope_cid: str,
+    chain_id: int,
+    escrow: str,
+) -> tuple[Receipt, bytes]:
+    """The receipt and signature in ``document``, once shown to be good on chain for
+    ``worker``'s envelope ``envelope_cid``: signed by ``task``'s verifier or requester
+    (``task`` is the receipt's task as the chain has it). `ReceiptInvalid` otherwise.
+
+    Example: ``check_receipt(answer, task=platform.task(2), worker=me, envelope_cid=cid,
+    chain_id=platform.chain_id, escrow=platform.escrow_address)``
+    """
+    receipt, signature = receipt_of(document)
+    signer = recover(receipt.signable(chain_id, escrow), signature)
+    if signer not in (task.verifier, task.requester):
+        raise ReceiptInvalid(
+            f"the receipt is signed by {signer}, neither task {receipt.task_id}'s verifier nor "
+            "its requester: the escrow would refuse it"
+        )
+    if receipt.worker != to_checksum_address(worker):
+        raise ReceiptInvalid(f"the receipt names {receipt.worker}, not you")
+    if bytes(parse_cid(envelope_cid).raw_digest) != receipt.result_digest:
+        raise ReceiptInvalid("the receipt's digest is not your envelope's")
+    return receipt, signature

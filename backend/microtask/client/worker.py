@@ -1,0 +1,334 @@
+"""`Worker`: find work, claim it (on chain, or gasless through the task's verifier), answer
+it, and collect the pay.
+
+Answers are checked against the task's answer schema, encrypted to the requester (and the
+verifier) and signed before they leave the process; only the envelope's CID goes on chain,
+or to the verifier for a receipt. Gasless work costs the worker no gas: a signed request
+reserves a receipt slot, the handed-in envelope earns an EIP-712 receipt, checked at once
+and kept (`ReceiptStore`); if the verifier stays silent, `Worker.enforce` presents the
+receipt on chain and collects after the review period (the only steps that cost gas).
+
+Example::
+
+    bob = Worker(platform, signer)
+    claimed = bob.claim(3)                        # the first open slot
+    bob.submit(3, claimed.slot, answers)          # SubmissionAnswers
+    done = bob.work_gasless(2, answers)           # reserve, seal, hand in, keep the receipt
+    bob.withdraw(platform.token("dUSD"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+
+from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
+from microtask.client.errors import NoOpenSlot, NoReceipt
+from microtask.client.party import Party
+from microtask.client.receipts import ReceiptStore, check_receipt, receipt_of
+from microtask.client.results import (
+    Claimed,
+    Disputed,
+    Earnings,
+    Enforcement,
+    GaslessWork,
+    PublishedManifest,
+    ReceiptStatus,
+    SlotReview,
+    Submitted,
+    Transaction,
+)
+from microtask.client.reviews import check_dispute_reason
+from microtask.encoding import canonical_json
+from microtask.escrow import SlotState, claimable, review_end
+from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
+
+MAX_SLOTS_SCANNED = 500
+"""How many claimable slots `Worker.first_claimable_slot` looks at before giving up."""
+
+
+class Worker(Party):
+    """A worker on the platform (see the module's note)."""
+
+    # ------------------------------------------------------------ finding work
+
+    def find_tasks(self, *, sort: str = "-reward", limit: int = 20) -> TaskPage:
+        """Open tasks this worker qualifies for, from the API: ``-reward`` (best paid
+        first), ``match`` (pay per minute x expected acceptance, explained), ``-created``
+        or ``deadline``.
+
+        Example: ``worker.find_tasks(sort="match").data[0].match.explanation``
+        """
+        return self.platform.tasks(status="open", eligible_for=self.address, sort=sort, limit=limit)
+
+    def first_claimable_slot(self, task_id: int) -> int:
+        """The first claimable slot that is open or whose lease ran out (`NoOpenSlot`).
+
+        Example: ``worker.first_claimable_slot(3)   # 0``
+        """
+        platform = self.platform
+        task = platform.task(task_id)
+        now = platform.now()
+        last = min(task.slot_count, task.receipt_slots + MAX_SLOTS_SCANNED)
+        for slot in range(task.receipt_slots, last):
+            view = platform.slot(task_id, slot)
+            if claimable(view.state, view.timestamp, now):
+                return slot
+        raise NoOpenSlot(task_id, last - 1)
+
+    # ------------------------------------------------------------ on chain
+
+    def claim(self, task_id: int, slot: int | None = None) -> Claimed:
+        """Claim ``slot`` (default: the first open one) for the task's lease.
+
+        Example: ``claimed = worker.claim(3); claimed.lease_end``
+        """
+        chosen = self.first_claimable_slot(task_id) if slot is None else slot
+        receipt = self.escrow.claim(task_id, chosen)
+        lease_end = self.platform.slot(task_id, chosen).timestamp
+        manifest = self.platform.manifest(task_id).manifest
+        item = manifest.inline_item(chosen)
+        return Claimed(
+            task_id,
+            chosen,
+            item.id if item is not None else None,
+            manifest.item_index(chosen),
+            lease_end,
+            Transaction.of(receipt),
+        )
+
+    def submit(self, task_id: int, slot: int, answers: SubmissionAnswers) -> Submitted:
+        """Check, seal, sign and upload the answers, then submit the envelope's CID.
+
+        Example: ``worker.submit(3, 0, parse_as(SubmissionAnswers, path.read_bytes()))``
+        """
+        platform = self.platform
+        published = platform.manifest(task_id)
+        envelope = seal_submission(
+            answers,
+            manifest=published.manifest,
+            manifest_cid=published.cid,
+            chain_id=platform.chain_id,
+            escrow=platform.escrow_address,
+            task_id=task_id,
+            slot=slot,
+            worker=self.account("signing a submission"),
+        )
+        cid = platform.content.add_json(envelope.model_dump(mode="json"))
+        receipt = self.escrow.submit(task_id, slot, bytes(cid))
+        return Submitted(task_id, slot, str(cid), Transaction.of(receipt))
+
+    def release(self, task_id: int, slot: int) -> Transaction:
+        """Give a claimed slot back.
+
+        Example: ``worker.release(3, 0)``
+        """
+        return Transaction.of(self.escrow.release(task_id, slot))
+
+    def finalize(self, task_id: int, slots: Sequence[int]) -> Transaction:
+        """Collect pay for work left unreviewed past the review period (and settle other
+        lapsed windows); anyone may call it.
+
+        Example: ``worker.finalize(3, [0, 1])``
+        """
+        return Transaction.of(self.escrow.finalize(task_id, slots))
+
+    def dispute(self, task_id: int, slot: int, reason: str) -> Disputed:
+        """Dispute a rejection within the dispute window; ``reason`` is uploaded and the
+        task's arbitrator decides.
+
+        Example: ``worker.dispute(3, 1, "the answer matches the instructions")``
+        """
+        cid = self.platform.content.add_bytes(check_dispute_reason(reason))
+        receipt = self.escrow.dispute(task_id, slot, bytes(cid))
+        return Disputed(task_id, slot, str(cid), Transaction.of(receipt))
+
+    def earnings(self, tokens: list[str] | None = None) -> list[Earnings]:
+        """Ledger balance and record per token: ETH and ``tokens`` (addresses or deployed
+        symbols), or ETH and every token deployed on the network.
+
+        Example: ``[(e.token.symbol, e.balance) for e in worker.earnings(["dUSD"])]``
+        """
+        reader = self.platform.reader
+        return [
+            Earnings(
+                token,
+                reader.balance(self.address, token.address),
+                reader.reputation(self.address, token.address),
+            )
+            for token in self.platform.listed_tokens(tokens)
+        ]
+
+    # ------------------------------------------------------------ gasless
+
+    @cached_property
+    def receipts(self) -> ReceiptStore:
+        """The gasless slots and receipts kept for this worker."""
+        return ReceiptStore.of(self.platform, self.address)
+
+    def request_slot(self, task_id: int, slot: int | None = None) -> Grant:
+        """Ask the task's verifier for a receipt slot (None: any), signed here; the grant
+        is kept with the signed request.
+
+        Example: ``grant = worker.request_slot(2); grant.item_id``
+        """
+        from microtask.client.verifier_requests import claim_body, slot_request
+
+        platform = self.platform
+        request = slot_request(task_id, slot, worker=self.address, now=platform.now())
+        signature = request.sign(
+            self.account("requesting a slot"), platform.chain_id, platform.escrow_address
+        )
+        body = claim_body(request, signature)
+        grant = Grant.model_validate(
+            platform.api.post("/verifier/claims", body, service="verifier")
+        )
+        self.receipts.save(task_id, grant.slot, {**grant.document(), "request": body})
+        return grant
+
+    def hand_in(
+        self,
+        task_id: int,
+        slot: int,
+        answers: SubmissionAnswers,
+        *,
+        manifest: PublishedManifest | None = None,
+    ) -> IssuedReceipt:
+        """Seal the answer to the slot's item (``answers`` may answer many items), upload
+        it, and get the verifier's receipt, checked and kept. Pass ``manifest`` when handing
+        in many slots of one task, to read it once.
+
+        Example: ``worker.hand_in(2, grant.slot, answers).submitted_at``
+        """
+        from microtask.client.verifier_requests import answers_for_item
+
+        platform = self.platform
+        published = manifest or platform.manifest(task_id)
+        kept = self.receipts.load(task_id, slot)
+        item_id = kept.item_id if kept is not None else None
+        if item_id is None:
+            inline = published.manifest.inline_item(slot)
+            if inline is None:
+                raise NoReceipt(f"no record of slot {slot}: claim it with --gasless first")
+            item_id = inline.id
+        envelope = seal_submission(
+            answers_for_item(answers, item_id),
+            manifest=published.manifest,
+            manifest_cid=published.cid,
+            chain_id=platform.chain_id,
+            escrow=platform.escrow_address,
+            task_id=task_id,
+            slot=slot,
+            worker=self.account("signing a submission"),
+        )
+        cid = platform.api.upload_json(envelope.model_dump(mode="json"))
+        body = {"task_id": task_id, "slot": slot, "envelope_cid": cid}
+        answer = platform.api.post("/verifier/submissions", body, service="verifier")
+        self.check_receipt(answer, cid)
+        record = dict(kept.document) if kept is not None else {}
+        record.update(task_id=task_id, slot=slot, item_id=item_id, receipt=answer)
+        self.receipts.save(task_id, slot, record)
+        return IssuedReceipt.model_validate(answer)
+
+    def work_gasless(
+        self,
+        task_id: int,
+        answers: SubmissionAnswers,
+        *,
+        slot: int | None = None,
+        manifest: PublishedManifest | None = None,
+    ) -> GaslessWork:
+        """Reserve a receipt slot and hand in its item's answer at once.
+
+        Example: ``done = worker.work_gasless(2, answers); done.receipt.signature``
+        """
+        grant = self.request_slot(task_id, slot)
+        receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
+        return GaslessWork(grant, receipt)
+
+    def check_receipt(self, document: dict[str, object], envelope_cid: str) -> None:
+        """`ReceiptInvalid` unless the receipt would be good on chain for this worker's
+        envelope (see `receipts.check_receipt`).
+
+        Example: ``worker.check_receipt(answer, envelope_cid)   # raises ReceiptInvalid``
+        """
+        platform = self.platform
+        check_receipt(
+            document,
+            task=platform.task(int(str(document["task_id"]))),
+            worker=self.address,
+            envelope_cid=envelope_cid,
+            chain_id=platform.chain_id,
+            escrow=platform.escrow_address,
+        )
+
+    def kept_receipts(self, task_id: int | None = None) -> list[ReceiptStatus]:
+        """The kept gasless slots (of one task, or all), each with its state on chain.
+
+        Example: ``[(r.kept.slot, r.on_chain) for r in worker.kept_receipts(2)]``
+        """
+        return [
+            ReceiptStatus(kept, self.platform.slot(kept.task_id, kept.slot).state)
+            for kept in self.receipts.all()
+            if task_id is None or kept.task_id == task_id
+        ]
+
+    def enforce(self, task_id: int, slot: int) -> Enforcement:
+        """Collect a receipted slot the verifier never settled: present the kept receipt
+        while the slot is open, then, once its review period has passed without a
+        rejection, finalize it. Costs gas; call it again until the slot is paid.
+
+        Example: ``worker.enforce(2, 4).done   # ('presented',), later ('finalized',)``
+        """
+        kept = self.receipts.load(task_id, slot)
+        document = kept.receipt if kept is not None else None
+        if not document:
+            raise NoReceipt(f"no receipt kept for slot {slot} of task {task_id}")
+        self.check_receipt(document, str(document["envelope_cid"]))
+        receipt, signature = receipt_of(document)
+        platform, escrow = self.platform, self.escrow
+        done: list[str] = []
+        view = platform.slot(task_id, slot)
+        if view.state is SlotState.OPEN:
+            escrow.present_receipts([(receipt, signature)])
+            done.append("presented")
+            view = platform.slot(task_id, slot)
+        due = None
+        if view.state is SlotState.SUBMITTED and view.worker == self.address:
+            due = review_end(view.timestamp, platform.task(task_id).review_period)
+            if platform.now() > due:
+                escrow.finalize(task_id, [slot])
+                done.append("finalized")
+                view = platform.slot(task_id, slot)
+        return Enforcement(task_id, slot, tuple(done), view.state, due)
+
+    # ------------------------------------------------------------ the record
+
+    def reviews(self, task_id: int) -> list[SlotReview]:
+        """Why this worker's slots of the task were rejected: each review and its batch.
+
+        Example: ``[r.review.reasons for r in worker.reviews(2)]``
+        """
+        api = self.platform.api
+        page = AssignmentPage.model_validate(
+            api.get(f"/tasks/{task_id}/assignments", {"worker": self.address, "limit": 100})
+        )
+        found: list[SlotReview] = []
+        batches: dict[str, ReviewBatch] = {}
+        for assignment in page.data:
+            cid = assignment.rejection_cid
+            if not cid:
+                continue
+            if cid not in batches:
+                batches[cid] = parse_as(ReviewBatch, canonical_json(api.get(f"/content/{cid}")))
+            review = batches[cid].for_slot(assignment.slot)
+            if review is not None:
+                found.append(SlotReview(review, cid))
+        return found
+
+    def profile(self) -> WorkerProfile:
+        """This worker's records, scores and badges, from the API.
+
+        Example: ``worker.profile().scores.overall.accuracy``
+        """
+        return self.platform.worker_profile(self.address)

@@ -1,0 +1,148 @@
+"""How the library reaches the platform: the API (and its failures, as one error each),
+the network through plain JSON-RPC and through web3, tokens by address or symbol, a
+platform opened from settings, and balances without an escrow."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from web3 import Web3
+
+from microtask.chain.accounts import dev_accounts
+from microtask.chain.anvil import AnvilProcess
+from microtask.chain.compiler import compile_project
+from microtask.chain.deployer import deploy_platform
+from microtask.chain.deployments import DeploymentNotFound, DeploymentStore
+from microtask.chain.networks import NetworkUnreachable, reach
+from microtask.chain.rpc import JsonRpc, Web3Caller
+from microtask.chain.transactions import TransactionSender
+from microtask.client import ApiClient, Platform, account_balances
+from microtask.client.errors import ApiFailed, ApiRefused, ApiUnavailable, TaskNotFound
+from microtask.client.token_lookup import resolve_token
+from microtask.config import NetworkProfile
+from microtask.errors import ConfigurationError, UserError
+from tests.client.conftest import NOWHERE, Chain
+from tests.conftest import make_settings
+
+
+class _Failing(http.server.BaseHTTPRequestHandler):
+    """Answers 500 with a problem document, or 418 with a body that is not JSON."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/broken"):
+            body, status, kind = b'{"title": "it broke"}', 500, "application/problem+json"
+        else:
+            body, status, kind = b"<html>teapot</html>", 418, "text/html"
+        self.send_response(status)
+        self.send_header("content-type", kind)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def failing() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_api_failures_are_one_error_each(failing: str) -> None:
+    with ApiClient(failing) as api:
+        with pytest.raises(ApiFailed, match="the API answered 500: it broke"):
+            api.get("/broken")
+        with pytest.raises(ApiRefused) as refused:
+            api.get("/teapot")
+        assert (refused.value.status, str(refused.value)) == (
+            418,
+            "the API answered 418: I'm a Teapot",  # the reason phrase: no JSON body
+        )
+        assert isinstance(refused.value, UserError)
+        shared = api.http
+    assert shared.is_closed  # closed with the client that opened it
+    with ApiClient(NOWHERE) as nobody, pytest.raises(ApiUnavailable, match="cannot reach the API"):
+        nobody.get("/tasks", {"status": "open", "requester": None})
+    with httpx.Client() as http_client:
+        with ApiClient(NOWHERE, http=http_client):
+            pass
+        assert not http_client.is_closed  # a shared client is its owner's to close
+
+
+def test_the_network_is_reached_without_web3_and_refused_on_the_wrong_chain(
+    anvil_w3: Web3, anvil_process: AnvilProcess, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    endpoint = reach(settings, "local", url=anvil_process.url)
+    assert (endpoint.url, endpoint.chain_id) == (anvil_process.url, anvil_w3.eth.chain_id)
+    assert endpoint.connect().w3.eth.block_number == anvil_w3.eth.block_number
+    with pytest.raises(
+        NetworkUnreachable,
+        match=re.escape("cannot reach network 'local' at http://127.0.0.1:9: connection refused"),
+    ):
+        reach(settings, "local", url=NOWHERE)
+    other = NetworkProfile(rpc_url=anvil_process.url, chain_id=5)  # type: ignore[arg-type]
+    wrong = make_settings(tmp_path, networks={"other": other})
+    with pytest.raises(ConfigurationError, match="configured for chain 5"):
+        reach(wrong, "other")
+    embedded = reach(settings, "embedded")
+    assert (embedded.url, embedded.connect().chain_id) == (None, embedded.chain_id)
+
+
+def test_tokens_resolve_through_json_rpc_and_through_web3_alike(
+    chain: Chain, anvil_w3: Web3, anvil_process: AnvilProcess
+) -> None:
+    through_web3 = resolve_token(Web3Caller(chain.w3), chain.token.address.lower())
+    assert (through_web3.address, through_web3.symbol, through_web3.decimals) == (
+        chain.token.address,
+        "TUSD",
+        6,
+    )
+    assert chain.platform.token("tusd") == through_web3  # by its deployed symbol
+    with pytest.raises(UserError, match=r"not a token: 'DOGE'.*deployed on this network: TUSD"):
+        chain.platform.token("DOGE")
+    with JsonRpc(anvil_process.url) as rpc:
+        nobody = dev_accounts()[9].address
+        with pytest.raises(UserError, match="does not answer as an ERC-20"):
+            resolve_token(rpc, nobody)  # an account, not a contract
+        assert resolve_token(rpc, "eth").symbol == "ETH"
+
+
+def test_a_platform_opens_from_settings_and_closes_what_it_opened(
+    anvil_w3: Web3, anvil_process: AnvilProcess, tmp_path: Path
+) -> None:
+    assert anvil_process.port is not None
+    local = NetworkProfile(kind="anvil", port=anvil_process.port)
+    settings = make_settings(
+        tmp_path, networks={"local": local}, content_store="local", api_url=NOWHERE
+    )
+    with pytest.raises(DeploymentNotFound):
+        Platform.open(settings, "local")
+    before = account_balances(settings, "local", dev_accounts()[5].address)
+    assert [(b.token.symbol, b.ledger) for b in before] == [("ETH", None)]
+    owner = TransactionSender(anvil_w3, dev_accounts()[0])
+    deploy_platform(
+        owner, DeploymentStore(settings.deployments_dir, "local"), compile_project(settings)
+    )
+    with Platform.open(settings, "local") as platform:
+        assert platform.network == "local"
+        assert platform.reader.task_count() == 0
+        with pytest.raises(TaskNotFound, match="task 1 does not exist on local"):
+            platform.manifest(1)
+        http_client = platform.http
+    assert http_client.is_closed
+    [eth] = account_balances(settings, "local", dev_accounts()[5].address)
+    assert (eth.ledger, eth.wallet) == (0, anvil_w3.eth.get_balance(dev_accounts()[5].address))

@@ -1,0 +1,156 @@
+"""The library against a served platform: a gasless task from draft to decrypted results,
+through the real API and verifier (tests/client/conftest.py: `served`), and every read the
+API answers. Workers here hold no ETH: everything they do is signed, never sent."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from microtask.client import Platform, Requester, TaskTerms, Worker
+from microtask.client.documents import TaskDetail, TaskPage
+from microtask.client.errors import ApiRefused, VerifierMismatch
+from microtask.client.verifier_requests import policy_of
+from microtask.escrow import SlotState
+from microtask.manifests import ItemAnswer, NotARecipient, SubmissionAnswers
+from microtask.manifests.answers import ClassificationAnswer
+from microtask.manifests.gold import seal_gold_answer
+from microtask.quality import QualityRule
+from tests.client.conftest import Served, manifest_document
+from tests.quality.scenario import REQUESTER, STRANGER, WORKERS
+
+TRUTH = {"r0": "pos", "r1": "neg"}
+WRONG = {"pos": "neg", "neg": "pos"}
+REWARD = 500_000
+
+
+def answers(labels: dict[str, str]) -> SubmissionAnswers:
+    return SubmissionAnswers(
+        answers=[
+            ItemAnswer(item_id=item, answer=ClassificationAnswer(label=label))
+            for item, label in labels.items()
+        ]
+    )
+
+
+def gold(served: Served) -> dict[str, object]:
+    """Both items' answers, sealed to the platform verifier's key (which --gasless names)."""
+    key = served.world.verifier.public_key
+    items = [
+        {
+            "item_id": item,
+            "sealed_answer": base64.b64encode(
+                seal_gold_answer(ClassificationAnswer(label=label), key)
+            ).decode(),
+        }
+        for item, label in TRUTH.items()
+    ]
+    return {"scheme": "encrypted", "items": items}
+
+
+def gasless_task(served: Served, redundancy: int = 3) -> int:
+    requester = Requester(served.platform, REQUESTER)
+    token = served.platform.token(served.world.token.address)
+    document = manifest_document(2, redundancy=redundancy, gold=gold(served))
+    draft = requester.draft_task(
+        document, TaskTerms(REWARD, token, review_period=86_400, gasless=True)
+    )
+    verifier = served.world.verifier.address
+    assert (draft.manifest.verifier, draft.params.verifier) == (verifier, verifier)
+    assert draft.params.receipt_slots == draft.params.slots == 2 * redundancy
+    task_id = requester.create_task(draft).task_id
+    served.world.sync()
+    return task_id
+
+
+def test_a_gasless_task_from_draft_to_decrypted_results(served: Served) -> None:
+    platform = served.platform
+    task_id = gasless_task(served)
+    requester = Requester(platform, REQUESTER)
+    ignore_timing = QualityRule.model_validate({"timing": {"action": "ignore"}})
+    stored = requester.set_policy(task_id, policy_of(rule=ignore_timing))
+    assert (stored.requester, stored.task_id) == (REQUESTER.address, task_id)
+    careless = {item: WRONG[label] for item, label in TRUTH.items()}
+    for name, labels in (("G1", TRUTH), ("G2", TRUTH), ("B", careless)):
+        worker = Worker(platform, WORKERS[name])
+        manifest = platform.manifest(task_id)
+        done = [worker.work_gasless(task_id, answers(labels), manifest=manifest) for _ in TRUTH]
+        assert sorted(d.grant.item_id for d in done) == sorted(TRUTH)
+        assert all(d.receipt.worker == WORKERS[name].address for d in done)
+        kept = worker.kept_receipts(task_id)
+        assert [(k.kept.slot, k.on_chain) for k in kept] == sorted(
+            (d.grant.slot, SlotState.OPEN) for d in done
+        )
+        assert platform.w3.eth.get_balance(WORKERS[name].address) == 0  # not a wei of gas
+    served.world.sync()
+    report = requester.assess(task_id)
+    assert (report.outcomes, report.settled["approved"]) == ({"approve": 4, "reject": 2}, 4)
+    served.world.sync()
+    results = requester.results(task_id)
+    assert {row["item_id"]: row["value"] for row in results.rows} == TRUTH
+    assert results.csv.decode().splitlines()[0].startswith("item_id,value")
+    assert (results.summary.task_id, results.summary.approved) == (task_id, 4)
+    with pytest.raises(NotARecipient, match="cannot open this result set"):
+        Requester(platform, STRANGER).results(task_id)
+    rejected = Worker(platform, address=WORKERS["B"].address).reviews(task_id)
+    assert len(rejected) == 2
+    assert all(r.review.reviewer == served.world.verifier.address for r in rejected)
+    assert Worker(platform, address=WORKERS["G1"].address).reviews(task_id) == []
+    status = platform.verification(task_id)
+    assert (status.task_id, status.receipted, len(status.decisions)) == (task_id, 6, 6)
+
+
+def test_a_policy_blocks_a_worker_and_the_verifier_says_why(served: Served) -> None:
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    blocked = WORKERS["S"]
+    Requester(platform, REQUESTER).set_policy(task_id, policy_of(block=[blocked.address]))
+    with pytest.raises(ApiRefused) as refused:
+        Worker(platform, blocked).request_slot(task_id)
+    assert refused.value.status == 403
+    assert "does not accept your work" in refused.value.detail
+    grant = Worker(platform, WORKERS["G1"]).request_slot(task_id, 1)
+    assert (grant.slot, grant.item_id, grant.worker) == (1, "r1", WORKERS["G1"].address)
+    kept = Worker(platform, WORKERS["G1"]).receipts.load(task_id, 1)
+    assert kept is not None
+    assert (kept.item_id, kept.receipt, kept.document["request"]["slot"]) == ("r1", None, 1)
+    receipt = Worker(platform, WORKERS["G1"]).hand_in(task_id, 1, answers(TRUTH))
+    assert (receipt.task_id, receipt.slot) == (task_id, 1)
+    assert Worker(platform, WORKERS["G1"]).receipts.load(task_id, 1).receipt == receipt.document()  # type: ignore[union-attr]
+    with pytest.raises(VerifierMismatch):
+        Requester(platform, REQUESTER).draft_task(
+            manifest_document(1),
+            TaskTerms(REWARD, platform.token("eth"), gasless=True, verifier=STRANGER.address),
+        )
+
+
+def test_reads_through_the_api_keep_every_field_it_sends(served: Served) -> None:
+    platform: Platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    mine = Requester(platform, address=REQUESTER.address).tasks(status="all")
+    assert [task.task_id for task in mine.data] == [task_id]
+    # the models keep every field: one answer, read back, is the answer (the manifest's
+    # status may change between two reads, as the index fetches it)
+    raw = platform.api.get("/tasks", {"status": "all"})
+    assert TaskPage.model_validate(raw).document() == raw
+    assert "created_tx" in raw["data"][0]  # a field the model does not name
+    found = Worker(platform, address=WORKERS["G1"].address).find_tasks(limit=5)
+    assert [task.task_id for task in found.data] == [task_id]
+    detail = platform.task_details(task_id)
+    assert (detail.task_id, detail.manifest.title, detail.token) == (
+        task_id,
+        "Sentiment of short reviews",
+        served.world.token.address,
+    )
+    raw_detail = platform.api.get(f"/tasks/{task_id}")
+    assert TaskDetail.model_validate(raw_detail).document() == raw_detail
+    profile = Worker(platform, address=WORKERS["G1"].address).profile()
+    assert (profile.address, profile.badges) == (WORKERS["G1"].address, [])
+    board = platform.leaderboard(by="approved")
+    assert (board.by, board.data) == ("approved", [])
+    info = platform.verifier_info()
+    assert (info.verifier, info.chain_id) == (served.world.verifier.address, platform.chain_id)
+    with pytest.raises(ApiRefused) as missing:
+        platform.task_details(999)
+    assert missing.value.status == 404
