@@ -86,10 +86,12 @@ def test_every_page_is_accessible_at_360_and_1280(
             scroll = page.evaluate("document.documentElement.scrollWidth")
             assert scroll <= width, f"{name} is {scroll}px wide at {width}px ({language})"
             if (language == "en" and width == 1280) or (language == "ar" and width == 360):
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(
-                    path=str(SCREENSHOTS / f"{name}-{language}-{width}.png"), full_page=True
-                )
+                # the README's, refreshed only when asked: a test run leaves the tree clean
+                folder = SCREENSHOTS if UPDATE else tmp_path
+                folder.mkdir(parents=True, exist_ok=True)
+                shot = folder / f"{name}-{language}-{width}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                assert shot.stat().st_size > 0
     assert found == {}
     assert page_errors(page) == []
     context.close()

@@ -32,7 +32,9 @@ from tests.web.conftest import (
 SENTIMENT = 2
 REWARD = 80_000
 LABELS = ("positive", "neutral", "negative")  # the order the task lists them: keys 1, 2, 3
-SWAP = {"positive": "negative", "negative": "positive", "neutral": "neutral"}
+# every answer wrong: a worker right on the two neutral reviews is right on 2 of 6, too
+# little evidence for quality control to reject at 95% (it is left undecided instead)
+SWAP = {"positive": "negative", "negative": "positive", "neutral": "positive"}
 
 
 def until(ready: Callable[[], bool], seconds: float = 60) -> None:
