@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from time import time as wall_clock
 
 from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
 from microtask.client.errors import NoOpenSlot, NoReceipt
@@ -175,7 +176,11 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        request = slot_request(task_id, slot, worker=self.address, now=platform.now())
+        # the verifier's now is the later of the chain's head and the wall clock (a chain
+        # that mines on demand keeps an old head while idle): count the expiry from it too,
+        # or a request signed after ten idle minutes arrives already expired
+        now = max(platform.now(), int(wall_clock()))
+        request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
         )
