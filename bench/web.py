@@ -59,9 +59,10 @@ def serve(url: str) -> None:
     """The API with its pages over ``url`` until SIGTERM; prints its port when ready."""
     from microtask.api import create_app
     from microtask.api.server import ApiServer
+    from microtask.client import Token
     from microtask.config import Settings
     from microtask.db import make_engine
-    from microtask.web import Site, TokenInfo, attach_site
+    from microtask.web import Site, attach_site
 
     settings = Settings(data_dir=Path(tempfile.mkdtemp()), content_store="local")
     app = create_app(settings, engine=make_engine(url), with_pages=True)
@@ -73,7 +74,7 @@ def serve(url: str) -> None:
             chain_name="Anvil (local)",
             escrow="0x5FbDB2315678afecb367f032d93F642f64180aa3",
             dispute_window=3 * 24 * 3600,
-            tokens={ETH: TokenInfo("ETH", 18), USD: TokenInfo("dUSD", 6)},
+            tokens={ETH: Token.eth(), USD: Token(USD, "dUSD", 6)},
         ),
     )
     server = ApiServer(app, "127.0.0.1", 0)

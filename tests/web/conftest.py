@@ -16,11 +16,13 @@ import fcntl
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -36,6 +38,8 @@ from microtask.chain.deployments import DeploymentRecord, DeploymentStore
 from microtask.chain.devchain import latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect
+from microtask.client import Platform, Requester, TaskTerms
+from microtask.client.api import ApiClient
 from microtask.config import Settings
 from microtask.content import LocalStore
 from microtask.db import database_url
@@ -43,7 +47,7 @@ from microtask.demo import seed_demo
 from microtask.demo.seed import DemoMarketplace, apply_demo_policy
 from microtask.indexer.service import IndexerService
 from microtask.verifier import VerifierService
-from microtask.web import attach_site, site_for_deployment
+from microtask.web import attach_site, site_for_platform
 from tests.conftest import REPO_ROOT, make_settings
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
@@ -108,6 +112,7 @@ class WebPlatform:
     verifier: VerifierService
     api: ApiServer
     db_url: str
+    platform: Platform
     retired: list[VerifierService] = field(default_factory=list)
 
     @property
@@ -120,6 +125,23 @@ class WebPlatform:
     def sync(self) -> None:
         head = self.w3.eth.block_number
         assert self.indexer.indexer.wait_for_block(head, timeout=30), "the index lags"
+
+    def post_task(self, manifest: dict[str, Any], *, reward: int = 100_000, **terms: Any) -> int:
+        """The demo requester (dev account 1) posts ``manifest`` in dUSD through the client
+        library (gasless unless told otherwise); returns the task id once it is indexed
+        with its manifest."""
+        requester = Requester(self.platform, dev_accounts()[1])
+        token = self.platform.token(self.market.token)
+        terms.setdefault("gasless", True)
+        draft = requester.draft_task(manifest, TaskTerms(reward, token, **terms))
+        task_id = requester.create_task(draft).task_id
+        self.sync()
+        # the indexer's manifest worker fetches the manifest by itself, a moment later
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{self.url}/tasks/{task_id}").json()["manifest"]["status"] != "ok":
+            assert time.monotonic() < deadline, f"task {task_id}'s manifest was never indexed"
+            time.sleep(0.1)
+        return task_id
 
     def stop_verifier(self) -> None:
         """The verifier goes silent: its thread stops and its routes answer 503."""
@@ -171,21 +193,25 @@ def web(
     apply_demo_policy(verifier, latest_timestamp(anvil_w3))
     app = create_app(settings, network=NETWORK, content=store, with_verifier=True, with_pages=True)
     attach_verifier(app, verifier)
-    attach_site(
-        app, site_for_deployment(anvil_w3, records, network=NETWORK, rpc_url=anvil_process.url)
+    api = ApiServer(app, "127.0.0.1", 0)  # bound: its URL is known
+    # the client library's platform, as `microtask up` gives the pages (and the tests'
+    # requester posts through it)
+    platform = Platform.open(
+        settings, NETWORK, url=anvil_process.url, content=store, api=ApiClient(api.url)
     )
-    api = ApiServer(app, "127.0.0.1", 0)
+    attach_site(app, site_for_platform(platform, rpc_url=anvil_process.url))
     verifier.start()
     api.start()
     world = WebPlatform(
         anvil_w3, settings, api.url, anvil_process.url, record, market, store, indexer,
-        verifier, api, url,
+        verifier, api, url, platform,
     )  # fmt: skip
     try:
         world.sync()
         yield world
     finally:
         api.stop()
+        platform.close()
         world.verifier.stop()
         world.verifier.close()
         indexer.stop()

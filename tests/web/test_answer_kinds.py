@@ -1,20 +1,22 @@
 """Answer interfaces beyond classification, in Chromium: boxes drawn on an image without
 dragging (two clicks, and the keyboard alone: WCAG 2.5.7), and an answer the schema
-refuses, named in an error summary, with nothing typed lost. What the verifier decrypts
-is what was drawn."""
+refuses, named in an error summary, with nothing typed lost; multi-label, free text,
+transcription, survey and data check; a task claimed and handed in on chain. What the
+verifier or the requester decrypts is what was given."""
 
 from __future__ import annotations
 
+import io
+import wave
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 import httpx
 
 from microtask.chain.accounts import dev_accounts, dev_verifier
-from microtask.chain.devchain import latest_timestamp
-from microtask.chain.escrow import TaskParams
+from microtask.demo.seed import PHRASES
 from microtask.manifests import SubmissionEnvelope, TaskManifest, open_submission
-from microtask.manifests.sealing import public_key_of
 from microtask.verifier import IssuedReceipt
 from tests.web.conftest import (
     WAIT_MS,
@@ -26,16 +28,14 @@ from tests.web.conftest import (
     with_wallet,
 )
 
-
-def key_of(index: int) -> str:
-    return "0x" + public_key_of(bytes(dev_accounts()[index].key)).hex()
+TRANSCRIPTION = 3
+"""The demo's transcription task: no receipt slots, every slot claimed on chain."""
 
 
 def post_boxes_task(web: WebPlatform) -> tuple[int, TaskManifest]:
     image = resources.files("microtask.demo").joinpath("images", "square-blue.png").read_bytes()
     cid = str(web.store.add_bytes(image))
-    requester = dev_accounts()[1]
-    manifest = TaskManifest.model_validate(
+    task_id = web.post_task(
         {
             "title": "Box the shapes",
             "instructions": "Draw a box around **each** shape.",
@@ -49,28 +49,10 @@ def post_boxes_task(web: WebPlatform) -> tuple[int, TaskManifest]:
             "inputs": {"source": "inline", "items": [{"id": "image-0", "media": [cid]}]},
             "redundancy": 2,
             "time_estimate_seconds": 30,
-            "requester": requester.address,
-            "requester_public_key": key_of(1),
-            "verifier": dev_verifier().address,
-            "verifier_public_key": key_of(2),
-        }
+        },
+        lease=1800,
     )
-    manifest_cid = web.store.add_json(manifest.model_dump(mode="json"))
-    task_id, _ = web.client(requester).create_task(
-        TaskParams(
-            manifest_cid=bytes(manifest_cid),
-            reward=100_000,
-            slots=2,
-            receipt_slots=2,
-            deadline=latest_timestamp(web.w3) + 7 * 24 * 3600,
-            review_period=24 * 3600,
-            lease=1800,
-            token=web.market.token,
-            verifier=dev_verifier().address,
-        )
-    )
-    web.sync()
-    return task_id, manifest
+    return task_id, web.platform.manifest(task_id).manifest
 
 
 def decrypted(web: WebPlatform, task_id: int, slot: int, manifest: TaskManifest) -> Any:
@@ -139,5 +121,229 @@ def test_boxes_are_drawn_with_two_clicks_and_with_the_keyboard(
     assert abs(square["width"] - 0.4) < 0.02
     assert abs(square["height"] - 0.4) < 0.02
     assert circle == {"label": "circle", "x": 0.5, "y": 0.5, "width": 0.3, "height": 0.01}
+    assert page_errors(page) == []
+    context.close()
+
+
+def wav_bytes() -> bytes:
+    """A tenth of a second of silence, as a WAV file (the item's recording)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\0\0" * 800)
+    return out.getvalue()
+
+
+def one_item(kind: str, schema: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": f"One {kind} item",
+        "instructions": f"Answer the {kind} item.",
+        "kind": kind,
+        "answer_schema": {"kind": kind, **schema},
+        "inputs": {"source": "inline", "items": [{"id": "item-0", **item}]},
+        "redundancy": 1,
+        "time_estimate_seconds": 30,
+    }
+
+
+def answer_multi_label(page: Any) -> None:
+    page.locator("input[name=labels]").first.focus()
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+
+
+def answer_free_text(page: Any) -> None:
+    page.locator("#answer-text").focus()
+    page.keyboard.type("¡Hola, mundo!")
+
+
+def answer_transcription(page: Any) -> None:
+    text = page.locator("#answer-text")
+    assert text.input_value() == "a cat sat on a mat"  # the machine's guess, to correct
+    text.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("the cat sat on the mat")
+
+
+def answer_survey(page: Any) -> None:
+    page.get_by_label("Fine", exact=True).check()
+    page.get_by_label("Pen", exact=True).check()
+    page.get_by_label("Ink", exact=True).check()
+    page.get_by_label("How old are you?").fill("42.5")
+    page.locator("input[name='q:stars'][value='4']").check()
+
+
+def answer_data_check(page: Any) -> None:
+    page.locator("input[name=verdict]").first.focus()
+    page.keyboard.press("2")  # "No, something is wrong"
+    page.get_by_label("city", exact=True).fill("Lille")
+
+
+def test_every_other_kind_is_answered_and_sealed_as_given(web: WebPlatform, browser: Any) -> None:
+    """Multi-label (number keys), free text, transcription (a media player and the
+    machine's guess), survey and data check: what the verifier decrypts is what was given."""
+    audio = str(web.store.add_bytes(wav_bytes()))
+    cases: list[tuple[dict[str, Any], Callable[[Any], None], dict[str, Any]]] = [
+        (
+            one_item(
+                "multi_label",
+                {"labels": [{"id": i, "text": i.title()} for i in ("cat", "dog", "bird")]},
+                {"data": {"text": "A cat watches a bird."}},
+            ),
+            answer_multi_label,
+            {"kind": "multi_label", "labels": ["cat", "bird"]},
+        ),
+        (
+            one_item("free_text", {"min_length": 3}, {"data": {"text": "Say hello in Spanish."}}),
+            answer_free_text,
+            {"kind": "free_text", "text": "¡Hola, mundo!"},
+        ),
+        (
+            one_item(
+                "transcription",
+                {"max_length": 200},
+                {"media": [audio], "data": {"machine_guess": "a cat sat on a mat"}},
+            ),
+            answer_transcription,
+            {"kind": "transcription", "text": "the cat sat on the mat"},
+        ),
+        (
+            one_item(
+                "survey",
+                {
+                    "questions": [
+                        {
+                            "id": "mood",
+                            "prompt": "How are you?",
+                            "type": "single_choice",
+                            "options": [{"id": "ok", "text": "Fine"}, {"id": "meh", "text": "Meh"}],
+                        },
+                        {
+                            "id": "tools",
+                            "prompt": "What do you write with?",
+                            "type": "multiple_choice",
+                            "options": [
+                                {"id": "pen", "text": "Pen"},
+                                {"id": "keys", "text": "Keyboard"},
+                                {"id": "ink", "text": "Ink"},
+                            ],
+                        },
+                        {"id": "age", "prompt": "How old are you?", "type": "number"},
+                        {
+                            "id": "stars",
+                            "prompt": "Stars?",
+                            "type": "rating",
+                            "minimum": 1,
+                            "maximum": 5,
+                        },
+                        {
+                            "id": "note",
+                            "prompt": "Anything else?",
+                            "type": "text",
+                            "required": False,
+                        },
+                    ]
+                },
+                {},
+            ),
+            answer_survey,
+            {
+                "kind": "survey",
+                "responses": {"mood": "ok", "tools": ["pen", "ink"], "age": 42.5, "stars": 4.0},
+            },
+        ),
+        (
+            one_item(
+                "data_check",
+                {"fields": ["name", "city"]},
+                {"data": {"name": "Ana", "city": "Lyon"}},
+            ),
+            answer_data_check,
+            {"kind": "data_check", "verdict": "invalid", "corrections": {"city": "Lille"}},
+        ),
+    ]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url)
+    context.set_default_timeout(WAIT_MS)
+    wallet = InjectedWallet(web.w3, dev_accounts()[3])
+    page = with_wallet(context, wallet)
+    page.goto("/")
+    ready(page)
+    connect_wallet(page, wallet)
+    for manifest, answer, expected in cases:
+        task_id = web.post_task(manifest)
+        page.goto(f"/task/{task_id}")
+        ready(page)
+        page.locator("#accept").focus()
+        page.keyboard.press("Enter")
+        page.locator("#item .item-view").wait_for()
+        if manifest["kind"] == "transcription":
+            assert page.locator(f'#item audio[controls][src="/content/{audio}"]').count() == 1
+        answer(page)
+        page.locator("#hand-in").focus()
+        page.keyboard.press("Enter")
+        page.locator("#done-list li").first.wait_for()
+        found = decrypted(web, task_id, 0, web.platform.manifest(task_id).manifest)
+        assert found.model_dump(mode="json") == expected, manifest["kind"]
+    assert page_errors(page) == []
+    context.close()
+
+
+def test_a_transcription_is_claimed_and_handed_in_on_chain(web: WebPlatform, browser: Any) -> None:
+    """The demo's transcription task has no receipt slots: the wallet claims a slot on
+    chain, the answer is sealed and uploaded, and the wallet submits its CID; the next
+    slot is claimed at once and survives a reload. The requester opens what was typed."""
+    worker = dev_accounts()[3]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url)
+    context.set_default_timeout(WAIT_MS)
+    wallet = InjectedWallet(web.w3, worker)
+    page = with_wallet(context, wallet)
+    page.goto(f"/task/{TRANSCRIPTION}")
+    ready(page)
+    connect_wallet(page, wallet)
+    page.locator("#claim").focus()
+    page.keyboard.press("Enter")
+    text = page.locator("#answer-text")
+    text.wait_for()
+    slot = int(page.locator("#slot-heading").inner_text().split(":", 1)[0].rsplit(" ", 1)[1])
+    item = page.locator("#slot-heading").inner_text().rsplit(" ", 1)[1]
+    phrase = PHRASES[int(item.removeprefix("clip-"))]
+    view = web.client(worker).slot(TRANSCRIPTION, slot)
+    assert (view.state.name.lower(), view.worker) == ("claimed", worker.address)
+    assert page.locator("#lease").inner_text() != ""  # the lease is counting down
+    text.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(phrase)
+    page.locator("#hand-in").focus()
+    page.keyboard.press("Enter")
+    page.locator("#done-list li").first.wait_for()
+    assert web.client(worker).slot(TRANSCRIPTION, slot).state.name.lower() == "submitted"
+    # the next slot was claimed at once (the "next item" box is ticked)
+    page.locator("#slot-heading").filter(has_not_text=f"Slot {slot}:").wait_for()
+    following = int(page.locator("#slot-heading").inner_text().split(":", 1)[0].rsplit(" ", 1)[1])
+    assert web.client(worker).slot(TRANSCRIPTION, following).worker == worker.address
+    assert [sent["to"].lower() for sent in wallet.sent] == [web.record.address.lower()] * 3
+
+    # a reload takes the claimed slot up again
+    web.sync()
+    page.reload()
+    ready(page)
+    page.locator("#slot-heading").filter(has_text=f"Slot {following}:").wait_for()
+
+    # the requester reads exactly what was typed
+    web.sync()
+    assignments = httpx.get(f"{web.url}/tasks/{TRANSCRIPTION}/assignments").json()["data"]
+    cid = next(a["result_cid"] for a in assignments if a["slot"] == slot)
+    envelope = SubmissionEnvelope.model_validate(web.store.cat_json(cid))
+    opened = open_submission(
+        envelope,
+        bytes(dev_accounts()[1].key),
+        chain_id=web.chain_id,
+        escrow=web.record.address,
+        manifest=web.platform.manifest(TRANSCRIPTION).manifest,
+    )
+    assert opened.answers[0].item_id == item
+    assert opened.answers[0].answer.model_dump() == {"kind": "transcription", "text": phrase}
     assert page_errors(page) == []
     context.close()

@@ -36,6 +36,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
+from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
 from microtask.db import describe_url
@@ -46,7 +47,7 @@ from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
 from microtask.services import Supervisor
 from microtask.verifier import VerifierService
-from microtask.web import attach_site, site_for_deployment
+from microtask.web import attach_site, site_for_platform
 
 NETWORK = "local"
 
@@ -142,6 +143,17 @@ def _summary(
     return table
 
 
+def _serve_pages(
+    services: Supervisor, api: ApiServer, settings: Settings, rpc_url: str, content: ContentStore
+) -> None:
+    """Tell the web app's pages which deployment they serve, through the client library's
+    platform on it (closed when the services stop)."""
+    platform = Platform.open(settings, NETWORK, url=rpc_url, content=content)
+    services.on_stop("the web app's platform", platform.close)
+    site = site_for_platform(platform, rpc_url=rpc_url, cid_version=settings.content_cid_version)
+    attach_site(api.app, site)
+
+
 def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
     if market is not None:
         table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
@@ -215,16 +227,7 @@ def _bring_up(
     services.start(indexer)
     verifier = _verifier(settings, connection, store, indexer, market)
     attach_verifier(api.app, verifier)
-    attach_site(
-        api.app,
-        site_for_deployment(
-            connection.w3,
-            store,
-            network=NETWORK,
-            rpc_url=anvil.url,
-            cid_version=settings.content_cid_version,
-        ),
-    )
+    _serve_pages(services, api, settings, anvil.url, content)
     services.start(verifier)
     services.start(api)
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)

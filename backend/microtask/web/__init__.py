@@ -4,11 +4,11 @@ receipts in IndexedDB), built from ``ts/`` by ``scripts/build_web.mjs``.
 
 `mount_pages` adds the pages to the API's FastAPI app (`create_app(with_pages=True)`);
 `attach_site` tells them which deployment they serve once it is known (`microtask up`
-learns it after starting anvil). The pages read what the API reads, with the same query
+learns it after starting anvil, through the client library's `Platform`). The pages read what the API reads, with the same query
 code, so the JSON API and the pages never disagree.
 """
 
 from microtask.web.app import attach_site, mount_pages
-from microtask.web.site import Site, TokenInfo, site_for_deployment
+from microtask.web.site import Site, site_for_platform
 
-__all__ = ["Site", "TokenInfo", "attach_site", "mount_pages", "site_for_deployment"]
+__all__ = ["Site", "attach_site", "mount_pages", "site_for_platform"]

@@ -1,9 +1,11 @@
 """Why a worker may not take a task, in their language.
 
 The same rules as the verifier's claim check (`microtask.verifier.claims.check_eligible`)
-and ``GET /tasks?eligible_for=``: a party to the task cannot be paid for it; the escrow's
-record thresholds in the task's token; the manifest's qualifications, from the worker's
-scores. The domain gives the numbers; this module says them in words.
+and ``GET /tasks?eligible_for=``, from where each is written once: a party to the task
+cannot be paid for it, and the record thresholds in the task's token (the escrow domain's
+`is_party`, `meets_min_approved`, `meets_approval_rate`); the manifest's qualifications
+(`microtask.reputation.shortfalls`). Those give the verdicts and the numbers; this module
+says them in words.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microtask.db.models import Account, ManifestQualification
-from microtask.reputation import KNOWN_NAMES, MIN_EVIDENCE, qualification_values, worker_scores
+from microtask.escrow import BPS, is_party, meets_approval_rate, meets_min_approved
+from microtask.reputation import MIN_EVIDENCE, qualification_values, shortfalls, worker_scores
 
 Gettext = Callable[..., str]
 
@@ -42,16 +45,19 @@ def reasons_not_eligible(
     found: dict[int, list[str]] = {}
     for row in rows:
         reasons: list[str] = []
-        if worker == row.requester:
-            reasons.append(gettext("You posted this task: a requester cannot be paid for it."))
-        elif worker in (row.verifier, row.arbitrator):
-            reasons.append(
-                gettext("You verify or arbitrate this task, so you cannot be paid for it.")
-            )
+        if is_party(
+            worker, requester=row.requester, verifier=row.verifier, arbitrator=row.arbitrator
+        ):
+            if worker == row.requester:
+                reasons.append(gettext("You posted this task: a requester cannot be paid for it."))
+            else:
+                reasons.append(
+                    gettext("You verify or arbitrate this task, so you cannot be paid for it.")
+                )
         record = records.get(row.token)
         approved = record.approved if record else 0
         rejected = record.rejected if record else 0
-        if approved < row.min_approved:
+        if not meets_min_approved(approved, row.min_approved):
             reasons.append(
                 gettext(
                     "It asks for %(needed)s approved slots in its token; you have %(have)s.",
@@ -59,37 +65,34 @@ def reasons_not_eligible(
                     have=approved,
                 )
             )
-        decided = approved + rejected
-        if row.min_approval_bps and decided and approved * 10_000 < row.min_approval_bps * decided:
+        if not meets_approval_rate(approved, rejected, row.min_approval_bps):
             reasons.append(
                 gettext(
                     "It asks for an approval rate of %(needed)s; yours is %(have)s.",
-                    needed=percent(row.min_approval_bps / 10_000),
-                    have=percent(approved / decided),
+                    needed=percent(row.min_approval_bps / BPS),
+                    have=percent(approved / (approved + rejected)),
                 )
             )
-        for qualification in required.get(row.manifest_cid, []):
-            name, minimum = qualification.name, qualification.min_score
-            value = values.get(name)
-            if name not in KNOWN_NAMES:
+        for short in shortfalls(required.get(row.manifest_cid, []), values):
+            if not short.known:
                 reasons.append(
-                    gettext("It asks for “%(name)s”, which no one can have here.", name=name)
+                    gettext("It asks for “%(name)s”, which no one can have here.", name=short.name)
                 )
-            elif value is None:
+            elif short.value is None:
                 reasons.append(
                     gettext(
                         "It asks for a “%(name)s” score: you get one after %(count)s assessed items on other tasks.",
-                        name=name,
+                        name=short.name,
                         count=MIN_EVIDENCE,
                     )
                 )
-            elif minimum is not None and value < minimum:
+            else:
                 reasons.append(
                     gettext(
                         "It asks for “%(name)s” of at least %(needed)s; yours is %(have)s.",
-                        name=name,
-                        needed=percent(minimum),
-                        have=percent(value),
+                        name=short.name,
+                        needed=percent(short.minimum or 0),
+                        have=percent(short.value),
                     )
                 )
         if reasons:

@@ -5,28 +5,27 @@ the chain's id and the escrow's address (for the wallet's EIP-712 domain and
 transactions), the dispute window (an immutable of the escrow), the tokens' symbols and
 decimals (to show amounts in their units), and, on a local development chain, the node's
 URL so a newcomer can use one of its unlocked accounts instead of a wallet extension.
-`microtask up` reads them once at start (`site_for_deployment`) and attaches them.
+
+They come from the client library's `Platform` (the front ends' one way to the chain, as
+the CLI's): `site_for_platform` reads them once when `microtask up` starts, and the site
+keeps the platform for the few reads the pages make of the chain itself (what enforcing a
+receipt does next). A site without a platform (``bench/web.py`` serves a database with no
+chain behind it) renders every page; only those chain reads answer 503.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from eth_utils.address import to_checksum_address
-from web3 import Web3
+from eth_utils.address import is_address, to_checksum_address
 
-from microtask.chain.deployments import DeploymentStore
-from microtask.chain.erc20 import erc20
+from microtask.client.tokens import Token
 
-ETH: Final = "0x0000000000000000000000000000000000000000"
+if TYPE_CHECKING:
+    from microtask.client import Platform
+
 DEV_CHAIN_IDS: Final = frozenset({31337, 1337})
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    symbol: str
-    decimals: int
 
 
 @dataclass(frozen=True)
@@ -40,60 +39,39 @@ class Site:
     dispute_window: int
     escrow_errors: list[dict[str, Any]] = field(default_factory=list)
     """The escrow ABI's custom errors: the script names a refusal before the wallet asks."""
-    tokens: dict[str, TokenInfo] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=lambda: {Token.eth().address: Token.eth()})
     """By checksummed address; ETH is always there."""
     rpc_url: str | None = None
     """Set only on a local development chain: the "use a development account" choice."""
     cid_version: int = 0
+    platform: Platform | None = None
+    """The client library's platform on this deployment, for reads of the chain itself."""
 
-    def token(self, address: str) -> TokenInfo | None:
-        return self.tokens.get(to_checksum_address(address))
+    def token(self, address: str) -> Token | None:
+        return self.tokens.get(to_checksum_address(address)) if is_address(address) else None
 
     @property
     def dev_accounts(self) -> bool:
         return self.rpc_url is not None and self.chain_id in DEV_CHAIN_IDS
 
 
-def known_tokens(w3: Web3, addresses: list[str]) -> dict[str, TokenInfo]:
-    """ETH and each ERC-20 at ``addresses`` whose symbol and decimals can be read."""
-    tokens = {ETH: TokenInfo("ETH", 18)}
-    for address in addresses:
-        contract = erc20(w3, address)
-        try:
-            symbol = str(contract.functions.symbol().call())
-            decimals = int(contract.functions.decimals().call())
-        except Exception:  # noqa: S112 (not a token after all: amounts show in base units)
-            continue
-        tokens[to_checksum_address(address)] = TokenInfo(symbol, decimals)
-    return tokens
+def chain_name(chain_id: int) -> str:
+    return "Anvil (local)" if chain_id in DEV_CHAIN_IDS else f"chain {chain_id}"
 
 
-def site_for_deployment(
-    w3: Web3,
-    store: DeploymentStore,
-    *,
-    network: str,
-    rpc_url: str | None,
-    cid_version: int = 0,
-) -> Site:
-    """The site of the escrow recorded in ``store``, read from the chain once."""
-    record = store.load("TaskEscrow")
-    contract = w3.eth.contract(address=to_checksum_address(record.address), abi=record.abi)
-    chain_id = int(w3.eth.chain_id)
-    token_addresses = [
-        item.address
-        for item in store.records()
-        if item.contract_name != "TaskEscrow"
-        and any(entry.get("name") == "decimals" for entry in item.abi)
-    ]
+def site_for_platform(platform: Platform, *, rpc_url: str | None, cid_version: int = 0) -> Site:
+    """The site of ``platform``'s escrow, read from the chain once: ETH and every token
+    deployed on the network (`Platform.listed_tokens`), the dispute window, the errors."""
+    chain_id = platform.chain_id
     return Site(
-        network=network,
+        network=platform.network,
         chain_id=chain_id,
-        chain_name="Anvil (local)" if chain_id in DEV_CHAIN_IDS else f"chain {chain_id}",
-        escrow=to_checksum_address(record.address),
-        dispute_window=int(contract.functions.disputeWindow().call()),
-        escrow_errors=[entry for entry in record.abi if entry.get("type") == "error"],
-        tokens=known_tokens(w3, token_addresses),
+        chain_name=chain_name(chain_id),
+        escrow=platform.escrow_address,
+        dispute_window=platform.reader.dispute_window(),
+        escrow_errors=[entry for entry in platform.record.abi if entry.get("type") == "error"],
+        tokens={token.address: token for token in platform.listed_tokens()},
         rpc_url=rpc_url if chain_id in DEV_CHAIN_IDS else None,
         cid_version=cid_version,
+        platform=platform,
     )

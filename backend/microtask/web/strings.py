@@ -41,8 +41,18 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "accept.signing": _("Your wallet asks you to sign a slot request (no gas)."),
         "accept.reserved": _("Item {item} is yours until {end}."),
         "accept.none_left": _("There is no item left for you on this task. Thank you!"),
+        "claim.sending": _(
+            "Your wallet asks you to send a transaction claiming slot {slot} (it costs gas)."
+        ),
+        "claim.claimed": _("Slot {slot} (item {item}) is yours on chain until {end}."),
+        "claim.taken": _("Someone else claimed slot {slot} first: claim again."),
+        "claim.none_left": _("There is no slot left to claim on this task. Thank you!"),
+        "submit.sending": _("Your wallet asks you to send the answer's CID to the escrow."),
+        "submit.onchain_done": _(
+            "Slot {slot} (item {item}) handed in on chain; the requester reviews it."
+        ),
         "lease.left": _("Time left: {time} (until {end})"),
-        "lease.over": _("Your time for this item is over. Accept again to get a new item."),
+        "lease.over": _("Your time for this item is over. Ask again for a new item."),
         "lease.warning": _("Hurry: {time} left for this item."),
         "work.slot_heading": _("Slot {slot}: item {item}"),
         "work.other_account": _(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from microtask.api.routes.tasks import StatusFilter, TaskListQuery, TaskSort
 from microtask.api.routes.tasks import _page as tasks_page  # the API's own read and cache
 from microtask.api.schemas import TaskPublic, TasksPage, TaskStatus
 from microtask.db.models import Manifest, Task
+from microtask.errors import UserError
 from microtask.manifests import TaskKind
 from microtask.web.app import PageDep
 from microtask.web.eligibility import reasons_not_eligible
@@ -119,13 +119,16 @@ def _filters(ctx: PageContext) -> tuple[dict[str, str], TaskListQuery, list[str]
                 _("Choose a token to filter by a minimum reward: rewards are in the token's units.")
             )
         else:
-            try:
-                amount = Decimal(form["min_reward"].replace(",", "."))
-                if amount < 0 or not amount.is_finite():
-                    raise InvalidOperation
-                query["min_reward"] = int(amount.scaleb(token.decimals))
-            except InvalidOperation:
-                problems.append(_("The minimum reward is not a number."))
+            try:  # a decimal comma too, as Spanish and Arabic write it
+                query["min_reward"] = token.parse(form["min_reward"].replace(",", "."))
+            except UserError:
+                problems.append(
+                    _(
+                        "The minimum reward is not an amount of %(symbol)s (up to %(decimals)s decimal places).",
+                        symbol=token.symbol,
+                        decimals=token.decimals,
+                    )
+                )
     sort = form["sort"] if form["sort"] in SORTS else ("match" if ctx.worker else "-created")
     if sort == "match" and ctx.worker is None:
         sort = "-created"

@@ -1,15 +1,17 @@
-// The task page: accept (the wallet signs a SlotRequest, the verifier reserves a slot),
-// answer the slot's item, hand it in (checked, sealed to the requester and verifier,
-// signed, uploaded, receipted) and go on to the next item without a page load. Every step
-// that can fail leaves the page as it was: answers stay in the form (and in a draft kept
-// until the receipt arrives), and a declined wallet request changes nothing.
+// The task page: accept (the wallet signs a SlotRequest, the verifier reserves a slot) or,
+// on a task without receipt slots, claim a slot on chain (the wallet sends `claim`), answer
+// the slot's item, hand it in (checked, sealed to the requester and verifier, signed,
+// uploaded, then receipted by the verifier or submitted on chain by the wallet) and go on
+// to the next item without a page load. Every step that can fail leaves the page as it
+// was: answers stay in the form (and in a draft kept until the receipt or the submission
+// is in), and a declined wallet request changes nothing.
 import htmx from 'htmx.org'
 import { AnswerInvalid, type AnswerSchema, clearProblems, formDraft, numberKeys, readAnswer, restoreDraft, showProblems } from '../answers'
-import { ProblemError, postJson, upload } from '../api'
+import { ProblemError, getJson, postJson, upload } from '../api'
 import { setUpBoxes } from '../boxes'
-import { equal, utf8 } from '../bytes'
-import { recoverTyped, signTyped } from '../chain'
-import { cidDigest, cidOf } from '../cid'
+import { equal, toHex, utf8 } from '../bytes'
+import { recoverTyped, sendEscrow, signTyped } from '../chain'
+import { cidBytes, cidDigest, cidOf } from '../cid'
 import { chainNow, config, formatTime, t } from '../config'
 import { $, announce, busy, clearError, must, showError } from '../dom'
 import { dropDraft, loadDraft, records, saveDraft, saveRecord, type SlotRecord } from '../receipts'
@@ -26,17 +28,31 @@ interface TaskData {
   verifier: string
   cidVersion: 0 | 1
   itemUrl: string
+  claimed?: OnChainSlot | null
 }
 
+/** A slot claimed on chain: the item to answer and the lease, as the page shows them. */
+interface OnChainSlot {
+  slot: number
+  item_index: number
+  item_id: string
+  worker: string
+  lease_end: number
+  reserved_at: number
+}
+
+/** What the page works on: a receipt slot the verifier reserved, or a slot claimed on chain. */
+type Held = (GrantJson & { onchain?: false }) | (OnChainSlot & { task_id: number; onchain: true })
+
 const REQUEST_LIFETIME = 600
-let slot: GrantJson | null = null
+let slot: Held | null = null
 let timer: number | undefined
 
 function data(): TaskData {
   return config().data as unknown as TaskData
 }
 
-function draftKey(grant: GrantJson): string {
+function draftKey(grant: Held): string {
   return `${config().escrow.toLowerCase()}/${grant.worker.toLowerCase()}/${grant.task_id}/${grant.slot}`
 }
 
@@ -78,7 +94,7 @@ async function requestSlot(connection: Connection): Promise<GrantJson> {
   return grant
 }
 
-function showLease(grant: GrantJson): void {
+function showLease(grant: Held): void {
   const lease = must('#lease')
   window.clearInterval(timer)
   let warned = false
@@ -104,7 +120,7 @@ function showLease(grant: GrantJson): void {
   timer = window.setInterval(tick, 1000)
 }
 
-async function showItem(grant: GrantJson): Promise<void> {
+async function showItem(grant: Held): Promise<void> {
   slot = grant
   const form = must<HTMLFormElement>('#answer-form')
   clearProblems(form)
@@ -140,9 +156,51 @@ async function accept(button: HTMLButtonElement | null): Promise<void> {
   }
 }
 
+interface SlotView {
+  slot: number
+  state: string
+  worker: string
+  timestamp: number
+}
+
+/** Claim the first claimable slot on chain (the server's client library finds it), then
+ * read the lease back from the chain. Another worker may win the race for the same slot:
+ * the escrow refuses the second claim in the simulation, and the person is told to retry. */
+async function claimOnChain(button: HTMLButtonElement | null): Promise<void> {
+  clearError()
+  try {
+    const connection = requireWallet()
+    await busy(button, async () => {
+      const { taskId } = data()
+      const found = await getJson<{ slot: number; item_index: number; item_id: string }>(
+        `/task/${taskId}/claimable?worker=${connection.address}`,
+      )
+      announce(t('claim.sending', { slot: found.slot }))
+      await sendEscrow(connection, {
+        abi: (await import('../chain')).ESCROW_ABI,
+        functionName: 'claim',
+        args: [BigInt(taskId), found.slot],
+      })
+      const view = await getJson<SlotView>(`/task/${taskId}/slot/${found.slot}`)
+      if (view.state !== 'claimed' || view.worker.toLowerCase() !== connection.address.toLowerCase()) {
+        throw new WalletError(t('claim.taken', { slot: found.slot }))
+      }
+      const held: Held = { ...found, task_id: taskId, worker: connection.address, lease_end: view.timestamp, reserved_at: chainNow(), onchain: true }
+      await showItem(held)
+      announce(t('claim.claimed', { slot: found.slot, item: found.item_id, end: formatTime(view.timestamp) }))
+    })
+  } catch (error) {
+    if (error instanceof ProblemError && error.status === 409) {
+      finish(t('claim.none_left'))
+      return
+    }
+    showError(words(error))
+  }
+}
+
 /** Check a receipt before keeping it: signed by the task's verifier or requester, for
  * this slot, this worker and this very envelope. */
-function checkReceipt(receipt: ReceiptJson, grant: GrantJson, cid: string): void {
+function checkReceipt(receipt: ReceiptJson, grant: Held, cid: string): void {
   const { chainId, escrow } = config()
   const signer = recoverTyped(
     {
@@ -215,6 +273,17 @@ async function handIn(button: HTMLButtonElement | null): Promise<void> {
       announce(t('submit.uploading'))
       const cid = await upload(bytes, true)
       if (cid !== expected) throw new WalletError(t('receipt.wrong_cid', { cid, expected }))
+      if (grant.onchain) {
+        announce(t('submit.sending'))
+        await sendEscrow(connection, {
+          abi: (await import('../chain')).ESCROW_ABI,
+          functionName: 'submit',
+          args: [BigInt(grant.task_id), grant.slot, toHex(cidBytes(cid))],
+        })
+        dropDraft(draftKey(grant))
+        doneOnChain(grant)
+        return
+      }
       const receipt = await postJson<ReceiptJson>('/verifier/submissions', { task_id: grant.task_id, slot: grant.slot, envelope_cid: cid })
       checkReceipt(receipt, grant, cid)
       const record = (await records(connection.address)).find((r) => r.task_id === grant.task_id && r.slot === grant.slot)
@@ -231,15 +300,23 @@ async function handIn(button: HTMLButtonElement | null): Promise<void> {
   must('#item').replaceChildren()
   clearProblems(form)
   if (next) {
-    await accept(null)
+    await (grant.onchain ? claimOnChain(null) : accept(null))
   } else {
     must('#work').hidden = true
     must('#accept-area').hidden = false
-    must<HTMLButtonElement>('#accept').focus()
+    ;($('#accept') ?? $('#claim'))?.focus()
   }
 }
 
-function done(grant: GrantJson, receipt: ReceiptJson): void {
+function doneOnChain(grant: Held): void {
+  const note = t('submit.onchain_done', { slot: grant.slot, item: grant.item_id })
+  const list = must('#done-list')
+  list.append(Object.assign(document.createElement('li'), { textContent: note }))
+  must('#done').hidden = false
+  announce(note)
+}
+
+function done(grant: Held, receipt: ReceiptJson): void {
   const list = must('#done-list')
   const item = document.createElement('li')
   item.textContent = t('receipt.kept', { slot: grant.slot, item: grant.item_id, time: formatTime(receipt.submitted_at) })
@@ -263,6 +340,12 @@ function finish(message: string): void {
 async function resume(): Promise<void> {
   const connection = current()
   if (connection === null || slot !== null) return
+  const claimed = data().claimed
+  if (claimed && claimed.worker.toLowerCase() === connection.address.toLowerCase() && claimed.lease_end > chainNow()) {
+    await showItem({ ...claimed, task_id: data().taskId, onchain: true })
+    announce(t('work.resumed', { item: claimed.item_id }))
+    return
+  }
   const open = (await records(connection.address)).find(
     (r) => r.task_id === data().taskId && !r.receipt && (r.lease_end ?? 0) > chainNow() && r.item_index !== undefined,
   )
@@ -285,6 +368,8 @@ export function setUp(): void {
   })
   const accepter = $('#accept') as HTMLButtonElement | null
   accepter?.addEventListener('click', () => void accept(accepter))
+  const claimer = $('#claim') as HTMLButtonElement | null
+  claimer?.addEventListener('click', () => void claimOnChain(claimer))
   document.addEventListener('microtask:wallet', () => void resume())
   void resume()
 }

@@ -26,7 +26,6 @@ interface TaskJson {
   task_id: number
   requester: string
   verifier: string
-  review_period: number
   slots: SlotJson[]
   manifest: { title: string | null }
 }
@@ -47,26 +46,33 @@ function receiptArgs(receipt: ReceiptJson) {
   }
 }
 
+interface EnforcementStep {
+  action: 'present' | 'finalize' | 'wait' | 'none'
+  payable_after: number | null
+  state: string
+}
+
+/** What enforcing the receipt does next, as the server's client library reads the chain
+ * (the same decision as the CLI's `microtask work enforce`). */
+function nextStep(record: SlotRecord, worker: string): Promise<EnforcementStep> {
+  return getJson<EnforcementStep>(`/my-work/enforcement/${record.task_id}/${record.slot}?worker=${worker}`)
+}
+
 /** Present the receipt if the slot is still open on chain, then finalize once the review
  * period has passed: what the CLI's `microtask work enforce` does. */
-async function enforce(record: SlotRecord, task: TaskJson): Promise<string> {
+async function enforce(record: SlotRecord): Promise<string> {
   const connection = requireWallet()
   const receipt = record.receipt!
-  const slot = task.slots.find((s) => s.slot === record.slot)
-  let state = slot?.state ?? 'open'
-  let since = slot?.timestamp ?? 0
-  if (state === 'open') {
+  let step = await nextStep(record, connection.address)
+  if (step.action === 'present') {
     await sendEscrow(connection, {
       abi: (await import('../chain')).ESCROW_ABI,
       functionName: 'presentReceipts',
       args: [[receiptArgs(receipt)], [receipt.signature as `0x${string}`]],
     })
-    state = 'submitted'
-    since = receipt.submitted_at
+    step = await nextStep(record, connection.address)
   }
-  if (state === 'submitted') {
-    const due = since + task.review_period
-    if (chainNow() <= due) return t('enforce.presented', { date: formatTime(due) })
+  if (step.action === 'finalize') {
     await sendEscrow(connection, {
       abi: (await import('../chain')).ESCROW_ABI,
       functionName: 'finalize',
@@ -74,7 +80,10 @@ async function enforce(record: SlotRecord, task: TaskJson): Promise<string> {
     })
     return t('enforce.paid')
   }
-  return t('enforce.state', { state })
+  if (step.action === 'wait' && step.payable_after !== null) {
+    return t('enforce.presented', { date: formatTime(step.payable_after) })
+  }
+  return t('enforce.state', { state: stateWords(step.state) })
 }
 
 function stateWords(state: string): string {
@@ -120,7 +129,7 @@ async function renderLocal(): Promise<void> {
         void busy(button, async () => {
           try {
             announce(t('enforce.working'))
-            const outcome = await enforce(record, task)
+            const outcome = await enforce(record)
             announce(outcome)
             must('#work-note').textContent = outcome
             await renderLocal()
