@@ -24,6 +24,7 @@ from tests.web.conftest import (
     InjectedWallet,
     WebPlatform,
     connect_wallet,
+    new_page,
     page_errors,
     ready,
     with_wallet,
@@ -178,5 +179,54 @@ def test_workers_earn_in_the_browser_and_a_careless_one_disputes(
     form.locator("button").click()
     rejected.first.get_by_role("status").wait_for()
     assert web.client(careless).slot(SENTIMENT, slot).state.name.lower() == "disputed"
+    assert page_errors(page) == []
+    context.close()
+
+
+def use_development_account(page: Any, index: int) -> None:
+    """Connect (or switch to) anvil's account ``index`` from the wallet dialog, as a
+    newcomer without a wallet extension does; the page reloads with that worker's view."""
+    address = dev_accounts()[index].address
+    page.locator("#wallet-button").click()
+    page.locator("#dev-accounts").wait_for()
+    page.locator("#dev-account").select_option(index=index)  # the node lists them in order
+    page.locator("#dev-use").click()
+    page.wait_for_selector(f'body[data-worker="{address}"]', state="attached")
+    page.wait_for_selector("html[data-wallet=connected]", state="attached")
+    ready(page)
+
+
+def test_a_newcomer_earns_with_development_accounts_alone(web: WebPlatform, browser: Any) -> None:
+    """The issue's "done when": no wallet extension and no terminal. One browser answers
+    the sentiment task as three development accounts (it wants three workers an item),
+    the verifier settles, and the first account withdraws its dUSD from the page."""
+    workers = (3, 4, 6)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=web.url)
+    context.set_default_timeout(WAIT_MS)
+    page = new_page(context)
+    page.goto("/")
+    ready(page)
+    for index in workers:
+        use_development_account(page, index)
+        assert answer_in_browser(page) == len(REVIEWS)
+
+    good = dev_accounts()[workers[0]]
+
+    def settled() -> bool:
+        states = [web.client(good).slot(SENTIMENT, s).state.name.lower() for s in range(18)]
+        return states.count("approved") == 18
+
+    until(settled)
+    web.sync()
+    use_development_account(page, workers[0])
+    page.goto("/earnings")
+    ready(page)
+    assert "0.48" in page.locator("dd[data-balance]").inner_text()
+    coin = erc20(web.w3, web.market.token)
+    before = int(coin.functions.balanceOf(good.address).call())
+    page.locator("input[name=amount]").fill("0.48")
+    page.locator("form[data-withdraw] button").click()
+    page.wait_for_url("**/earnings?withdrawn=*")
+    assert int(coin.functions.balanceOf(good.address).call()) - before == len(REVIEWS) * REWARD
     assert page_errors(page) == []
     context.close()
