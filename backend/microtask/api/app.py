@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from microtask import __version__
 from microtask.api.cache import IndexVersion
 from microtask.api.problems import install_problem_handlers
+from microtask.api.repeats import single_query_values
 from microtask.api.routes import content as content_routes
 from microtask.api.routes import (
     events,
@@ -120,6 +121,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(single_query_values)],
     )
     app.state.stopping = stopping
     install_problem_handlers(app)
