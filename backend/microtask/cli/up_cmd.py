@@ -36,6 +36,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
+from microtask.cli.mturk_serve import print_demo_lines, serve_demo
 from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
@@ -45,11 +46,16 @@ from microtask.demo.guide import demo_next_steps
 from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
+from microtask.mturk.app import mount_mturk
 from microtask.services import Supervisor
 from microtask.verifier import VerifierService
 from microtask.web import attach_site, site_for_platform
 
 NETWORK = "local"
+NO_MTURK_REQUESTER = (
+    "no requester's MTurk endpoint is served here: `microtask up --demo` serves the demo "
+    "requester's at /mturk, `microtask mturk serve --account NAME` a requester's own"
+)
 
 
 def _state_file(settings: Settings) -> Path:
@@ -188,11 +194,11 @@ def up_command(
     anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     # bound now, so a taken API port fails before anvil starts
-    api = ApiServer(
-        create_app(settings, network=NETWORK, content=content, with_verifier=True, with_pages=True),
-        settings.api_host,
-        settings.api_port if api_port is None else api_port,
+    app = create_app(
+        settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
     )
+    mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
+    api = ApiServer(app, settings.api_host, settings.api_port if api_port is None else api_port)
     console.info("starting anvil …")
     with Supervisor() as services:
         _bring_up(ctx, services, anvil, content, api, project, demo=demo)
@@ -230,8 +236,11 @@ def _bring_up(
     _serve_pages(services, api, settings, anvil.url, content)
     services.start(verifier)
     services.start(api)
+    mturk_key = serve_demo(settings, anvil.url, content, services, api) if demo else None
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
+    if mturk_key is not None:
+        print_demo_lines(api.url, *mturk_key)
     console.success("microtask is up; press Ctrl-C to stop")
     if market is not None:
         console.out.print(demo_next_steps())
