@@ -2,9 +2,10 @@
 
 That is a local anvil with the contracts compiled and deployed, the indexer following the
 escrow into the database, the verifier (dev account 2: gasless claims and receipts,
-automatic quality control and settlement) and the HTTP API serving the index and the
-verifier's routes. One `microtask.services.Supervisor` runs them all: started in that
-order, watched, and stopped in reverse order on Ctrl-C, SIGTERM, or when one of them dies.
+automatic quality control and settlement) and the HTTP API serving the index, the
+verifier's routes and the web app's pages (at ``/``). One `microtask.services.Supervisor`
+runs them all: started in that order, watched, and stopped in reverse order on Ctrl-C,
+SIGTERM, or when one of them dies.
 The content store is a Kubo node when one is configured or running, else the embedded
 local store. The chain's state is saved in the data directory when anvil stops, so the
 next `up` continues the same chain (and finds the contracts already deployed) unless
@@ -35,6 +36,8 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
+from microtask.cli.mturk_serve import print_demo_lines, serve_demo
+from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
 from microtask.db import describe_url
@@ -43,10 +46,16 @@ from microtask.demo.guide import demo_next_steps
 from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
+from microtask.mturk.app import mount_mturk
 from microtask.services import Supervisor
 from microtask.verifier import VerifierService
+from microtask.web import attach_site, site_for_platform
 
 NETWORK = "local"
+NO_MTURK_REQUESTER = (
+    "no requester's MTurk endpoint is served here: `microtask up --demo` serves the demo "
+    "requester's at /mturk, `microtask mturk serve --account NAME` a requester's own"
+)
 
 
 def _state_file(settings: Settings) -> Path:
@@ -132,11 +141,23 @@ def _summary(
     table.add_row("anvil log", str(anvil.log_file))
     table.add_row("content store", content.describe())
     table.add_row("index database", describe_url(indexer.url))
+    table.add_row("web app", f"{api.url}/ (open it in a browser)")
     table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
     table.add_row(
         "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"
     )
     return table
+
+
+def _serve_pages(
+    services: Supervisor, api: ApiServer, settings: Settings, rpc_url: str, content: ContentStore
+) -> None:
+    """Tell the web app's pages which deployment they serve, through the client library's
+    platform on it (closed when the services stop)."""
+    platform = Platform.open(settings, NETWORK, url=rpc_url, content=content)
+    services.on_stop("the web app's platform", platform.close)
+    site = site_for_platform(platform, rpc_url=rpc_url, cid_version=settings.content_cid_version)
+    attach_site(api.app, site)
 
 
 def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
@@ -173,11 +194,11 @@ def up_command(
     anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     # bound now, so a taken API port fails before anvil starts
-    api = ApiServer(
-        create_app(settings, network=NETWORK, content=content, with_verifier=True),
-        settings.api_host,
-        settings.api_port if api_port is None else api_port,
+    app = create_app(
+        settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
     )
+    mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
+    api = ApiServer(app, settings.api_host, settings.api_port if api_port is None else api_port)
     console.info("starting anvil …")
     with Supervisor() as services:
         _bring_up(ctx, services, anvil, content, api, project, demo=demo)
@@ -198,8 +219,9 @@ def _bring_up(
     *,
     demo: bool,
 ) -> None:
-    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API, in that
-    order under ``services``; print where everything listens."""
+    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API (with
+    the pages, told which deployment they serve), in that order under ``services``; print
+    where everything listens."""
     settings = settings_of(ctx)
     services.on_stop("the content store", content.close)
     services.start(anvil)
@@ -211,10 +233,14 @@ def _bring_up(
     services.start(indexer)
     verifier = _verifier(settings, connection, store, indexer, market)
     attach_verifier(api.app, verifier)
+    _serve_pages(services, api, settings, anvil.url, content)
     services.start(verifier)
     services.start(api)
+    mturk_key = serve_demo(settings, anvil.url, content, services, api) if demo else None
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
+    if mturk_key is not None:
+        print_demo_lines(api.url, *mturk_key)
     console.success("microtask is up; press Ctrl-C to stop")
     if market is not None:
         console.out.print(demo_next_steps())

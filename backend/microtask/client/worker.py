@@ -21,11 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from time import time as wall_clock
 
-from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
+from microtask.client.documents import (
+    AssignmentPage,
+    Grant,
+    Inbox,
+    IssuedReceipt,
+    TaskPage,
+    WorkerProfile,
+)
 from microtask.client.errors import NoOpenSlot, NoReceipt
 from microtask.client.party import Party
-from microtask.client.receipts import ReceiptStore, check_receipt, receipt_of
+from microtask.client.receipts import ReceiptStore, check_receipt, enforcement_step, receipt_of
 from microtask.client.results import (
     Claimed,
     Disputed,
@@ -40,7 +48,7 @@ from microtask.client.results import (
 )
 from microtask.client.reviews import check_dispute_reason
 from microtask.encoding import canonical_json
-from microtask.escrow import SlotState, claimable, review_end
+from microtask.escrow import claimable
 from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
 
 MAX_SLOTS_SCANNED = 500
@@ -175,7 +183,11 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        request = slot_request(task_id, slot, worker=self.address, now=platform.now())
+        # the verifier's now is the later of the chain's head and the wall clock (a chain
+        # that mines on demand keeps an old head while idle): count the expiry from it too,
+        # or a request signed after ten idle minutes arrives already expired
+        now = max(platform.now(), int(wall_clock()))
+        request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
         )
@@ -287,20 +299,20 @@ class Worker(Party):
         self.check_receipt(document, str(document["envelope_cid"]))
         receipt, signature = receipt_of(document)
         platform, escrow = self.platform, self.escrow
+        review_period = platform.task(task_id).review_period
         done: list[str] = []
         view = platform.slot(task_id, slot)
-        if view.state is SlotState.OPEN:
+        step = enforcement_step(view, self.address, review_period, platform.now())
+        if step.action == "present":
             escrow.present_receipts([(receipt, signature)])
             done.append("presented")
             view = platform.slot(task_id, slot)
-        due = None
-        if view.state is SlotState.SUBMITTED and view.worker == self.address:
-            due = review_end(view.timestamp, platform.task(task_id).review_period)
-            if platform.now() > due:
-                escrow.finalize(task_id, [slot])
-                done.append("finalized")
-                view = platform.slot(task_id, slot)
-        return Enforcement(task_id, slot, tuple(done), view.state, due)
+            step = enforcement_step(view, self.address, review_period, platform.now())
+        if step.action == "finalize":
+            escrow.finalize(task_id, [slot])
+            done.append("finalized")
+            view = platform.slot(task_id, slot)
+        return Enforcement(task_id, slot, tuple(done), view.state, step.payable_after)
 
     # ------------------------------------------------------------ the record
 
@@ -325,6 +337,25 @@ class Worker(Party):
             if review is not None:
                 found.append(SlotReview(review, cid))
         return found
+
+    def inbox(self, *, before: int | None = None) -> Inbox:
+        """The messages requesters sent this worker, newest first (a signed request: only
+        the worker reads them).
+
+        Example: ``[m.subject for m in worker.inbox().data]``
+        """
+        from microtask.client import verifier_requests as requests
+        from microtask.verifier.clock import ChainClock
+
+        platform = self.platform
+        command = requests.inbox_command(ChainClock(platform.w3)())
+        signature = command.sign(
+            self.account("reading the inbox"), platform.chain_id, platform.escrow_address
+        )
+        body = requests.inbox_body(command, self.address, signature)
+        if before is not None:
+            body["before"] = before
+        return Inbox.model_validate(platform.api.post("/verifier/inbox", body, service="verifier"))
 
     def profile(self) -> WorkerProfile:
         """This worker's records, scores and badges, from the API.
