@@ -408,7 +408,7 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        issued_at = ChainClock(platform.w3)()  # policies are ordered by the second signed
+        issued_at = ChainClock.of_node(platform.w3)()  # policies are ordered by the second signed
         command = requests.policy_command(task_id, policy, issued_at)
         signature = command.sign(
             self.account("signing a policy"), platform.chain_id, platform.escrow_address
@@ -427,7 +427,7 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        command = requests.assess_command(task_id, ChainClock(platform.w3)())
+        command = requests.assess_command(task_id, ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("asking for an assessment"), platform.chain_id, platform.escrow_address
         )

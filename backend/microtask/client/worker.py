@@ -175,7 +175,7 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        request = slot_request(task_id, slot, worker=self.address, now=platform.now())
+        request = slot_request(task_id, slot, worker=self.address, now=platform.chain_time())
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
         )
@@ -255,7 +255,7 @@ class Worker(Party):
         platform = self.platform
         check_receipt(
             document,
-            task=platform.task(int(str(document["task_id"]))),
+            signers=platform.task_parties(int(str(document["task_id"]))),
             worker=self.address,
             envelope_cid=envelope_cid,
             chain_id=platform.chain_id,
