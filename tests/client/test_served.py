@@ -20,7 +20,9 @@ from microtask.quality import QualityRule
 from tests.client.conftest import Served, manifest_document
 from tests.quality.scenario import REQUESTER, STRANGER, WORKERS
 
-TRUTH = {"r0": "pos", "r1": "neg"}
+TRUTH = {"r0": "pos", "r1": "neg", "r2": "neg", "r3": "pos", "r4": "pos", "r5": "neg"}
+"""Six gold items: enough evidence for the verifier to approve a worker right on all six
+and reject one wrong on all six (with fewer it leaves them undecided and asks for gold)."""
 WRONG = {"pos": "neg", "neg": "pos"}
 REWARD = 500_000
 
@@ -35,7 +37,7 @@ def answers(labels: dict[str, str]) -> SubmissionAnswers:
 
 
 def gold(served: Served) -> dict[str, object]:
-    """Both items' answers, sealed to the platform verifier's key (which --gasless names)."""
+    """Every item's answer, sealed to the platform verifier's key (which --gasless names)."""
     key = served.world.verifier.public_key
     items = [
         {
@@ -52,13 +54,13 @@ def gold(served: Served) -> dict[str, object]:
 def gasless_task(served: Served, redundancy: int = 3) -> int:
     requester = Requester(served.platform, REQUESTER)
     token = served.platform.token(served.world.token.address)
-    document = manifest_document(2, redundancy=redundancy, gold=gold(served))
+    document = manifest_document(len(TRUTH), redundancy=redundancy, gold=gold(served))
     draft = requester.draft_task(
         document, TaskTerms(REWARD, token, review_period=86_400, gasless=True)
     )
     verifier = served.world.verifier.address
     assert (draft.manifest.verifier, draft.params.verifier) == (verifier, verifier)
-    assert draft.params.receipt_slots == draft.params.slots == 2 * redundancy
+    assert draft.params.receipt_slots == draft.params.slots == len(TRUTH) * redundancy
     task_id = requester.create_task(draft).task_id
     served.world.sync()
     return task_id
@@ -85,20 +87,20 @@ def test_a_gasless_task_from_draft_to_decrypted_results(served: Served) -> None:
         assert platform.w3.eth.get_balance(WORKERS[name].address) == 0  # not a wei of gas
     served.world.sync()
     report = requester.assess(task_id)
-    assert (report.outcomes, report.settled["approved"]) == ({"approve": 4, "reject": 2}, 4)
+    assert (report.outcomes, report.settled["approved"]) == ({"approve": 12, "reject": 6}, 12)
     served.world.sync()
     results = requester.results(task_id)
     assert {row["item_id"]: row["value"] for row in results.rows} == TRUTH
     assert results.csv.decode().splitlines()[0].startswith("item_id,value")
-    assert (results.summary.task_id, results.summary.approved) == (task_id, 4)
+    assert (results.summary.task_id, results.summary.approved) == (task_id, 12)
     with pytest.raises(NotARecipient, match="cannot open this result set"):
         Requester(platform, STRANGER).results(task_id)
     rejected = Worker(platform, address=WORKERS["B"].address).reviews(task_id)
-    assert len(rejected) == 2
+    assert len(rejected) == 6
     assert all(r.review.reviewer == served.world.verifier.address for r in rejected)
     assert Worker(platform, address=WORKERS["G1"].address).reviews(task_id) == []
     status = platform.verification(task_id)
-    assert (status.task_id, status.receipted, len(status.decisions)) == (task_id, 6, 6)
+    assert (status.task_id, status.receipted, len(status.decisions)) == (task_id, 18, 18)
 
 
 def test_a_policy_blocks_a_worker_and_the_verifier_says_why(served: Served) -> None:

@@ -47,6 +47,7 @@ def done(platform: Platform) -> Run:
     task_id, manifest_cid = platform.work_crowd(scenario)
     assert platform.w3.eth.get_balance(WORKERS["G1"].address) == 0  # no gas, ever
     [report] = platform.verifier.tick()
+    platform.sync()  # the settlements are mined; the index (badges, records) follows them
     key = GoldKey.from_manifest(scenario.manifest, verifier_private_key=VERIFIER.key)
     expected = assess(scenario.manifest, scenario.submissions, gold=key)
     return Run(scenario, expected, task_id, manifest_cid, report)
