@@ -25,7 +25,9 @@ so a claim reads the worker's own rows and the first free slot through a partial
 the slots not yet receipted: nothing task-wide, whatever the task's size. Eligibility is
 read before the write transaction, which holds only the reservation. Two grants never
 share a slot, in one process or many: on PostgreSQL the free slot is read ``FOR UPDATE
-SKIP LOCKED`` (a concurrent claim takes the next one instead of waiting), and on any
+SKIP LOCKED`` (a concurrent claim takes the next one instead of waiting; only when every
+free row is locked does it wait for them, so a claim that is about to fail and give its row
+back never makes another one answer "no slot"), and on any
 database the reservation is a compare-and-set on the row (`SlotTaken` when it lost);
 SQLite's single write lock serialises grants on top of that (`microtask.db.engine`: one
 writer at a time, which is why several processes are for PostgreSQL). A request's digest is
@@ -373,6 +375,10 @@ def _first_free(
             if found is not None:
                 return int(found)
     found = session.scalar(query)
+    if found is None and session.get_bind().dialect.name == "postgresql":
+        # every free row may be locked by claims that will still fail (a request raced
+        # from two processes holds two rows for a moment): wait for them, not "no slot"
+        found = session.scalar(query.with_for_update())
     if found is not None:
         return int(found)
     raise NoSlot(
