@@ -148,6 +148,6 @@ def test_two_processes_racing_for_slots_grant_and_receipt_each_once(
     # a replayed request gets its own slot back, now from a third process's state
     verifier = platform.restart_verifier()
     for index, slot in slot_of.items():
-        request = requests[index]
-        again = verifier.request_slot(request, bytes.fromhex(jobs[index]["signature"]))
+        signature = bytes.fromhex(str(jobs[index]["signature"]))
+        again = verifier.request_slot(requests[index], signature)
         assert (again.slot, again.worker, again.replayed) == (slot, workers[index].address, True)
