@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from microtask.chain.devchain import advance_time
+from microtask.db.verifier_models import VerifierArrival
 from microtask.manifests import TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.verifier.clock import ChainClock, Head, IndexHead
-from tests.quality.scenario import WORKERS, item_id, manifest_data
+from tests.quality.scenario import STRANGER, WORKERS, item_id, manifest_data
 from tests.verifier.conftest import Platform
 
 
@@ -131,3 +132,14 @@ def test_a_round_after_a_receipt_reads_the_arrival_not_every_receipted_slot(
         "every slot is in",
         8,
     )
+
+
+def test_a_loop_leaves_the_arrivals_of_another_keys_tasks(platform: Platform) -> None:
+    manifest = TaskManifest.model_validate(manifest_data(items=2, redundancy=1))
+    theirs, _ = platform.post(manifest, verifier=STRANGER.address)  # verified by another key
+    with platform.verifier.writes.begin() as session:  # as that key's service records one
+        session.add(VerifierArrival(task_id=theirs, slot=0, submitted_at=1))
+    platform.verifier.tick()
+    with platform.verifier.reads() as session:
+        left = session.scalars(select(VerifierArrival.task_id)).all()
+    assert left == [theirs]

@@ -16,9 +16,10 @@ square of a task's size. Instead the loop keeps, per task it serves, in memory:
 - the on-chain submissions (the index's assignments with a result), re-read only when
   the index has moved and the task has on-chain slots at all.
 
-As a safety net against anything that bypasses the arrivals (a second loop on the same key
-deleting them, against the rule of one verifier per key), each task is read in full again
-every `RELOAD_SECONDS`.
+Each loop takes only the arrivals of its own key's tasks, so verifiers of several keys can
+share a database. As a safety net against anything that bypasses the arrivals (a second
+loop on the same key deleting them, against the rule of one verifier per key), each task is
+read in full again every `RELOAD_SECONDS`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Final
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
-from microtask.db.models import Assignment, Checkpoint
+from microtask.db.models import Assignment, Checkpoint, Task
 from microtask.db.verifier_models import (
     Settled,
     SlotHold,
@@ -75,11 +76,16 @@ class Progress:
         self.tasks: dict[int, TaskProgress] = {}
         self._monotonic = time.monotonic
 
-    def collect(self, session: Session) -> set[int]:
-        """Fold in (and delete) the receipts issued since the last call; the task ids
-        that had any."""
+    def collect(self, session: Session, verifier: str) -> set[int]:
+        """Fold in (and delete) the receipts issued since the last call for ``verifier``'s
+        tasks (another key's loop on the same database takes its own); the task ids that
+        had any."""
         arrivals = session.execute(
-            select(VerifierArrival.task_id, VerifierArrival.slot, VerifierArrival.submitted_at)
+            select(
+                VerifierArrival.task_id, VerifierArrival.slot, VerifierArrival.submitted_at
+            ).where(
+                VerifierArrival.task_id.in_(select(Task.task_id).where(Task.verifier == verifier))
+            )
         ).all()
         for task_id, slot, submitted_at in arrivals:
             known = self.tasks.get(task_id)

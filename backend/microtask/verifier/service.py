@@ -468,7 +468,7 @@ class VerifierService:
             self.settler.recover()
             now = self.clock()
             with self.writes.begin() as session:
-                self.progress.collect(session)
+                self.progress.collect(session, self.address)
             with self.reads() as session:
                 task_ids = verified_task_ids(session, self.address, settleable_after=now)
             for task_id in task_ids:
