@@ -19,6 +19,7 @@ from microtask.client import Platform, Requester, TaskTerms, Worker
 from microtask.config import NetworkProfile, Settings
 from microtask.manifests import ItemAnswer, SubmissionAnswers
 from microtask.manifests.answers import ClassificationAnswer
+from tests.integration.test_e2e_cli import until
 from tests.integration.test_up import READY, STARTUP_TIMEOUT, UpProcess, up_env
 from tests.postgres import PostgresServer
 
@@ -99,6 +100,7 @@ def test_up_on_postgresql_serves_gasless_work_from_several_processes(
         requester = Requester(platform, dev_accounts()[1])
         terms = TaskTerms(10_000, platform.token("dUSD"), gasless=True, review_period=86_400)
         task_id = requester.create_task(requester.draft_task(manifest, terms)).task_id
+        until(api.group(1), f"/tasks/{task_id}", lambda body: body.get("task_id") == task_id)
         answers = SubmissionAnswers(
             answers=[
                 ItemAnswer(item_id=f"i{n}", answer=ClassificationAnswer(label="cat"))
