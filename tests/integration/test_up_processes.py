@@ -1,13 +1,14 @@
 """`microtask up` on PostgreSQL: the API in several processes, each serving the verifier's
 routes, and the verifier's loop in one of its own (`microtask.api.processes`); gasless
-work goes through them, a dead API process ends the run with one line, and Ctrl-C stops
-every process."""
+work goes through them, a dead API process ends the run with one line, and none outlives
+an `up` killed outright."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from microtask.config import NetworkProfile, Settings
 from microtask.manifests import ItemAnswer, SubmissionAnswers
 from microtask.manifests.answers import ClassificationAnswer
 from tests.integration.test_e2e_cli import until
-from tests.integration.test_up import READY, STARTUP_TIMEOUT, UpProcess, up_env
+from tests.integration.test_up import READY, STARTUP_TIMEOUT, UpProcess, _child_named, up_env
 from tests.postgres import PostgresServer
 
 __all__ = ["up_env"]
@@ -125,3 +126,16 @@ def test_up_on_postgresql_serves_gasless_work_from_several_processes(
     assert len(errors) == 1, "\n".join(up.seen)
     assert errors[0].startswith("error: an API worker exited unexpectedly with code -9")
     assert not [pid for pid in roles if Path(f"/proc/{pid}").exists()]  # all stopped
+
+
+def test_the_processes_of_an_up_killed_outright_end_with_it(up: UpProcess) -> None:
+    up.wait_for(READY)
+    roles = children(up.process.pid)
+    assert sorted(roles.values()) == ["api"] * WORKERS + ["verifier"], roles
+    anvil = _child_named(up.process.pid, "anvil")
+    up.kill()  # SIGKILL: `up` cannot stop them itself
+    os.kill(anvil, signal.SIGKILL)  # which anvil does not watch for: not left behind here
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while alive := [pid for pid in roles if Path(f"/proc/{pid}").exists()]:
+        assert time.monotonic() < deadline, f"still running: {alive}"
+        time.sleep(0.2)  # not our children: nothing to wait on but /proc

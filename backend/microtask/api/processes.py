@@ -35,6 +35,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 SPEC_VARIABLE: Final = "MICROTASK_PROCESS_SPEC"
 READY: Final = "microtask process ready"
 MAX_AUTO_WORKERS: Final = 8
+PARENT_CHECK_SECONDS: Final = 1.0
 
 
 def default_workers(settings: Settings, database_url: str) -> int:
@@ -226,8 +228,22 @@ def _loop(settings: Settings, spec: dict[str, Any]) -> None:
         verifier.stop()
 
 
+def _end_with_parent(parent: int) -> None:
+    """SIGINT this process once ``parent`` is gone (killed outright, it could not stop
+    us): a child never outlives the `up` or `api` that started it."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
 def main() -> None:
     from microtask.config import Settings
+
+    _end_with_parent(os.getppid())
 
     spec = json.loads(os.environ[SPEC_VARIABLE])
     settings = Settings.model_validate(spec["settings"])
