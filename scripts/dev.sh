@@ -50,32 +50,48 @@ ensure_node() {
     touch "$stamp"
 }
 
+# The web app's script: esbuild bundles backend/microtask/web/ts into web/bundle (git-ignored);
+# the build script skips itself when nothing changed since the last build.
+ensure_bundle() {
+    node scripts/build_web.mjs
+}
+
 check() {
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
+    if [ -x node_modules/.bin/tsc ]; then
+        node_modules/.bin/tsc -p backend/microtask/web/ts
+    fi
+}
+
+# The browser tests drive Debian's chromium; without it they skip, and this says how to get it.
+note_chromium() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    say "note: the web app's browser tests need Debian's chromium (apt-get install chromium); they skip without it"
 }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
     up)
-        ensure_python; ensure_node
+        ensure_python; ensure_node; ensure_bundle
         exec "$VENV/bin/microtask" up "$@" ;;
     test)
-        ensure_python; ensure_node
+        ensure_python; ensure_node; ensure_bundle
         check
+        note_chromium
         scripts/kubo.sh >/dev/null  # the pinned Kubo for the IPFS tests: built once, cached
         exec "$VENV/bin/python" -m pytest -n auto "$@" ;;
     check)
         ensure_python
         check ;;
     bench)
-        ensure_python; ensure_node
+        ensure_python; ensure_node; ensure_bundle
         name=${1:?usage: scripts/dev.sh bench NAME}; shift
         exec "$VENV/bin/python" "bench/$name.py" "$@" ;;
     shell)
-        ensure_python; ensure_node
+        ensure_python; ensure_node; ensure_bundle
         say "environment ready: . $VENV/bin/activate" ;;
     *)
         say "usage: scripts/dev.sh up|test|check|bench NAME|shell [ARGS]"

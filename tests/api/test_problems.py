@@ -30,6 +30,26 @@ def test_wrong_method_is_405_problem(api: TestClient) -> None:
     assert "GET" in response.headers["allow"]
 
 
+def test_a_value_given_twice_is_refused_unless_the_parameter_is_a_list(api: TestClient) -> None:
+    # FastAPI would read the last value: the client's first one would be dropped in silence
+    address = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    response = api.get(f"/workers/{address}?recent=&recent=%7B%7D&recent=0.0")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {
+            "location": "query",
+            "field": "recent",
+            "detail": "given more than once; it takes one value",
+        }
+    ]
+    refused = api.get("/tasks?limit=5&limit=50&status=all&status=open")
+    assert [error["field"] for error in refused.json()["errors"]] == ["limit", "status"]
+    assert api.get(f"/workers/{address}?recent=5").status_code == 200
+    # a list parameter repeats, as its documentation says
+    assert api.get("/tasks?status=all&tag=animals&tag=images").status_code == 200
+
+
 def test_an_unexpected_error_is_still_a_problem(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, content_store="local"))
 

@@ -18,6 +18,7 @@ from microtask.client.errors import (
     ReceiptStoreCorrupt,
 )
 from microtask.client.manifests import complete_manifest
+from microtask.client.receipts import EnforcementStep, enforcement_step
 from microtask.client.results import SubmittedAnswer
 from microtask.client.reviews import (
     REASON_CODES,
@@ -38,6 +39,7 @@ from microtask.client.verifier_requests import (
     slot_request,
 )
 from microtask.errors import UserError
+from microtask.escrow import ZERO_ADDRESS, Slot, SlotState
 from microtask.manifests import ItemAnswer, SubmissionAnswers
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.manifests.sealing import public_key_of
@@ -206,3 +208,17 @@ def test_the_receipts_store_keeps_the_files_it_always_kept(tmp_path: Path) -> No
     with pytest.raises(ReceiptStoreCorrupt, match="is not JSON"):
         store.load(3, 0)
     assert len(store.all()) == 2  # the broken file is skipped in listings
+
+
+def test_what_enforcing_a_receipt_does_next() -> None:
+    """Present while the slot is open; wait out the review period (its last second
+    included); then finalize; nothing for a slot settled or someone else's."""
+    me, other = WORKER.address, REQUESTER.address
+    open_slot = Slot(SlotState.OPEN, ZERO_ADDRESS, 0)
+    submitted = Slot(SlotState.SUBMITTED, me, 1_000)
+    assert enforcement_step(open_slot, me, 100, 5_000) == EnforcementStep("present")
+    assert enforcement_step(submitted, me.lower(), 100, 1_100) == EnforcementStep("wait", 1_100)
+    assert enforcement_step(submitted, me, 100, 1_101) == EnforcementStep("finalize", 1_100)
+    assert enforcement_step(submitted, other, 100, 1_101) == EnforcementStep("none")
+    approved = Slot(SlotState.APPROVED, me, 0)
+    assert enforcement_step(approved, me, 100, 9_999) == EnforcementStep("none")

@@ -127,6 +127,22 @@ def test_a_policy_blocks_a_worker_and_the_verifier_says_why(served: Served) -> N
         )
 
 
+def test_a_slot_request_after_the_chain_idled_is_fresh(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An hour without a block (anvil mines on demand): the verifier's clock and the
+    worker's wall clock have moved on, the chain's head has not; the request still counts
+    its ten minutes from the verifier's now."""
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    later = platform.now() + 3600
+    served.world.verifier.clock = lambda: later
+    monkeypatch.setattr("microtask.client.worker.wall_clock", lambda: float(later))
+    grant = Worker(platform, WORKERS["G1"]).request_slot(task_id)
+    assert grant.task_id == task_id
+    assert grant.lease_end > later  # leased from the verifier's now
+
+
 def test_reads_through_the_api_keep_every_field_it_sends(served: Served) -> None:
     platform: Platform = served.platform
     task_id = gasless_task(served, redundancy=1)

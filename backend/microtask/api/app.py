@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from microtask import __version__
 from microtask.api.cache import IndexVersion
 from microtask.api.problems import install_problem_handlers
+from microtask.api.repeats import single_query_values
 from microtask.api.routes import content as content_routes
 from microtask.api.routes import (
     events,
@@ -72,11 +73,14 @@ def create_app(
     content: ContentStore | None = None,
     clock: Callable[[], float] = time.time,
     with_verifier: bool = False,
+    with_pages: bool = False,
 ) -> FastAPI:
     """The API for ``network``'s index; ``engine`` and ``content`` override the settings'.
 
     ``with_verifier`` adds the verifier's routes (``/verifier``), answering 503 until a
-    running `VerifierService` is attached with `attach_verifier`.
+    running `VerifierService` is attached with `attach_verifier`. ``with_pages`` adds the
+    web app's pages (``/``: `microtask.web`), answering 503 until `attach_site` names the
+    deployment they serve.
     """
     stopping = threading.Event()
 
@@ -117,6 +121,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(single_query_values)],
     )
     app.state.stopping = stopping
     install_problem_handlers(app)
@@ -134,6 +139,10 @@ def create_app(
     app.state.verifier = None
     if with_verifier:
         app.include_router(verifier.router)
+    if with_pages:
+        from microtask.web import mount_pages
+
+        mount_pages(app)
     return app
 
 

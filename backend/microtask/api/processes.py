@@ -8,7 +8,8 @@ up` and `microtask api` run:
 - `ApiWorkers`: N processes (``api_workers``, default one per core) serving the API on one
   listening socket, bound once by the parent and inherited by each (the kernel hands each
   connection to one of them). Under `microtask up` each also serves the verifier's routes
-  through a `VerifierService` of its own that runs no loop: claims and receipts are single
+  through a `VerifierService` of its own that runs no loop (and the web app's pages): claims
+  and receipts are single
   conditional writes in the database, safe from any number of processes
   (`microtask.verifier.claims`; proven by ``tests/verifier/test_across_processes.py``).
 - `VerifierLoop`: the verifier's loop (assessment and settlement, which send its
@@ -43,6 +44,7 @@ from microtask.services import ManagedProcess
 
 if TYPE_CHECKING:
     from microtask.config import Settings
+    from microtask.content import ContentStore
     from microtask.verifier import VerifierService
 
 SPEC_VARIABLE: Final = "MICROTASK_PROCESS_SPEC"
@@ -165,8 +167,11 @@ class VerifierLoop(_Child):
 # ------------------------------------------------------------------ in the child
 
 
-def _dev_verifier(settings: Settings, network: str, rpc: str) -> VerifierService:
-    """The platform's verifier as `microtask up` runs it: dev account 2, on the index."""
+def _dev_verifier(
+    settings: Settings, network: str, rpc: str, content: ContentStore | None = None
+) -> VerifierService:
+    """The platform's verifier as `microtask up` runs it: dev account 2, on the index (on
+    ``content``, else a content store of its own)."""
     from microtask.chain.accounts import dev_verifier
     from microtask.chain.deployments import DeploymentStore
     from microtask.chain.networks import connect
@@ -181,23 +186,35 @@ def _dev_verifier(settings: Settings, network: str, rpc: str) -> VerifierService
         record=DeploymentStore(settings.deployments_dir, network).load("TaskEscrow"),
         account=dev_verifier(),
         database_url=database_url(settings, network),
-        content=open_content_store(settings),
-        owns_content=True,
+        content=content or open_content_store(settings),
+        owns_content=content is None,
     )
 
 
 def _serve(settings: Settings, spec: dict[str, Any]) -> None:
+    """Serve the API (under `up`, with the verifier's routes and the web app's pages)."""
     import uvicorn
 
     from microtask.api import create_app
     from microtask.api.app import attach_verifier
     from microtask.api.server import GRACEFUL_SHUTDOWN_SECONDS, StoppingServer
+    from microtask.client import Platform
+    from microtask.content import open_content_store
+    from microtask.web import attach_site, site_for_platform
 
     network, rpc = spec["network"], spec.get("verifier_rpc")
-    app = create_app(settings, network=network, with_verifier=rpc is not None)
-    verifier = _dev_verifier(settings, network, rpc) if rpc is not None else None
-    if verifier is not None:
+    content = open_content_store(settings)
+    app = create_app(
+        settings, network=network, content=content, with_verifier=rpc is not None,
+        with_pages=rpc is not None,
+    )  # fmt: skip
+    verifier = platform = None
+    if rpc is not None:
+        verifier = _dev_verifier(settings, network, rpc, content)
         attach_verifier(app, verifier)  # requests only: the loop runs in `VerifierLoop`
+        platform = Platform.open(settings, network, url=rpc, content=content)
+        cid_version = settings.content_cid_version
+        attach_site(app, site_for_platform(platform, rpc_url=rpc, cid_version=cid_version))
     config = uvicorn.Config(
         app,
         log_config=None,
@@ -210,8 +227,9 @@ def _serve(settings: Settings, spec: dict[str, Any]) -> None:
     try:
         server.run(sockets=[socket.socket(fileno=int(spec["fd"]))])
     finally:
-        if verifier is not None:
-            verifier.close()
+        for opened in (platform, verifier, content):
+            if opened is not None:
+                opened.close()
 
 
 def _loop(settings: Settings, spec: dict[str, Any]) -> None:

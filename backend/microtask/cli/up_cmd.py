@@ -2,9 +2,10 @@
 
 That is a local anvil with the contracts compiled and deployed, the indexer following the
 escrow into the database, the verifier (dev account 2: gasless claims and receipts,
-automatic quality control and settlement) and the HTTP API serving the index and the
-verifier's routes. One `microtask.services.Supervisor` runs them all: started in that
-order, watched, and stopped in reverse order on Ctrl-C, SIGTERM, or when one of them dies.
+automatic quality control and settlement) and the HTTP API serving the index, the
+verifier's routes and the web app's pages (at ``/``). One `microtask.services.Supervisor`
+runs them all: started in that order, watched, and stopped in reverse order on Ctrl-C,
+SIGTERM, or when one of them dies.
 The content store is a Kubo node when one is configured or running, else the embedded
 local store. The chain's state is saved in the data directory when anvil stops, so the
 next `up` continues the same chain (and finds the contracts already deployed) unless
@@ -36,6 +37,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
+from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
 from microtask.db import database_url, describe_url
@@ -46,6 +48,7 @@ from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
 from microtask.services import Supervisor
 from microtask.verifier import VerifierService
+from microtask.web import attach_site, site_for_platform
 
 NETWORK = "local"
 
@@ -133,6 +136,7 @@ def _summary(
     table.add_row("anvil log", str(anvil.log_file))
     table.add_row("content store", content.describe())
     table.add_row("index database", describe_url(indexer.url))
+    table.add_row("web app", f"{api.url}/ (open it in a browser)")
     table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
     table.add_row("processes", _layout(api))
     table.add_row(
@@ -149,6 +153,17 @@ def _layout(api: ApiServer | ApiWorkers) -> str:
     )
 
 
+def _serve_pages(
+    services: Supervisor, api: ApiServer, settings: Settings, rpc_url: str, content: ContentStore
+) -> None:
+    """Tell the web app's pages which deployment they serve, through the client library's
+    platform on it (closed when the services stop)."""
+    platform = Platform.open(settings, NETWORK, url=rpc_url, content=content)
+    services.on_stop("the web app's platform", platform.close)
+    site = site_for_platform(platform, rpc_url=rpc_url, cid_version=settings.content_cid_version)
+    attach_site(api.app, site)
+
+
 def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
     if market is not None:
         table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
@@ -162,7 +177,9 @@ def _api(settings: Settings, content: ContentStore, port: int | None) -> ApiServ
     workers = default_workers(settings, database_url(settings, NETWORK))
     if workers > 1:
         return ApiWorkers(settings, NETWORK, settings.api_host, port, workers)
-    app = create_app(settings, network=NETWORK, content=content, with_verifier=True)
+    app = create_app(
+        settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
+    )
     return ApiServer(app, settings.api_host, port)
 
 
@@ -213,8 +230,9 @@ def _bring_up(
     *,
     demo: bool,
 ) -> None:
-    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API, in that
-    order under ``services``; print where everything listens."""
+    """Start anvil, deploy (and seed the demo), then the indexer, verifier and API (with
+    the pages, told which deployment they serve), in that order under ``services``; print
+    where everything listens."""
     settings = settings_of(ctx)
     services.on_stop("the content store", content.close)
     services.start(anvil)
@@ -227,8 +245,9 @@ def _bring_up(
     verifier = _verifier(settings, connection, store, indexer, market)
     if isinstance(api, ApiServer):
         attach_verifier(api.app, verifier)
+        _serve_pages(services, api, settings, anvil.url, content)
         services.start(verifier)
-    else:  # its loop in a process of its own, its routes in each API process
+    else:  # its loop in a process of its own; its routes and the pages in each API process
         services.on_stop("the verifier", verifier.close)
         services.start(VerifierLoop(settings, NETWORK, anvil.url))
         api.verifier_rpc = anvil.url

@@ -101,14 +101,16 @@ class Platform:
         *,
         content: ContentStore | None = None,
         api: ApiClient | None = None,
+        url: str | None = None,
     ) -> Self:
-        """Reach ``network`` and find its TaskEscrow (`DeploymentNotFound` if none).
+        """Reach ``network`` (at ``url`` if given: a managed anvil's) and find its
+        TaskEscrow (`DeploymentNotFound` if none).
 
         Example: ``platform = Platform.open(Settings(), "local")``
         """
         http = httpx.Client()
         try:
-            endpoint = reach(settings, network, http=http)
+            endpoint = reach(settings, network, url=url, http=http)
             store = DeploymentStore(settings.deployments_dir, network)
             store.guard_chain_id(endpoint.chain_id)
             record = store.load("TaskEscrow")

@@ -8,8 +8,8 @@ lower case), written atomically. The file holds the verifier's grant with the si
 request, then the receipt once the work is handed in. A worker who loses contact with the
 verifier still holds it and can enforce it on chain (`Worker.enforce`).
 
-`check_receipt` is pure (no key, no I/O): a web server can check a receipt for a worker
-whose browser holds the key.
+`check_receipt` and `enforcement_step` are pure (no key, no I/O): a web server can check
+a receipt, and say what enforcing it does next, for a worker whose browser holds the key.
 
 Example::
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from eth_utils.address import to_checksum_address
 
@@ -33,6 +34,7 @@ from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
 from microtask.content import parse_cid
 from microtask.encoding import recover
+from microtask.escrow import Slot, SlotState, has_ended, review_end
 from microtask.files import write_atomically
 
 
@@ -125,3 +127,27 @@ def check_receipt(
     if bytes(parse_cid(envelope_cid).raw_digest) != receipt.result_digest:
         raise ReceiptInvalid("the receipt's digest is not your envelope's")
     return receipt, signature
+
+
+@dataclass(frozen=True)
+class EnforcementStep:
+    """What enforcing a kept receipt does next: ``present`` it (the slot is still open on
+    chain), ``finalize`` (presented, and the review period passed without a rejection),
+    ``wait`` until ``payable_after``, or nothing (``none``: settled, or not this worker's)."""
+
+    action: Literal["present", "finalize", "wait", "none"]
+    payable_after: int | None = None
+
+
+def enforcement_step(view: Slot, worker: str, review_period: int, now: int) -> EnforcementStep:
+    """The next step of enforcing ``worker``'s receipt for a slot the chain shows as
+    ``view`` at ``now`` (`Worker.enforce` takes it; a web page shows or sends it).
+
+    Example: ``enforcement_step(platform.slot(2, 4), me, task.review_period, platform.now())``
+    """
+    if view.state is SlotState.OPEN:
+        return EnforcementStep("present")
+    if view.state is SlotState.SUBMITTED and view.worker == to_checksum_address(worker):
+        due = review_end(view.timestamp, review_period)
+        return EnforcementStep("finalize" if has_ended(due, now) else "wait", due)
+    return EnforcementStep("none")

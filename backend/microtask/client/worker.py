@@ -25,7 +25,7 @@ from functools import cached_property
 from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
 from microtask.client.errors import NoOpenSlot, NoReceipt
 from microtask.client.party import Party
-from microtask.client.receipts import ReceiptStore, check_receipt, receipt_of
+from microtask.client.receipts import ReceiptStore, check_receipt, enforcement_step, receipt_of
 from microtask.client.results import (
     Claimed,
     Disputed,
@@ -40,7 +40,7 @@ from microtask.client.results import (
 )
 from microtask.client.reviews import check_dispute_reason
 from microtask.encoding import canonical_json
-from microtask.escrow import SlotState, claimable, review_end
+from microtask.escrow import claimable
 from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
 
 MAX_SLOTS_SCANNED = 500
@@ -175,7 +175,11 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        request = slot_request(task_id, slot, worker=self.address, now=platform.chain_time())
+        # the verifier's now runs on with the wall clock past the chain's head (a chain that
+        # mines on demand keeps an old head while idle): count the expiry from the same
+        # clock, or a request signed after ten idle minutes arrives already expired
+        now = platform.chain_time()  # no round trip to the node on most calls
+        request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
         )
@@ -287,20 +291,20 @@ class Worker(Party):
         self.check_receipt(document, str(document["envelope_cid"]))
         receipt, signature = receipt_of(document)
         platform, escrow = self.platform, self.escrow
+        review_period = platform.task(task_id).review_period
         done: list[str] = []
         view = platform.slot(task_id, slot)
-        if view.state is SlotState.OPEN:
+        step = enforcement_step(view, self.address, review_period, platform.now())
+        if step.action == "present":
             escrow.present_receipts([(receipt, signature)])
             done.append("presented")
             view = platform.slot(task_id, slot)
-        due = None
-        if view.state is SlotState.SUBMITTED and view.worker == self.address:
-            due = review_end(view.timestamp, platform.task(task_id).review_period)
-            if platform.now() > due:
-                escrow.finalize(task_id, [slot])
-                done.append("finalized")
-                view = platform.slot(task_id, slot)
-        return Enforcement(task_id, slot, tuple(done), view.state, due)
+            step = enforcement_step(view, self.address, review_period, platform.now())
+        if step.action == "finalize":
+            escrow.finalize(task_id, [slot])
+            done.append("finalized")
+            view = platform.slot(task_id, slot)
+        return Enforcement(task_id, slot, tuple(done), view.state, step.payable_after)
 
     # ------------------------------------------------------------ the record
 

@@ -18,8 +18,10 @@ from microtask.reputation.leaderboard import Board, Entry, Period, leaderboard
 from microtask.reputation.matching import Candidate, Match, expected_acceptance, match_tasks
 from microtask.reputation.qualifications import (
     KNOWN_NAMES,
+    Shortfall,
     kind_name,
     qualification_values,
+    shortfalls,
     unmet,
 )
 from microtask.reputation.scores import MIN_EVIDENCE, Tally, WorkerScores, worker_scores
@@ -33,6 +35,7 @@ __all__ = [
     "Entry",
     "Match",
     "Period",
+    "Shortfall",
     "Tally",
     "WorkerScores",
     "badges_of",
@@ -41,6 +44,7 @@ __all__ = [
     "leaderboard",
     "match_tasks",
     "qualification_values",
+    "shortfalls",
     "unmet",
     "worker_scores",
 ]

@@ -21,8 +21,9 @@ verifier says so rather than letting anyone in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 from microtask.manifests import TaskKind
 from microtask.manifests.task import Qualification
@@ -59,21 +60,53 @@ def qualification_values(scores: WorkerScores) -> dict[str, float]:
     return values
 
 
-def unmet(qualifications: Iterable[Qualification], scores: WorkerScores) -> list[str]:
-    """Each qualification ``scores`` do not meet, as a sentence for the worker."""
-    values = qualification_values(scores)
-    missing: list[str] = []
+class Required(Protocol):
+    """A qualification as a manifest states it, or as the index keeps it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def min_score(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One qualification a worker does not meet, and why: ``value`` is None when the name
+    is unknown (``known`` False) or the worker has no score for it yet."""
+
+    name: str
+    known: bool
+    value: float | None
+    minimum: float | None
+
+
+def shortfalls(qualifications: Iterable[Required], values: Mapping[str, float]) -> list[Shortfall]:
+    """Each qualification the worker with these `qualification_values` does not meet."""
+    missing: list[Shortfall] = []
     for qualification in qualifications:
         name, minimum = qualification.name, qualification.min_score
-        if name not in KNOWN_NAMES:
-            missing.append(f"{name}: not a score this platform keeps, so nobody can meet it")
-            continue
         value = values.get(name)
-        if value is None:
+        if name not in KNOWN_NAMES:
+            missing.append(Shortfall(name, False, None, minimum))
+        elif value is None or (minimum is not None and value < minimum):
+            missing.append(Shortfall(name, True, value, minimum))
+    return missing
+
+
+def unmet(qualifications: Iterable[Qualification], scores: WorkerScores) -> list[str]:
+    """Each qualification ``scores`` do not meet, as a sentence for the worker."""
+    missing: list[str] = []
+    for short in shortfalls(qualifications, qualification_values(scores)):
+        if not short.known:
+            missing.append(f"{short.name}: not a score this platform keeps, so nobody can meet it")
+        elif short.value is None:
             missing.append(
-                f"{name}: no score yet (it needs {MIN_EVIDENCE} assessed items; "
+                f"{short.name}: no score yet (it needs {MIN_EVIDENCE} assessed items; "
                 "build it on tasks without this requirement)"
             )
-        elif minimum is not None and value < minimum:
-            missing.append(f"{name}: {value:.0%}, the task asks for {minimum:.0%}")
+        else:
+            missing.append(
+                f"{short.name}: {short.value:.0%}, the task asks for {short.minimum or 0:.0%}"
+            )
     return missing
