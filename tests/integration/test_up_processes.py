@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from eth_account import Account
 
@@ -81,6 +82,9 @@ def test_up_on_postgresql_serves_gasless_work_from_several_processes(
     assert api is not None
     assert rpc is not None
     settings = settings_for(up_env, monkeypatch, api.group(1), rpc.group(1))
+    page = httpx.get(api.group(1) + "/", timeout=30)  # the web app, from the API processes
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
     with Platform.open(settings, "local") as platform:
         manifest = {
             "type": "microtask/task-manifest",
