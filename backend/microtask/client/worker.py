@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from time import time as wall_clock
 
 from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
 from microtask.client.errors import NoOpenSlot, NoReceipt
@@ -177,8 +178,9 @@ class Worker(Party):
         platform = self.platform
         # the verifier's now runs on with the wall clock past the chain's head (a chain that
         # mines on demand keeps an old head while idle): count the expiry from the same
-        # clock, or a request signed after ten idle minutes arrives already expired
-        now = platform.chain_time()  # no round trip to the node on most calls
+        # clock, or a request signed after ten idle minutes arrives already expired;
+        # chain_time reads the head at most every few seconds, no round trip on most calls
+        now = max(platform.chain_time(), int(wall_clock()))
         request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
