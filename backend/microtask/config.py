@@ -249,6 +249,27 @@ class Settings(BaseSettings):
     verifier_poll_interval: float = Field(
         default=2.0, gt=0, le=3600, description="Seconds between the verifier's rounds."
     )
+    # The MTurk gateway (see microtask.mturk).
+    mturk_host: str = Field(
+        default="127.0.0.1", description="Address `microtask mturk serve` listens on."
+    )
+    mturk_port: int = Field(
+        default=8002, ge=0, le=65535, description="The port of `microtask mturk serve` (0 = any)."
+    )
+    mturk_token: str = Field(
+        default="dUSD",
+        description="What HITs pay in: the symbol of a token deployed on the network, or an "
+        "ERC-20 address (a stablecoin: MTurk's rewards are dollars).",
+    )
+    mturk_poll_interval: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="Seconds between the gateway's rounds (notifications, auto-approval).",
+    )
+    mturk_webhook_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds a notification webhook may take."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -57,6 +57,15 @@ def test_up_serves_the_index(start_up: type[UpProcess], tmp_path: Path) -> None:
         health = _until(client, "/health", lambda b: b["status"] == "ok")
         assert health["chain_id"] == 31337
         assert health["content_store"]["kind"] == "local"
+        # without --demo no requester's MTurk endpoint is served: boto3 gets a clear refusal
+        mturk = client.post(
+            "/mturk",
+            content=b"{}",
+            headers={"X-Amz-Target": "MTurkRequesterServiceV20170117.GetAccountBalance"},
+        )
+        assert mturk.status_code == 400
+        assert mturk.json()["__type"] == "RequestError"
+        assert "mturk serve --account" in mturk.json()["Message"]
         with client.stream("GET", "/events") as feed:
             lines_in = feed.iter_lines()
             assert next(lines_in).startswith("retry:")

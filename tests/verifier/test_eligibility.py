@@ -11,7 +11,7 @@ from microtask.api import create_app
 from microtask.chain.devchain import latest_timestamp
 from microtask.db.verifier_models import VerifierWorkerTask
 from microtask.manifests import TaskManifest
-from microtask.verifier import NotEligible, Policy
+from microtask.verifier import NotEligible, Policy, TaskClosed
 from microtask.verifier.typed_data import VerifierCommand, payload_hash
 from tests.quality.scenario import REQUESTER, WORKERS, manifest_data
 from tests.verifier.conftest import Platform
@@ -79,3 +79,61 @@ def test_an_allow_list_admits_only_the_listed_and_a_newer_policy_replaces_it(
     assert platform.request(EXPERT, task_id).task_id == task_id
     policy(Policy(block=[EXPERT.address]), now + 1)
     assert platform.request(NOVICE, task_id).task_id == task_id
+
+
+HTML_FORM = (
+    "<HTMLQuestion><HTMLContent><![CDATA[<form><input name='answer'/></form>]]></HTMLContent>"
+    "<FrameHeight>300</FrameHeight></HTMLQuestion>"
+)
+
+
+def form_manifest(**changes: object) -> TaskManifest:
+    """A one-item `form` task (an MTurk HIT), five assignments."""
+    return TaskManifest.model_validate(
+        manifest_data(
+            kind="form",
+            answer_schema={"kind": "form", "question": HTML_FORM},
+            items=1,
+            redundancy=5,
+            **changes,
+        )
+    )
+
+
+def set_task_policy(platform: Platform, task_id: int, chosen: Policy, issued_at: int) -> None:
+    command = VerifierCommand(task_id, "policy", payload_hash(chosen.canonical()), issued_at)
+    signature = command.sign(REQUESTER, platform.chain_id, platform.escrow)
+    platform.verifier.set_policy(REQUESTER.address, task_id, chosen, issued_at, signature)
+
+
+def test_qualifications_the_requester_grants_are_checked_against_the_policys_values(
+    platform: Platform,
+) -> None:
+    requirement = {
+        "type_id": "3QUALITY",
+        "name": "Trusted annotator",
+        "comparator": "GreaterThanOrEqualTo",
+        "values": [80],
+    }
+    task_id, _ = platform.post(form_manifest(requester_qualifications=[requirement]))
+    with pytest.raises(NotEligible, match="Trusted annotator at least 80"):
+        platform.request(EXPERT, task_id)  # no values yet: nobody holds it
+    values = {"3QUALITY": {EXPERT.address: 95, SLOPPY.address: 40}}
+    set_task_policy(
+        platform, task_id, Policy(qualification_values=values), platform.verifier.clock()
+    )
+    assert platform.request(EXPERT, task_id).task_id == task_id
+    with pytest.raises(NotEligible, match="a qualification the requester grants"):
+        platform.request(SLOPPY, task_id)
+    with pytest.raises(NotEligible, match="Trusted annotator at least 80"):
+        platform.request(NOVICE, task_id)
+
+
+def test_a_task_that_waits_for_its_policy_hands_out_no_slot_before_it(platform: Platform) -> None:
+    task_id, _ = platform.post(form_manifest(waits_for_policy=True))
+    with pytest.raises(TaskClosed, match="opens once its requester has set its policy"):
+        platform.request(EXPERT, task_id)
+    set_task_policy(platform, task_id, Policy(block=[SLOPPY.address]), platform.verifier.clock())
+    assert platform.request(EXPERT, task_id).task_id == task_id
+    with pytest.raises(NotEligible, match="does not accept your work"):
+        platform.request(SLOPPY, task_id)

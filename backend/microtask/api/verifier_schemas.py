@@ -158,3 +158,53 @@ class VerifierTaskStatus(BaseModel):
     results_cid: str | None
     decisions: list[DecisionPublic]
     transactions: list[SettlementPublic]
+
+
+class ReceiptRow(ReceiptPublic):
+    reserved_at: int = Field(description="When the slot was reserved for the worker.")
+
+
+class ReceiptPage(BaseModel):
+    """A task's receipts by slot; ask again with ``after`` = ``next_after`` for more."""
+
+    data: list[ReceiptRow]
+    next_after: int | None = Field(description="The last slot listed, when more may follow.")
+
+
+class MessageRequest(_Body):
+    """A requester's signed message (`VerifierCommand` with action ``message`` over the
+    hash of the canonical JSON of ``{subject, text, workers}``)."""
+
+    requester: Address
+    workers: list[Address] = Field(min_length=1, max_length=100)
+    subject: str = Field(min_length=1, max_length=200, examples=["A bonus for your work"])
+    text: str = Field(min_length=1, max_length=4096)
+    issued_at: Uint64
+    signature: Signature
+
+
+class MessageDelivery(BaseModel):
+    sent: list[ChecksumAddress] = Field(description="The workers whose inbox holds it.")
+    refused: dict[str, str] = Field(description="Each worker it was not sent to, and why.")
+
+
+class InboxRequest(_Body):
+    """A worker's signed request for their messages (``inbox``, good for ten minutes)."""
+
+    worker: Address
+    issued_at: Uint64
+    signature: Signature
+    before: int | None = Field(default=None, ge=1, description="Only messages older than this id.")
+
+
+class MessagePublic(BaseModel):
+    id: int
+    requester: ChecksumAddress
+    subject: str
+    text: str
+    sent_at: int
+
+
+class Inbox(BaseModel):
+    worker: ChecksumAddress
+    data: list[MessagePublic] = Field(description="Newest first, at most 100.")

@@ -80,6 +80,11 @@ COMMANDS = (
         "Operator commands: deploy, fees, treasury, pause, arbitration.",
     ),
     LazySpec(
+        "mturk",
+        "microtask.cli.mturk_cmd:mturk_app",
+        "MTurk compatibility: serve a requester's endpoint for boto3; its access keys.",
+    ),
+    LazySpec(
         "content",
         "microtask.cli.content_cmd:content_app",
         "Content on IPFS: add, cat, stat, pin, gc, and CAR export/import.",

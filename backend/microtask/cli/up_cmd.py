@@ -37,6 +37,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
+from microtask.cli.mturk_serve import print_demo_lines, serve_demo
 from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
@@ -46,11 +47,16 @@ from microtask.demo.guide import demo_next_steps
 from microtask.demo.seed import apply_demo_policy
 from microtask.errors import ConfigurationError
 from microtask.indexer.service import IndexerService
+from microtask.mturk.app import mount_mturk
 from microtask.services import Supervisor
 from microtask.verifier import VerifierService
 from microtask.web import attach_site, site_for_platform
 
 NETWORK = "local"
+NO_MTURK_REQUESTER = (
+    "no requester's MTurk endpoint is served here: `microtask up --demo` serves the demo "
+    "requester's at /mturk, `microtask mturk serve --account NAME` a requester's own"
+)
 
 
 def _state_file(settings: Settings) -> Path:
@@ -171,8 +177,11 @@ def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
     return table
 
 
-def _api(settings: Settings, content: ContentStore, port: int | None) -> ApiServer | ApiWorkers:
-    """The API in this process, or in several on PostgreSQL (`microtask.api.processes`)."""
+def _api(
+    settings: Settings, content: ContentStore, port: int | None, demo: bool
+) -> ApiServer | ApiWorkers:
+    """The API in this process, or in several on PostgreSQL (`microtask.api.processes`;
+    the MTurk endpoint is then `microtask mturk serve`'s alone)."""
     port = settings.api_port if port is None else port
     workers = default_workers(settings, database_url(settings, NETWORK))
     if workers > 1:
@@ -180,6 +189,7 @@ def _api(settings: Settings, content: ContentStore, port: int | None) -> ApiServ
     app = create_app(
         settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
     )
+    mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
     return ApiServer(app, settings.api_host, port)
 
 
@@ -209,7 +219,7 @@ def up_command(
         _state_file(settings).unlink(missing_ok=True)
     anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
-    api = _api(settings, content, api_port)  # bound now: a taken port fails before anvil
+    api = _api(settings, content, api_port, demo)  # bound now: a taken port fails before anvil
     console.info("starting anvil …")
     with Supervisor() as services:
         _bring_up(ctx, services, anvil, content, api, project, demo=demo)
@@ -252,8 +262,12 @@ def _bring_up(
         services.start(VerifierLoop(settings, NETWORK, anvil.url))
         api.verifier_rpc = anvil.url
     services.start(api)
+    serving = demo and isinstance(api, ApiServer)
+    mturk_key = serve_demo(settings, anvil.url, content, services, api) if serving else None
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
+    if mturk_key is not None:
+        print_demo_lines(api.url, *mturk_key)
     console.success("microtask is up; press Ctrl-C to stop")
     if market is not None:
         console.out.print(demo_next_steps())

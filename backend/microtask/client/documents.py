@@ -233,3 +233,34 @@ class VerificationStatus(Document):
     submitted_on_chain: int
     run: int | None
     decisions: list[Decision]
+
+
+class ReceiptRow(IssuedReceipt):
+    """A receipt a task's slot got, with when the slot was reserved for its worker."""
+
+    reserved_at: int
+
+
+class ReceiptPage(Document):
+    data: list[ReceiptRow]
+    next_after: int | None = None
+
+
+class MessageDelivery(Document):
+    """Who a requester's message reached, and who it was refused for (with why)."""
+
+    sent: list[str]
+    refused: dict[str, str]
+
+
+class InboxMessage(Document):
+    id: int
+    requester: str
+    subject: str
+    text: str
+    sent_at: int
+
+
+class Inbox(Document):
+    worker: str
+    data: list[InboxMessage]

@@ -140,6 +140,10 @@ class ReceiptStoreCorrupt(Refused):
     """A kept receipt file is not JSON."""
 
 
+class EnvelopeMismatch(Refused):
+    """A submission envelope is not the one the slot's receipt or submission names."""
+
+
 class ResultSetMismatch(Refused):
     """A published result set is not the asked task's (or not this escrow's)."""
 

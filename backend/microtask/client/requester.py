@@ -31,8 +31,17 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from microtask.client.addresses import checked_address
-from microtask.client.documents import AssessmentReport, PolicyStored, ResultsSummary, TaskPage
+from microtask.client.documents import (
+    AssessmentReport,
+    MessageDelivery,
+    PolicyStored,
+    ReceiptPage,
+    ReceiptRow,
+    ResultsSummary,
+    TaskPage,
+)
 from microtask.client.errors import (
+    EnvelopeMismatch,
     InsufficientFunds,
     NothingToWithdraw,
     ResultSetMismatch,
@@ -60,7 +69,13 @@ from microtask.client.tokens import Token
 from microtask.content import parse_cid
 from microtask.encoding import canonical_json
 from microtask.escrow import ZERO_ADDRESS, SlotState, TaskParams, fee_of, funding_of
-from microtask.manifests import SubmissionEnvelope, TaskManifest, open_submission, parse_as
+from microtask.manifests import (
+    SubmissionAnswers,
+    SubmissionEnvelope,
+    TaskManifest,
+    open_submission,
+    parse_as,
+)
 from microtask.manifests.sealing import public_key_of
 
 if TYPE_CHECKING:
@@ -227,10 +242,13 @@ class Requester(Party):
         """
         check_reason_code(reason)  # before reading the chain
         pairs = self.reviewable(task_id, slots)
+        envelopes = self.submission_cids(task_id)
+        if any(slot not in envelopes for slot, _ in pairs):  # handed in through receipts
+            envelopes = {row.slot: row.envelope_cid for row in self.receipts(task_id)} | envelopes
         batch = rejection_batch(
             task_id,
             pairs,
-            self.submission_cids(task_id),
+            envelopes,
             reviewer=self.address,
             reason=reason,
             detail=detail,
@@ -396,11 +414,93 @@ class Requester(Party):
         rows = tuple(json.loads(line) for line in lines if line.strip())
         return ResultSet(summary, rows, opened.csv, opened.jsonl)
 
+    def receipts(self, task_id: int) -> list[ReceiptRow]:
+        """Every receipt the task's verifier signed, by slot: the work handed in without
+        gas (`open_envelope` reads each one's answers).
+
+        Example: ``[(r.slot, r.worker) for r in requester.receipts(2)]``
+        """
+        rows: list[ReceiptRow] = []
+        after = -1
+        while True:
+            page = ReceiptPage.model_validate(
+                self.platform.api.get(
+                    f"/verifier/tasks/{task_id}/receipts",
+                    {"after": after, "limit": 500},
+                    service="verifier",
+                )
+            )
+            rows.extend(page.data)
+            if page.next_after is None:
+                return rows
+            after = page.next_after
+
+    def open_envelope(
+        self,
+        task_id: int,
+        slot: int,
+        worker: str,
+        envelope_cid: str,
+        *,
+        manifest: TaskManifest | None = None,
+    ) -> SubmissionAnswers:
+        """The answers of one submission, decrypted with this requester's key, once the
+        envelope checks out: signed by ``worker``, for this task and ``slot``, answers
+        that fit the manifest (`EnvelopeMismatch` for an envelope of another slot).
+
+        Example: ``requester.open_envelope(2, row.slot, row.worker, row.envelope_cid)``
+        """
+        platform = self.platform
+        data = platform.content.cat(envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
+        envelope = parse_as(SubmissionEnvelope, data)
+        if (envelope.task_id, envelope.slot, envelope.worker) != (
+            task_id,
+            slot,
+            checked_address(worker),
+        ):
+            raise EnvelopeMismatch(
+                f"the envelope at {envelope_cid} is for task {envelope.task_id} slot "
+                f"{envelope.slot} by {envelope.worker}, not task {task_id} slot {slot} by {worker}"
+            )
+        return open_submission(
+            envelope,
+            bytes(self.account("opening submissions").key),
+            chain_id=platform.chain_id,
+            escrow=platform.escrow_address,
+            manifest=manifest or platform.manifest(task_id).manifest,
+        )
+
     # ------------------------------------------------------------ the verifier
 
-    def set_policy(self, task_id: int, policy: Policy) -> PolicyStored:
+    def notify_workers(self, workers: Sequence[str], subject: str, text: str) -> MessageDelivery:
+        """Write to workers who did work for this requester: the message waits in each
+        one's inbox with the platform's verifier (the others are listed as refused).
+
+        Example: ``requester.notify_workers([worker], "Thank you", "A bonus is on its way.")``
+        """
+        from microtask.client import verifier_requests as requests
+        from microtask.verifier.clock import ChainClock
+
+        platform = self.platform
+        named = [checked_address(worker) for worker in workers]
+        command = requests.message_command(subject, text, named, ChainClock.of_node(platform.w3)())
+        signature = command.sign(
+            self.account("signing a message"), platform.chain_id, platform.escrow_address
+        )
+        body = requests.message_body(
+            command, subject, text, named, requester=self.address, signature=signature
+        )
+        return MessageDelivery.model_validate(
+            platform.api.post("/verifier/messages", body, service="verifier")
+        )
+
+    def set_policy(
+        self, task_id: int, policy: Policy, *, issued_at: int | None = None
+    ) -> PolicyStored:
         """Tell the task's verifier (``task_id`` 0: of all this requester's tasks) who may
-        work and how to judge the work; signed here, it replaces the last one.
+        work and how to judge the work; signed here, it replaces the last one. Policies
+        are ordered by ``issued_at`` (default: the chain's time now): a front end that
+        sends several a second passes later times itself.
 
         Example: ``requester.set_policy(2, policy_of(block=[spammer]))``
         """
@@ -408,7 +508,8 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        issued_at = ChainClock.of_node(platform.w3)()  # policies are ordered by the second signed
+        if issued_at is None:  # policies are ordered by the second signed
+            issued_at = ChainClock.of_node(platform.w3)()
         command = requests.policy_command(task_id, policy, issued_at)
         signature = command.sign(
             self.account("signing a policy"), platform.chain_id, platform.escrow_address

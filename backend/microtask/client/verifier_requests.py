@@ -1,10 +1,10 @@
 """What requesters and workers send the verifier, built without a key.
 
 Each request is an EIP-712 message the sender signs (`SlotRequest` for a worker's gasless
-claim, `VerifierCommand` for a requester's policy or "assess now") plus the JSON body that
-carries it with its signature. Building and signing are apart so that a web server can
-build the message, let the browser wallet sign it, and send the body; `Worker` and
-`Requester` sign in process.
+claim, `VerifierCommand` for a requester's policy, "assess now" or message to workers, or
+a worker's "show my inbox") plus the JSON body that carries it with its signature.
+Building and signing are apart so that a web server can build the message, let the browser
+wallet sign it, and send the body; `Worker` and `Requester` sign in process.
 
 Example::
 
@@ -22,6 +22,7 @@ from typing import Any, Final
 from microtask.client.errors import InvalidPolicy, NoAnswerForItem
 from microtask.manifests import SubmissionAnswers
 from microtask.quality import QualityRule
+from microtask.verifier.messages import message_document
 from microtask.verifier.policy import Policy
 from microtask.verifier.typed_data import (
     ANY_SLOT,
@@ -110,3 +111,39 @@ def assess_command(task_id: int, issued_at: int) -> VerifierCommand:
 def assess_body(command: VerifierCommand, signature: bytes) -> dict[str, Any]:
     """``POST /verifier/tasks/{id}/assess``'s body."""
     return {"issued_at": command.issued_at, "signature": "0x" + signature.hex()}
+
+
+def message_command(subject: str, text: str, workers: list[str], issued_at: int) -> VerifierCommand:
+    """What a requester signs to write to ``workers`` (checksummed addresses)."""
+    document = message_document(subject, text, workers)
+    return VerifierCommand(0, "message", payload_hash(document), issued_at)
+
+
+def message_body(
+    command: VerifierCommand,
+    subject: str,
+    text: str,
+    workers: list[str],
+    *,
+    requester: str,
+    signature: bytes,
+) -> dict[str, Any]:
+    """``POST /verifier/messages``'s body."""
+    return {
+        "requester": requester,
+        "workers": workers,
+        "subject": subject,
+        "text": text,
+        "issued_at": command.issued_at,
+        "signature": "0x" + signature.hex(),
+    }
+
+
+def inbox_command(issued_at: int) -> VerifierCommand:
+    """What a worker signs to read their messages."""
+    return VerifierCommand(0, "inbox", NO_PAYLOAD, issued_at)
+
+
+def inbox_body(command: VerifierCommand, worker: str, signature: bytes) -> dict[str, Any]:
+    """``POST /verifier/inbox``'s body."""
+    return {"worker": worker, "issued_at": command.issued_at, "signature": "0x" + signature.hex()}

@@ -23,7 +23,14 @@ from collections.abc import Sequence
 from functools import cached_property
 from time import time as wall_clock
 
-from microtask.client.documents import AssignmentPage, Grant, IssuedReceipt, TaskPage, WorkerProfile
+from microtask.client.documents import (
+    AssignmentPage,
+    Grant,
+    Inbox,
+    IssuedReceipt,
+    TaskPage,
+    WorkerProfile,
+)
 from microtask.client.errors import NoOpenSlot, NoReceipt
 from microtask.client.party import Party
 from microtask.client.receipts import ReceiptStore, check_receipt, enforcement_step, receipt_of
@@ -331,6 +338,25 @@ class Worker(Party):
             if review is not None:
                 found.append(SlotReview(review, cid))
         return found
+
+    def inbox(self, *, before: int | None = None) -> Inbox:
+        """The messages requesters sent this worker, newest first (a signed request: only
+        the worker reads them).
+
+        Example: ``[m.subject for m in worker.inbox().data]``
+        """
+        from microtask.client import verifier_requests as requests
+        from microtask.verifier.clock import ChainClock
+
+        platform = self.platform
+        command = requests.inbox_command(ChainClock.of_node(platform.w3)())
+        signature = command.sign(
+            self.account("reading the inbox"), platform.chain_id, platform.escrow_address
+        )
+        body = requests.inbox_body(command, self.address, signature)
+        if before is not None:
+            body["before"] = before
+        return Inbox.model_validate(platform.api.post("/verifier/inbox", body, service="verifier"))
 
     def profile(self) -> WorkerProfile:
         """This worker's records, scores and badges, from the API.

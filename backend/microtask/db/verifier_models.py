@@ -29,6 +29,9 @@ transactions as the index), written only by `microtask.verifier`:
   scores in the task (the reputation's raw material), the sealed result set's CID.
 - ``verifier_settlements``: each settlement transaction, persisted signed before it is
   broadcast, so a restart finds it and never sends a second one for the same slots.
+- ``verifier_messages``: what requesters wrote to workers who did their work (MTurk's
+  ``NotifyWorkers``), kept for each worker's inbox; ``command`` is the digest of the
+  requester's signed command, so the same message sent twice is kept once.
 
 Times are chain seconds (``*_at`` ints) unless they are wall-clock floats (``*_wall``).
 """
@@ -38,7 +41,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microtask.db.base import Base, BigId, text_enum
@@ -250,3 +253,21 @@ class VerifierSettlement(Base):
     created_wall: Mapped[float] = mapped_column(Float)
     block_number: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class VerifierMessage(Base):
+    """A requester's message to one worker, for the worker's inbox."""
+
+    __tablename__ = "verifier_messages"
+    __table_args__ = (
+        Index(None, "worker", "id"),
+        UniqueConstraint("command", "worker"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    requester: Mapped[str] = mapped_column(Address)
+    worker: Mapped[str] = mapped_column(Address)
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[int]
+    command: Mapped[str] = mapped_column(HASH)

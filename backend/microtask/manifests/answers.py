@@ -10,17 +10,27 @@ allowed.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from microtask.manifests.fields import Identifier
 from microtask.manifests.limits import (
     MAX_BOXES,
+    MAX_FORM_FIELDS,
     MAX_LABELS,
     MAX_OPTIONS,
     MAX_SURVEY_QUESTIONS,
     MAX_TEXT_ANSWER_CHARS,
+)
+from microtask.manifests.questions import (
+    MAX_QUESTION_CHARS,
+    FormQuestion,
+    FreeText,
+    Question,
+    QuestionForm,
+    parse_question,
 )
 
 
@@ -32,6 +42,7 @@ class TaskKind(StrEnum):
     BOUNDING_BOXES = "bounding_boxes"
     SURVEY = "survey"
     DATA_CHECK = "data_check"
+    FORM = "form"
 
 
 class Strict(BaseModel):
@@ -166,6 +177,32 @@ class DataCheckSchema(Strict):
     allow_corrections: bool = True
 
 
+class FormSchema(Strict):
+    """Fill in a form the requester wrote, in one of Mechanical Turk's question formats
+    (`questions`: an ``HTMLQuestion``, an ``ExternalQuestion`` or a ``QuestionForm``), kept
+    exactly as written. The answer is the form's fields, as MTurk's ``QuestionFormAnswers``
+    hold them."""
+
+    kind: Literal["form"] = "form"
+    question: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        description="The MTurk question document (XML): HTMLQuestion, ExternalQuestion or "
+        "QuestionForm.",
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _a_question(cls, question: str) -> str:
+        parse_question(question)  # ValueError says what is wrong
+        return question
+
+    @cached_property
+    def parsed(self) -> Question:
+        """The question, parsed (see `questions.parse_question`)."""
+        return parse_question(self.question)
+
+
 AnswerSchema = Annotated[
     ClassificationSchema
     | MultiLabelSchema
@@ -173,7 +210,8 @@ AnswerSchema = Annotated[
     | TranscriptionSchema
     | BoundingBoxesSchema
     | SurveySchema
-    | DataCheckSchema,
+    | DataCheckSchema
+    | FormSchema,
     Field(discriminator="kind"),
 ]
 
@@ -234,6 +272,30 @@ class DataCheckAnswer(Strict):
     corrections: dict[str, str] = Field(default_factory=dict, max_length=100)
 
 
+class FormField(Strict):
+    """One field of a submitted form: its ``name`` (an HTML field's name, or a
+    QuestionForm question's identifier) and either the ``text`` typed (MTurk's
+    ``FreeText``) or the ``selections`` chosen (``SelectionIdentifier``s)."""
+
+    name: str = Field(min_length=1, max_length=256)
+    text: str | None = Field(default=None, max_length=MAX_TEXT_ANSWER_CHARS)
+    selections: list[str] | None = Field(default=None, max_length=MAX_OPTIONS)
+
+    @model_validator(mode="after")
+    def _one_value(self) -> FormField:
+        if (self.text is None) == (self.selections is None):
+            raise ValueError("a form field has either text or selections")
+        return self
+
+
+class FormAnswer(Strict):
+    """The fields a worker submitted, in the order the form sent them (a name may repeat,
+    as check boxes sharing one name do)."""
+
+    kind: Literal["form"] = "form"
+    fields: list[FormField] = Field(max_length=MAX_FORM_FIELDS)
+
+
 Answer = Annotated[
     ClassificationAnswer
     | MultiLabelAnswer
@@ -241,7 +303,8 @@ Answer = Annotated[
     | TranscriptionAnswer
     | BoundingBoxesAnswer
     | SurveyAnswer
-    | DataCheckAnswer,
+    | DataCheckAnswer
+    | FormAnswer,
     Field(discriminator="kind"),
 ]
 
@@ -282,6 +345,9 @@ def check_answer(schema: AnswerSchema, answer: Answer) -> None:
                 raise ValueError(f"corrections to fields not under check: {sorted(unknown)}")
             if answer.corrections and not schema.allow_corrections:
                 raise ValueError("this task does not take corrections")
+        case FormSchema(), FormAnswer():
+            if isinstance(schema.parsed, QuestionForm):
+                _check_question_form(schema.parsed, answer)
 
 
 def _known_label(labels: list[Label], label: str) -> None:
@@ -326,3 +392,58 @@ def _check_response(question: SurveyQuestion, response: str | float | list[str])
             raise ValueError(
                 f"{where} takes a number from {question.minimum} to {question.maximum}"
             )
+
+
+def _check_question_form(form: QuestionForm, answer: FormAnswer) -> None:
+    """A QuestionForm's answers name its questions, choose among their selections, and
+    leave no required question out (an HTML form's fields are the requester's own)."""
+    questions = {question.identifier: question for question in form.questions}
+    given: dict[str, FormField] = {}
+    for field in answer.fields:
+        question = questions.get(field.name)
+        if question is None:
+            raise ValueError(f"an answer to {field.name!r}, which is not a question of the form")
+        if field.name in given:
+            raise ValueError(f"question {field.name!r} is answered twice")
+        given[field.name] = field
+        _check_form_field(question, field)
+    missing = [q.identifier for q in form.questions if q.required and q.identifier not in given]
+    if missing:
+        raise ValueError(f"required questions without an answer: {missing}")
+
+
+def _check_form_field(question: FormQuestion, field: FormField) -> None:
+    where = f"question {question.identifier!r}"
+    spec = question.answer
+    if isinstance(spec, FreeText):
+        if field.text is None:
+            raise ValueError(f"{where} takes text")
+        _check_free_text(spec, field.text, where)
+        return
+    chosen = field.selections or []
+    known = {choice.id for choice in spec.choices}
+    if field.text is not None:  # the "other" box
+        if spec.other is None:
+            raise ValueError(f"{where} has no 'other' choice")
+        _check_free_text(spec.other, field.text, where)
+        return
+    if not set(chosen) <= known or len(set(chosen)) != len(chosen):
+        raise ValueError(f"{where} takes distinct choices among {sorted(known)}")
+    if not spec.min_count <= len(chosen) <= spec.max_count:
+        raise ValueError(f"{where} takes {spec.min_count} to {spec.max_count} choices")
+
+
+def _check_free_text(spec: FreeText, text: str, where: str) -> None:
+    if spec.min_length is not None and len(text) < spec.min_length:
+        raise ValueError(f"{where} takes at least {spec.min_length} characters")
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise ValueError(f"{where} takes at most {spec.max_length} characters")
+    if spec.numeric and text:
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"{where} takes a whole number") from None
+        if (spec.min_value is not None and number < spec.min_value) or (
+            spec.max_value is not None and number > spec.max_value
+        ):
+            raise ValueError(f"{where} takes a number from {spec.min_value} to {spec.max_value}")

@@ -98,6 +98,93 @@ class Qualification(Strict):
     description: str | None = Field(default=None, max_length=500)
 
 
+Comparator = Literal[
+    "LessThan",
+    "LessThanOrEqualTo",
+    "GreaterThan",
+    "GreaterThanOrEqualTo",
+    "EqualTo",
+    "NotEqualTo",
+    "Exists",
+    "DoesNotExist",
+    "In",
+    "NotIn",
+]
+MAX_COMPARED_VALUES: Final = 15
+
+_COMPARE: Final = {
+    "LessThan": lambda value, bound: value < bound,
+    "LessThanOrEqualTo": lambda value, bound: value <= bound,
+    "GreaterThan": lambda value, bound: value > bound,
+    "GreaterThanOrEqualTo": lambda value, bound: value >= bound,
+    "EqualTo": lambda value, bound: value == bound,
+    "NotEqualTo": lambda value, bound: value != bound,
+}
+_WORDS: Final = {
+    "LessThan": "less than",
+    "LessThanOrEqualTo": "at most",
+    "GreaterThan": "greater than",
+    "GreaterThanOrEqualTo": "at least",
+    "EqualTo": "equal to",
+    "NotEqualTo": "other than",
+    "In": "one of",
+    "NotIn": "none of",
+}
+
+
+class RequesterQualification(Strict):
+    """A qualification the requester grants workers themselves, with a whole-number value
+    (MTurk's requester-defined qualification types): the manifest says what the task asks
+    of it, publicly; the values are the requester's and reach only the task's verifier, in
+    the requester's signed policy (`microtask.verifier.policy`), which checks them when it
+    hands out a slot.
+
+    As on MTurk, every comparator but ``DoesNotExist`` needs the worker to hold the
+    qualification: ``NotEqualTo`` 3 is met by a value of 4, not by having none.
+    """
+
+    type_id: str = Field(pattern=r"^[A-Z0-9]{1,64}$", description="The qualification type.")
+    name: str = Field(min_length=1, max_length=200, description="What workers are shown.")
+    comparator: Comparator
+    values: list[int] = Field(default_factory=list, max_length=MAX_COMPARED_VALUES)
+
+    @model_validator(mode="after")
+    def _values_fit(self) -> RequesterQualification:
+        count = len(self.values)
+        if self.comparator in ("Exists", "DoesNotExist"):
+            if count:
+                raise ValueError(f"{self.comparator} compares no values")
+        elif self.comparator in ("In", "NotIn"):
+            if count == 0:
+                raise ValueError(f"{self.comparator} needs at least one value")
+        elif count != 1:
+            raise ValueError(f"{self.comparator} compares exactly one value")
+        return self
+
+    def met_by(self, value: int | None) -> bool:
+        """Whether a worker holding ``value`` (None: not holding it) meets the requirement."""
+        if self.comparator == "DoesNotExist":
+            return value is None
+        if value is None:
+            return False
+        if self.comparator == "Exists":
+            return True
+        if self.comparator == "In":
+            return value in self.values
+        if self.comparator == "NotIn":
+            return value not in self.values
+        return bool(_COMPARE[self.comparator](value, self.values[0]))
+
+    def describe(self) -> str:
+        """The requirement in words: "Quality score at least 80"."""
+        if self.comparator == "Exists":
+            return f"{self.name}: granted by the requester"
+        if self.comparator == "DoesNotExist":
+            return f"{self.name}: not granted by the requester"
+        listed = ", ".join(str(value) for value in self.values)
+        return f"{self.name} {_WORDS[self.comparator]} {listed}"
+
+
 class TaskManifest(Strict):
     type: Literal["microtask/task-manifest"] = TASK_MANIFEST_TYPE
     schema_version: Literal[1] = 1
@@ -115,6 +202,15 @@ class TaskManifest(Strict):
     tags: list[Slug] = Field(default_factory=list, max_length=MAX_TAGS)
     language: LanguageTag = "en"
     qualifications: list[Qualification] = Field(default_factory=list, max_length=MAX_QUALIFICATIONS)
+    requester_qualifications: list[RequesterQualification] = Field(
+        default_factory=list, max_length=MAX_QUALIFICATIONS
+    )
+    waits_for_policy: bool = Field(
+        default=False,
+        description="The verifier hands out no slot until the requester has set this task's "
+        "policy (its block list and qualification values): no worker slips in between the "
+        "task's creation and its policy.",
+    )
     time_estimate_seconds: int = Field(ge=1, le=MAX_TIME_ESTIMATE_SECONDS)
     requester: Address
     requester_public_key: PublicKey = Field(

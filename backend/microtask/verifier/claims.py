@@ -2,9 +2,11 @@
 
 The worker signs a `SlotRequest` (no transaction, no gas) and the verifier checks, in this
 order: the signature is the worker's and the request is neither expired nor used; the
-task is this verifier's and takes work; the worker is not one of its parties, passes the
-requester's allow and block lists, meets the escrow's record thresholds in the task's
-token and the manifest's qualifications; and does not already hold a slot of the task.
+task is this verifier's and takes work (a manifest that ``waits_for_policy`` takes none
+before its requester set the task's policy); the worker is not one of its parties, passes
+the requester's allow and block lists, meets the escrow's record thresholds in the task's
+token, the qualifications the requester grants (values in the policy) and the platform's
+scores the manifest asks for; and does not already hold a slot of the task.
 It then reserves the lowest receipt slot that is free and whose item the worker has not
 answered (slots cycle through the items, so items get their first answers first), or the
 slot asked for. Two kinds of free slot come first, from the task's last assessment:
@@ -70,7 +72,7 @@ from microtask.verifier.errors import (
     RequestInvalid,
     TaskClosed,
 )
-from microtask.verifier.policy import effective_policy
+from microtask.verifier.policy import effective_policy, task_policy
 from microtask.verifier.tasks import TaskContext
 from microtask.verifier.typed_data import ANY_SLOT, SlotRequest
 
@@ -173,7 +175,15 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
             f"{worker} is task {terms.task_id}'s requester, verifier or arbitrator: "
             "parties to a task cannot be paid for it"
         )
-    refusal = effective_policy(session, terms.requester, terms.task_id).admits(worker)
+    if context.manifest.waits_for_policy and (
+        task_policy(session, terms.requester, terms.task_id) is None
+    ):
+        raise TaskClosed(
+            f"task {terms.task_id} opens once its requester has set its policy; try again in "
+            "a moment"
+        )
+    policy = effective_policy(session, terms.requester, terms.task_id)
+    refusal = policy.admits(worker)
     if refusal is not None:
         raise NotEligible(refusal)
     record = session.get(Account, (terms.token, worker))
@@ -190,10 +200,11 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
             f"the task asks for an approval rate of {terms.min_approval_bps / 100:g}% in its "
             f"token; yours is {approved * 100 / decided:.1f}%"
         )
+    missing = policy.unmet(context.manifest.requester_qualifications, worker)
     if context.manifest.qualifications:
-        missing = unmet(context.manifest.qualifications, worker_scores(session, worker))
-        if missing:
-            raise NotEligible("you do not meet the task's qualifications: " + "; ".join(missing))
+        missing += unmet(context.manifest.qualifications, worker_scores(session, worker))
+    if missing:
+        raise NotEligible("you do not meet the task's qualifications: " + "; ".join(missing))
 
 
 class SlotTaken(Exception):

@@ -13,7 +13,11 @@ asking for a slot.
 - ``rule``: the `QualityRule` the task's submissions are judged by (default: the
   platform's);
 - ``gold_salts``: for gold hidden as salted hashes, the salt of each gold item (the
-  verifier cannot score that gold without them).
+  verifier cannot score that gold without them);
+- ``qualification_values``: the value each worker holds of each qualification type the
+  requester grants themselves (MTurk's requester-defined qualifications), checked against
+  the ``requester_qualifications`` a manifest asks for (a worker absent from a type does
+  not hold it).
 
 A task's own policy replaces the requester's default entirely; the verifier keeps only the
 newest of each (by ``issued_at``).
@@ -21,6 +25,7 @@ newest of each (by ``issued_at``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,11 +35,15 @@ from sqlalchemy.orm import Session
 from microtask.db.verifier_models import VerifierPolicy
 from microtask.encoding.canonical import canonical_json
 from microtask.manifests.fields import Address, HexBytes, Identifier
+from microtask.manifests.task import RequesterQualification
 from microtask.quality import QualityRule
 from microtask.verifier.errors import Replayed
 
 MAX_LISTED: Final = 10_000
+MAX_QUALIFICATION_TYPES: Final = 100
 POLICY_TYPE: Final = "microtask/verifier-policy"
+
+QualificationTypeId = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,64}$")]
 
 
 class Policy(BaseModel):
@@ -53,12 +62,20 @@ class Policy(BaseModel):
     gold_salts: dict[Identifier, HexBytes] | None = Field(
         default=None, description="Salt per gold item, for gold hidden as salted hashes."
     )
+    qualification_values: dict[QualificationTypeId, dict[Address, int]] | None = Field(
+        default=None,
+        max_length=MAX_QUALIFICATION_TYPES,
+        description="Per qualification type the requester grants, each holder's value.",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> Policy:
         for name, listed in (("allow", self.allow or []), ("block", self.block)):
             if len(set(listed)) != len(listed):
                 raise ValueError(f"{name} names a worker twice")
+        for type_id, holders in (self.qualification_values or {}).items():
+            if len(holders) > MAX_LISTED:
+                raise ValueError(f"qualification {type_id} lists more than {MAX_LISTED} workers")
         return self
 
     def canonical(self) -> bytes:
@@ -73,8 +90,28 @@ class Policy(BaseModel):
             return "the requester does not accept your work on their tasks"
         return None
 
+    def value_of(self, type_id: str, worker: str) -> int | None:
+        """The value ``worker`` holds of the requester's qualification ``type_id`` (None:
+        they do not hold it)."""
+        return (self.qualification_values or {}).get(type_id, {}).get(worker)
+
+    def unmet(self, requirements: Iterable[RequesterQualification], worker: str) -> list[str]:
+        """Each of the manifest's requester qualifications ``worker`` does not meet, in
+        words (the values stay private: the sentence names the requirement only)."""
+        return [
+            f"{requirement.describe()} (a qualification the requester grants)"
+            for requirement in requirements
+            if not requirement.met_by(self.value_of(requirement.type_id, worker))
+        ]
+
 
 DEFAULT_POLICY: Final = Policy()
+
+
+def task_policy(session: Session, requester: str, task_id: int) -> Policy | None:
+    """The task's own policy, if its requester set one (not the default)."""
+    row = session.get(VerifierPolicy, (requester, task_id))
+    return None if row is None else Policy.model_validate(row.document)
 
 
 def effective_policy(session: Session, requester: str, task_id: int) -> Policy:

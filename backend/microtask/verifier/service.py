@@ -8,12 +8,15 @@ Requests (HTTP, through `microtask.api.routes.verifier`):
 
 - `request_slot`: a signed `SlotRequest` becomes a reservation (`claims`);
 - `submit`: an envelope CID for a reserved slot becomes a signed receipt (`receipts`);
-- `set_policy` / `command_assess`: a requester's signed policy or "assess now".
+- `set_policy` / `command_assess`: a requester's signed policy or "assess now";
+- `receipts`: the receipts a task's slots got, for its requester to read the work;
+- `send_message` / `inbox`: a requester's signed message to workers who did their work,
+  and a worker's signed request for their messages (`messages`).
 
 Requests need no loop: any number of processes may serve them for one key over one
-PostgreSQL database (`microtask api --verifier`), since a slot's reservation and receipt
-are single conditional writes there (see `claims` and `receipts`), and they read the chain's
-time from the index, not the node (`clock`).
+PostgreSQL database (the API's processes under `microtask up`), since a slot's reservation
+and receipt are single conditional writes there (see `claims` and `receipts`), and they
+read the chain's time from the index, not the node (`clock`).
 
 Its loop (`run`, a thread under `start`: one per key, in one process) finishes any
 settlement a previous run left open, then assesses each of its tasks when it is due and
@@ -71,7 +74,7 @@ from microtask.db.verifier_models import (
 from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
 from microtask.services import ServiceFailed
-from microtask.verifier import assessment, claims, receipts
+from microtask.verifier import assessment, claims, messages, receipts
 from microtask.verifier.claims import Grant, SlotTaken
 from microtask.verifier.clock import ChainClock
 from microtask.verifier.errors import (
@@ -311,6 +314,24 @@ class VerifierService:
             )
         return receipts.receipt_of(row, self.address)
 
+    def receipts(
+        self, task_id: int, *, after: int = -1, limit: int = 100
+    ) -> list[tuple[IssuedReceipt, int]]:
+        """The task's receipts by slot, from the first slot after ``after``: each with when
+        its slot was reserved (what MTurk calls the assignment's accept time)."""
+        with self.reads() as session:
+            rows = session.scalars(
+                select(VerifierSlot)
+                .where(
+                    VerifierSlot.task_id == task_id,
+                    VerifierSlot.slot > after,
+                    VerifierSlot.status == SlotHold.RECEIPTED,
+                )
+                .order_by(VerifierSlot.slot)
+                .limit(limit)
+            )
+            return [(receipts.receipt_of(row, self.address), row.reserved_at) for row in rows]
+
     def receipt(self, task_id: int, slot: int) -> IssuedReceipt | None:
         """The receipt issued for a slot, if any."""
         with self.reads() as session:
@@ -366,6 +387,61 @@ class VerifierService:
                 f"{COMMAND_FRESHNESS} s)"
             )
         return self.assess(task_id, reason="asked by the requester")
+
+    def send_message(
+        self,
+        requester: str,
+        workers: list[str],
+        subject: str,
+        text: str,
+        issued_at: int,
+        signature: bytes,
+    ) -> messages.Delivery:
+        """Keep a requester's signed message for each worker who worked for them."""
+        requester = to_checksum_address(requester)
+        workers = [to_checksum_address(worker) for worker in workers]
+        problem = messages.check_message(subject, text, workers)
+        if problem is not None:
+            raise RequestInvalid(problem)
+        document = messages.message_document(subject, text, workers)
+        command = VerifierCommand(0, "message", payload_hash(document), issued_at)
+        signer = self._command_signer(command, signature)
+        if signer != requester:
+            raise BadSignature(f"the message is signed by {signer}, not by {requester}")
+        self._fresh(issued_at, "message")
+        digest = "0x" + command.digest(self.chain_id, self.escrow).hex()
+        with self.writes.begin() as session:
+            delivery = messages.deliver(
+                session,
+                requester=requester,
+                workers=workers,
+                subject=subject,
+                text=text,
+                sent_at=issued_at,
+                command=digest,
+            )
+        log.info("message from %s to %d workers", requester, len(delivery.sent))
+        return delivery
+
+    def inbox(
+        self, worker: str, issued_at: int, signature: bytes, *, before: int | None = None
+    ) -> list[messages.Message]:
+        """The messages to ``worker``, who signed a fresh ``inbox`` command to read them."""
+        worker = to_checksum_address(worker)
+        command = VerifierCommand(0, "inbox", NO_PAYLOAD, issued_at)
+        signer = self._command_signer(command, signature)
+        if signer != worker:
+            raise BadSignature(f"the inbox request is signed by {signer}, not by {worker}")
+        self._fresh(issued_at, "inbox request")
+        with self.reads() as session:
+            return messages.inbox(session, worker, before=before)
+
+    def _fresh(self, issued_at: int, what: str) -> None:
+        if abs(self.clock() - issued_at) > COMMAND_FRESHNESS:
+            raise RequestInvalid(
+                f"the {what} was signed at {issued_at}; sign a fresh one (good for "
+                f"{COMMAND_FRESHNESS} s)"
+            )
 
     # ------------------------------------------------------------ assessing and settling
 

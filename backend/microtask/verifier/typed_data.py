@@ -10,8 +10,10 @@ signature is good for one escrow on one chain only.
   the same slot back (a worker who lost the answer can ask again), never a second one.
 - `VerifierCommand`: a requester tells the verifier something about their tasks:
   ``policy`` (the hash of a `policy.Policy` document, for one task or for all their tasks
-  with ``taskId`` 0) or ``assess`` (assess and settle a task now). ``issuedAt`` orders a
-  requester's policies: an older one is refused, so a replayed policy cannot undo a newer.
+  with ``taskId`` 0), ``assess`` (assess and settle a task now) or ``message`` (the hash of
+  a message to workers, `messages.message_document`); or a worker asks for their
+  ``inbox``. ``issuedAt`` orders a requester's policies: an older one is refused, so a
+  replayed policy cannot undo a newer; the others must be fresh.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ COMMAND_TYPES: Final = {
     ]
 }
 
-Action = Literal["policy", "assess"]
+Action = Literal["policy", "assess", "message", "inbox"]
 
 
 class SlotRequestStruct(TypedDict):
@@ -128,6 +130,9 @@ class VerifierCommand:
 
     def signer(self, signature: bytes, chain_id: int, escrow: str) -> str:
         return recover(self.signable(chain_id, escrow), signature)
+
+    def digest(self, chain_id: int, escrow: str) -> bytes:
+        return digest(self.signable(chain_id, escrow))
 
 
 def payload_hash(canonical: bytes) -> bytes:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from web3.exceptions import Web3Exception
 
 from microtask import __version__
@@ -40,9 +40,16 @@ from microtask.api.verifier_schemas import (
     AssessRequest,
     ClaimRequest,
     GrantPublic,
+    Inbox,
+    InboxRequest,
+    MessageDelivery,
+    MessagePublic,
+    MessageRequest,
     PolicyRequest,
     PolicyStored,
+    ReceiptPage,
     ReceiptPublic,
+    ReceiptRow,
     SubmissionRequest,
     TaskReportPublic,
     VerifierInfo,
@@ -225,6 +232,66 @@ def assess(task_id: TaskId, body: AssessRequest, verifier: VerifierDep) -> TaskR
 def task_status(task_id: TaskId, verifier: VerifierDep) -> VerifierTaskStatus:
     """Reservations, receipts, each slot's decision (with its reasons) and transactions."""
     return VerifierTaskStatus.model_validate(_call(lambda: verifier.task_status(task_id)))
+
+
+@router.get(
+    "/tasks/{task_id}/receipts",
+    response_model=ReceiptPage,
+    summary="The receipts a task's slots got",
+    responses=problem_responses(422, 503),
+)
+def task_receipts(
+    task_id: TaskId,
+    verifier: VerifierDep,
+    after: Annotated[int, Query(ge=-1, le=2**32, description="List slots after this one.")] = -1,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ReceiptPage:
+    """Each receipted slot (worker, envelope, times), by slot: how the task's requester
+    finds the work handed in without gas (the envelopes open with the requester's key)."""
+    found = _call(lambda: verifier.receipts(task_id, after=after, limit=limit))
+    rows = [ReceiptRow(**issued.as_json(), reserved_at=reserved) for issued, reserved in found]
+    more = len(rows) == limit
+    return ReceiptPage(data=rows, next_after=rows[-1].slot if more else None)
+
+
+@router.post(
+    "/messages",
+    response_model=MessageDelivery,
+    summary="A requester's message to workers who did their work",
+    responses=problem_responses(400, 401, 409, 422, 503),
+)
+def send_message(body: MessageRequest, verifier: VerifierDep) -> MessageDelivery:
+    """Kept for each named worker who did work for the requester (the others are listed
+    with why not); the same signed message again is kept once."""
+    delivery = _call(
+        lambda: verifier.send_message(
+            body.requester,
+            list(body.workers),
+            body.subject,
+            body.text,
+            body.issued_at,
+            _signature(body.signature),
+        )
+    )
+    return MessageDelivery(sent=list(delivery.sent), refused=delivery.refused)
+
+
+@router.post(
+    "/inbox",
+    response_model=Inbox,
+    summary="A worker's messages",
+    responses=problem_responses(400, 401, 422, 503),
+)
+def read_inbox(body: InboxRequest, verifier: VerifierDep) -> Inbox:
+    """The messages requesters sent the worker who signed the request, newest first."""
+    found = _call(
+        lambda: verifier.inbox(
+            body.worker, body.issued_at, _signature(body.signature), before=body.before
+        )
+    )
+    return Inbox(
+        worker=body.worker, data=[MessagePublic.model_validate(m.as_json()) for m in found]
+    )
 
 
 def verifier_app(service: VerifierService | None = None) -> FastAPI:

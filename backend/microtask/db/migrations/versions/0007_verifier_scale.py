@@ -6,8 +6,8 @@ task and worker (see `microtask.db.verifier_models`).
 Existing reservations and receipts keep their rows; the free rows of a task are added when
 its next claim arrives.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-27 09:00:00.000000
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 
 import microtask.db.types
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
