@@ -262,8 +262,11 @@ def _bring_up(
         services.start(VerifierLoop(settings, NETWORK, anvil.url))
         api.verifier_rpc = anvil.url
     services.start(api)
-    serving = demo and isinstance(api, ApiServer)
-    mturk_key = serve_demo(settings, anvil.url, content, services, api) if serving else None
+    mturk_key = (
+        serve_demo(settings, anvil.url, content, services, api)
+        if demo and isinstance(api, ApiServer)
+        else None
+    )
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
     if mturk_key is not None:

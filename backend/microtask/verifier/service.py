@@ -330,7 +330,9 @@ class VerifierService:
                 .order_by(VerifierSlot.slot)
                 .limit(limit)
             )
-            return [(receipts.receipt_of(row, self.address), row.reserved_at) for row in rows]
+            return [  # a receipted slot was reserved first: reserved_at is set
+                (receipts.receipt_of(row, self.address), row.reserved_at or 0) for row in rows
+            ]
 
     def receipt(self, task_id: int, slot: int) -> IssuedReceipt | None:
         """The receipt issued for a slot, if any."""
