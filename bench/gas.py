@@ -12,10 +12,13 @@ still in the ledger):
   unpresented receipt slots); workers never need gas for the work itself;
 - receipts, enforced: the verifier signed receipts but never settled; each worker presents
   their own receipt and, after the review period, one of them finalizes the batch (silence
-  pays): what the gasless path costs when the verifier goes away.
+  pays): what the gasless path costs when the verifier goes away;
+- receipts, direct: as receipts, but the batch pays each reward to the worker's own address
+  (``approve(..., direct=true)``): no withdrawal, the tokens are in the worker's wallet.
 
 The operations table adds the verifier's rejection batch (unpresented receipt slots
-rejected with one reason CID, as the verifier's `ReviewBatch`), per slot.
+rejected with one reason CID, as the verifier's `ReviewBatch`, each with its proof: the
+receipt and the worker's submission signature), per slot.
 
 The last table settles the issue's planted crowd (20 items x 3 answers, nine workers:
 `tests/quality/scenario.py`, seed 7) as quality control decides it: through the verifier
@@ -58,9 +61,11 @@ from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.embedded import embedded_web3
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.transactions import TransactionSender
-from microtask.chain.typed_data import Receipt
+from microtask.chain.typed_data import Receipt, ReceiptRejection
 from microtask.config import Settings
+from microtask.encoding.eip712 import sign
 from microtask.escrow import ETH, TaskParams
+from microtask.manifests.typed_data import submission_message
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.quality.scenario
 
@@ -132,6 +137,31 @@ class Bench:
             made.append(account)
         return made
 
+    def rejections(
+        self, task_id: int, slots: list[tuple[int, LocalAccount]]
+    ) -> list[ReceiptRejection]:
+        """Each slot's proof, as the verifier sends it: its receipt, and the worker's own
+        signature of the envelope they handed in."""
+        verifier = self.client(self.verifier)
+        now = latest_timestamp(self.w3)
+        proofs = []
+        for slot, worker in slots:
+            receipt = Receipt(task_id, slot, worker.address, RESULT[2:], now, now + 10 * REVIEW)
+            message = submission_message(
+                chain_id=self.w3.eth.chain_id,
+                escrow=self.escrow.address,
+                task_id=task_id,
+                slot=slot,
+                worker=worker.address,
+                envelope_hash=RESULT[2:],
+            )
+            proofs.append(
+                ReceiptRejection(
+                    receipt, verifier.sign_receipt(receipt), RESULT[2:], sign(worker, message)
+                )
+            )
+        return proofs
+
 
 def deploy(settings: Settings) -> Bench:
     w3 = embedded_web3()
@@ -179,9 +209,10 @@ def run_flow(bench: Bench, kind: str, workers: list[LocalAccount], *, withdraw: 
             flow.add("worker", bench.client(worker).claim(task_id, slot))
             flow.add("worker", bench.client(worker).submit(task_id, slot, RESULT))
         flow.settle = int(flow.add("requester", requester.approve(task_id, pairs))["gasUsed"])
-    elif kind == "receipts":
+    elif kind in ("receipts", "receipts, direct"):
         verifier = bench.client(bench.verifier)
-        flow.settle = int(flow.add("verifier", verifier.approve(task_id, pairs))["gasUsed"])
+        paid = verifier.approve(task_id, pairs, direct=kind == "receipts, direct")
+        flow.settle = int(flow.add("verifier", paid)["gasUsed"])
     else:  # enforced: signed receipts (no gas), presented by their workers, paid by silence
         verifier = bench.client(bench.verifier)
         now = latest_timestamp(bench.w3)
@@ -194,13 +225,13 @@ def run_flow(bench: Bench, kind: str, workers: list[LocalAccount], *, withdraw: 
         flow.settle = int(
             flow.add("worker", bench.client(workers[0]).finalize(task_id, slots))["gasUsed"]
         )
-    if withdraw:
+    if withdraw and kind != "receipts, direct":  # paid to the wallet: nothing to withdraw
         for worker in workers:
             flow.add("withdraw", bench.client(worker).withdraw(REWARD, token=bench.token.address))
     return flow
 
 
-KINDS = ("on-chain", "receipts", "receipts, enforced")
+KINDS = ("on-chain", "receipts", "receipts, enforced", "receipts, direct")
 
 
 def assignment_rows(bench: Bench, sizes: list[int]) -> Iterator[dict[str, Any]]:
@@ -267,14 +298,15 @@ def operations(bench: Bench) -> list[tuple[str, int]]:
     )
     rejected = bench.workers(100)
     reject_task, _ = requester.create_task(bench.params(101, receipt_slots=101))
+    first = bench.rejections(reject_task, [(0, rejected[0])])
     one = measure(
-        "reject (1 unpresented receipt slot, verifier)",
-        lambda: verifier.reject(reject_task, [(0, rejected[0].address)], RESULT),
+        "rejectReceipts (1 unpresented receipt slot, verifier, with proof)",
+        lambda: verifier.reject_receipts(reject_task, first, RESULT),
     )
-    batch = [(slot, worker.address) for slot, worker in enumerate(rejected, start=1)]
+    batch = bench.rejections(reject_task, list(enumerate(rejected, start=1)))
     hundred = measure(
-        "reject (100 unpresented receipt slots, verifier, one reason)",
-        lambda: verifier.reject(reject_task, batch, RESULT),
+        "rejectReceipts (100 unpresented receipt slots, verifier, one reason)",
+        lambda: verifier.reject_receipts(reject_task, batch, RESULT),
     )
     rows.append(
         (
@@ -417,7 +449,12 @@ def planted_crowd_table(bench: Bench) -> Table:
                 work += int(worker.claim(task_id, slot)["gasUsed"])
                 work += int(worker.submit(task_id, slot, RESULT)["gasUsed"])
         settle = int(settler.approve(task_id, paid)["gasUsed"])
-        settle += int(settler.reject(task_id, rejected, RESULT)["gasUsed"])
+        if path == "receipts":  # unpresented receipt slots: rejected with their proofs
+            by_address = {a.address: a for a in accounts.values()}
+            proofs = bench.rejections(task_id, [(s, by_address[w]) for s, w in rejected])
+            settle += int(settler.reject_receipts(task_id, proofs, RESULT)["gasUsed"])
+        else:
+            settle += int(settler.reject(task_id, rejected, RESULT)["gasUsed"])
         total = int(created["gasUsed"]) + work + settle
         table.add_row(
             path,

@@ -5,6 +5,7 @@
 #                                whole test suite (pytest ARGS)
 #   scripts/dev.sh check         lint and type-check only
 #   scripts/dev.sh bench NAME    run bench/NAME.py
+#   scripts/dev.sh audit         Slither on contracts/ (fails on a high or medium finding)
 # Needs only Python 3.11+ and Node 20+ with npm. The first run creates .venv and
 # node_modules; later runs reinstall only when pyproject.toml or package-lock.json changed.
 set -eu
@@ -50,6 +51,21 @@ ensure_node() {
     touch "$stamp"
 }
 
+# Slither pins web3 below 8 and microtask needs 8, so it lives in a venv of its own.
+SLITHER=slither-analyzer==0.11.6
+AUDIT_VENV=.venv-audit
+
+ensure_audit() {
+    stamp="$AUDIT_VENV/.installed-$SLITHER"
+    [ -f "$stamp" ] && return 0
+    say "setting up Slither in $AUDIT_VENV (first run only) ..."
+    [ -x "$AUDIT_VENV/bin/python" ] || "$PYTHON" -m venv "$AUDIT_VENV"
+    "$AUDIT_VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$AUDIT_VENV/bin/python" -m pip install --quiet "$SLITHER"
+    rm -f "$AUDIT_VENV"/.installed-*
+    touch "$stamp"
+}
+
 # The web app's script: esbuild bundles backend/microtask/web/ts into web/bundle (git-ignored);
 # the build script skips itself when nothing changed since the last build.
 ensure_bundle() {
@@ -90,10 +106,17 @@ case "$command" in
         ensure_python; ensure_node; ensure_bundle
         name=${1:?usage: scripts/dev.sh bench NAME}; shift
         exec "$VENV/bin/python" "bench/$name.py" "$@" ;;
+    audit)
+        ensure_python; ensure_node; ensure_audit
+        # scripts/audit-solc: the solcjs launcher with the build's settings (viaIR forced)
+        exec "$AUDIT_VENV/bin/slither" contracts --solc scripts/audit-solc --solc-standard-json \
+            --solc-remaps @openzeppelin/=node_modules/@openzeppelin/ --exclude-dependencies \
+            --filter-paths "node_modules|contracts/mocks" --exclude-low --exclude-informational \
+            --exclude-optimization --fail-medium "$@" ;;
     shell)
         ensure_python; ensure_node; ensure_bundle
         say "environment ready: . $VENV/bin/activate" ;;
     *)
-        say "usage: scripts/dev.sh up|test|check|bench NAME|shell [ARGS]"
+        say "usage: scripts/dev.sh up|test|check|bench NAME|audit|shell [ARGS]"
         exit 2 ;;
 esac

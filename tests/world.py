@@ -43,10 +43,13 @@ from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.networks import connect_url
 from microtask.chain.transactions import TransactionSender
+from microtask.chain.typed_data import Receipt, ReceiptRejection
 from microtask.config import Settings
 from microtask.db import make_engine
+from microtask.encoding.eip712 import sign
 from microtask.escrow import ETH, TaskParams
 from microtask.indexer import Indexer
+from microtask.manifests.typed_data import submission_message
 
 NETWORK = "test"
 """The network name an `IndexedWorld`'s deployment records are kept under."""
@@ -61,6 +64,8 @@ TOKEN_REWARD = 1_500_000  # 1.5 units of a 6-decimals stablecoin
 MANIFEST = b"\x12\x20" + bytes(range(32))  # a CIDv0 in binary form
 RESULT = b"\x12\x20" + bytes(range(32, 64))
 REASON = b"\x12\x20" + bytes(range(64, 96))
+DIGEST = bytes(range(1, 33))  # a receipt's result digest
+ENVELOPE = bytes(range(2, 34))  # the keccak256 of a submission envelope
 HOLDING = 10**24
 """What the owner, the requester and the verifier hold of each test token."""
 TEST_DOLLAR = ("Test Dollar", "TUSD", 6)
@@ -241,6 +246,37 @@ class World:
         client = self.client(worker)
         client.claim(task_id, slot)
         client.submit(task_id, slot, RESULT)
+
+    def receipt(
+        self, task_id: int, slot: int, worker: str, *, signer: LocalAccount | None = None
+    ) -> tuple[Receipt, bytes]:
+        """A receipt for ``worker``'s work on ``slot``, signed by ``signer`` (the verifier)."""
+        receipt = Receipt(task_id, slot, worker, DIGEST, self.now(), self.now() + 7 * 24 * 3600)
+        return receipt, self.client(signer or self.verifier).sign_receipt(receipt)
+
+    def submission_signature(
+        self, task_id: int, slot: int, worker: LocalAccount, envelope_hash: bytes = ENVELOPE
+    ) -> bytes:
+        """``worker``'s EIP-712 ``Submission`` signature, as in every submission envelope."""
+        message = submission_message(
+            chain_id=self.w3.eth.chain_id,
+            escrow=self.deployment.escrow.address,
+            task_id=task_id,
+            slot=slot,
+            worker=worker.address,
+            envelope_hash=envelope_hash,
+        )
+        return sign(worker, message)
+
+    def rejection(
+        self, task_id: int, slot: int, worker: LocalAccount, *, signer: LocalAccount | None = None
+    ) -> ReceiptRejection:
+        """A receipt slot's rejection with its proof: ``worker``'s receipt (signed by
+        ``signer``, the verifier by default) and ``worker``'s own submission signature."""
+        receipt, signature = self.receipt(task_id, slot, worker.address, signer=signer)
+        return ReceiptRejection(
+            receipt, signature, ENVELOPE, self.submission_signature(task_id, slot, worker)
+        )
 
     def events(self, receipt: TxReceipt, name: str) -> list[dict[str, Any]]:
         """The arguments of each ``name`` event the escrow logged in ``receipt``."""

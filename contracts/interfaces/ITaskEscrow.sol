@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title ITaskEscrow
-/// @notice One escrow for every micro-task: requesters fund slots up front, workers claim and
-///         submit (on chain, or off chain against a signed receipt), and settlement credits an
-///         internal ledger that anyone withdraws from. Silence is not a rejection: submitted
-///         work that is not rejected within the review period is paid by anyone's call.
-/// @dev Every state change emits an event that, with the task manifest, lets an indexer rebuild
-///      all state without view calls (docs/architecture.md, P8).
-interface ITaskEscrow {
+/// @title ITaskEscrowTypes
+/// @notice The escrow's types, errors and events: shared by both halves of `ITaskEscrow`.
+interface ITaskEscrowTypes {
     // ---------------------------------------------------------------- types
 
     /// @notice Where a slot stands. `Open` to `Disputed` are live states kept per slot;
@@ -28,8 +23,10 @@ interface ITaskEscrow {
         Review, // the requester or verifier approved it
         Silence, // nobody rejected it within the review period
         Arbitration, // the arbitrator ruled for the worker
-        ArbitrationTimeout // the arbitrator did not rule in time
+        ArbitrationTimeout, // the arbitrator did not rule in time
+        Equivocation // its slot was open; it pays a receipt holder whose own slot went to another worker
     }
+
 
     /// @notice What a requester asks for when creating a task.
     /// @param manifestCid IPFS CID of the task manifest (binary form), emitted, not stored.
@@ -38,7 +35,9 @@ interface ITaskEscrow {
     /// @param slots Number of assignments funded.
     /// @param receiptSlots How many of them (the first ones) are filled through signed
     ///        receipts only; on-chain claims take the others, so the two never collide.
-    /// @param deadline Last moment to claim or to have submitted (unix seconds).
+    /// @param deadline Last moment to claim a slot on chain, and the latest `submittedAt` a
+    ///        receipt may carry (unix seconds). A slot claimed by then may still be submitted
+    ///        until its lease ends, as an accepted MTurk assignment outlives its HIT.
     /// @param reviewPeriod Seconds after a submission during which it may be rejected.
     /// @param lease Seconds a worker holds a claimed slot before it lapses.
     /// @param verifier May approve, reject and sign receipts for the requester; 0 for none.
@@ -47,6 +46,12 @@ interface ITaskEscrow {
     ///        in this token.
     /// @param minApprovalBps Claims need approved / (approved + rejected) of at least this, in
     ///        basis points (workers without history pass).
+    /// @param maxFee The highest fee per paid slot the requester accepts (in the token's
+    ///        smallest unit): creation reverts with `FeeAboveMaximum` if the owner raised the fee
+    ///        (or the token's minimum fee) after the requester looked.
+    /// @param expectedArbitrator With `arbitrator` zero: the default arbitrator the requester
+    ///        expects; creation reverts with `ArbitratorChanged` if the owner changed it. With
+    ///        `arbitrator` set: zero or that same address.
     struct TaskParams {
         bytes manifestCid;
         address token;
@@ -60,9 +65,12 @@ interface ITaskEscrow {
         address arbitrator;
         uint32 minApproved;
         uint16 minApprovalBps;
+        uint128 maxFee;
+        address expectedArbitrator;
     }
 
-    /// @notice A task as stored. Packed into five storage words.
+    /// @notice A task as stored, in six storage words. `fee` is the fee per paid slot, fixed at
+    ///         creation: max(ceil(reward x feeBps / 10,000), the token's minimum fee).
     struct Task {
         address requester;
         uint64 deadline;
@@ -82,13 +90,14 @@ interface ITaskEscrow {
         uint16 minApprovalBps;
         uint128 reward;
         uint128 escrow; // funds still held for this task: (reward + fee) per unsettled slot
+        uint128 fee; // the fee per paid slot, credited to the treasury
     }
 
     /// @notice A slot as a view returns it.
     struct SlotView {
         SlotState state;
-        address worker; // zero once final
-        uint64 timestamp; // lease end, submitted at, rejected at or disputed at
+        address worker; // once final: kept for receipt slots that had a worker on chain, else zero
+        uint64 timestamp; // lease end, submitted at, rejected at or disputed at; zero once final
     }
 
     /// @notice A worker's record in tasks paid in one token. It shares a storage word with the
@@ -101,7 +110,9 @@ interface ITaskEscrow {
     }
 
     /// @notice Signed by the task's requester or verifier (EIP-712): this worker's work for
-    ///         this slot was received at `submittedAt`. Anyone may present it before `expiry`.
+    ///         this slot was received at `submittedAt`. Anyone may present it to fill its slot
+    ///         before `expiry`; as proof that the slot went to someone else it counts until the
+    ///         equivocation window closes (receipt window + dispute window), whatever `expiry`.
     struct Receipt {
         uint256 taskId;
         uint32 slot;
@@ -112,12 +123,27 @@ interface ITaskEscrow {
     }
 
     /// @notice Signed by the task's requester or verifier (EIP-712): approve these slots for
-    ///         these workers. Anyone may relay it before `expiry`.
+    ///         these workers (`direct`: paying each to their own address). Anyone may relay it
+    ///         before `expiry`.
     struct Approval {
         uint256 taskId;
         uint32[] slots;
         address[] workers;
+        bool direct;
         uint64 expiry;
+    }
+
+    /// @notice A receipt slot's rejection, with its proof: the slot's receipt (signed by the
+    ///         requester or verifier; only its slot and worker are read once it was presented)
+    ///         and the named worker's EIP-712 `Submission(taskId, slot, worker, envelopeHash)`
+    ///         signature, which workers sign in every submission envelope. So only a worker who
+    ///         handed in work for the slot can be rejected for it, and that worker, the
+    ///         receipt's holder, is the one who may dispute.
+    struct ReceiptRejection {
+        Receipt receipt;
+        bytes signature;
+        bytes32 envelopeHash;
+        bytes workerSignature;
     }
 
     // ---------------------------------------------------------------- errors
@@ -224,6 +250,36 @@ interface ITaskEscrow {
     error InsufficientBalance(address token, address account, uint256 balance, uint256 needed);
     /// @notice Sending ETH failed; the balance stays in the ledger (withdraw to another address).
     error EthTransferFailed(address to, uint256 amount);
+    /// @notice A task's arbitrator may not be its requester or its verifier.
+    error ArbitratorIsParty(address arbitrator);
+    /// @notice The default arbitrator is not the one the requester expected.
+    error ArbitratorChanged(address expected, address current);
+    /// @notice The fee per slot is above the highest the requester accepts.
+    error FeeAboveMaximum(uint256 fee, uint256 maxFee);
+    /// @notice The arbitration timeout of this dispute is over: only `finalize` (paying the
+    ///         worker) can settle it now.
+    error ArbitrationTimedOut(uint256 taskId, uint32 slot);
+    /// @notice An unpresented receipt slot is rejected with its receipt and the worker's
+    ///         signature (`rejectReceipts`), never by naming a worker.
+    error ReceiptProofRequired(uint256 taskId, uint32 slot);
+    /// @notice The receipt names another task than the call.
+    error ReceiptForAnotherTask(uint256 taskId, uint256 receiptTaskId);
+    /// @notice The worker's `Submission` signature does not check out.
+    error InvalidWorkerSignature(uint256 taskId, uint32 slot, address worker);
+    /// @notice The slot did not go to another worker than the receipt's (or this receipt's
+    ///         holder was paid for it already): there is nothing to prove.
+    error NotEquivocation(uint256 taskId, uint32 slot, address worker);
+    /// @notice The batch shown is not the one that paid this slot.
+    error BatchMismatch(uint256 taskId, uint32 slot);
+    /// @notice Equivocation is proven until the receipt window and a dispute window after it
+    ///         have passed.
+    error EquivocationWindowClosed(uint256 taskId);
+    /// @notice The slot named to pay a receipt's holder is not an open slot of the task that
+    ///         still holds its funds.
+    error FundingSlotUnavailable(uint256 taskId, uint32 slot);
+    /// @notice A direct payment must be given its full gas, so that a failure is the
+    ///         recipient's and not a relayer's doing: send the call with more gas.
+    error GasTooLowForDirectPayment(uint256 needed);
 
     // ---------------------------------------------------------------- events
 
@@ -259,10 +315,31 @@ interface ITaskEscrow {
         uint64 submittedAt,
         address indexed signer
     );
-    /// @notice Slots were paid: each worker got `reward`, the treasury `fee`.
+    /// @notice Slots were paid: each worker got `reward`, the treasury `fee`. `direct`: the
+    ///         rewards went to the workers' own addresses, except where a
+    ///         `DirectPaymentFailed` of the same call says they were credited to the ledger.
     event SlotsApproved(
-        uint256 indexed taskId, ApprovalBasis basis, uint32[] slots, address[] workers, uint256 reward, uint256 fee
+        uint256 indexed taskId,
+        ApprovalBasis basis,
+        uint32[] slots,
+        address[] workers,
+        uint256 reward,
+        uint256 fee,
+        bool direct
     );
+    /// @notice An approval skipped a slot that was settled already (or, for a signed approval,
+    ///         rejected since): the rest of its batch went through.
+    event ApprovalSkipped(uint256 indexed taskId, uint32 slot, SlotState state);
+    /// @notice A presented receipt changed nothing: its slot was no longer open (its worker
+    ///         holds it already, or it went to another worker: see `proveEquivocation`).
+    event ReceiptSkipped(uint256 indexed taskId, uint32 slot, address indexed worker);
+    /// @notice A receipt's signer gave its slot to another worker: the receipt's holder was
+    ///         paid instead through `paidSlot`, an open slot of the task (its `SlotsApproved`,
+    ///         basis `Equivocation`, is in the same call).
+    event EquivocationProven(uint256 indexed taskId, uint32 slot, address indexed worker, uint32 paidSlot);
+    /// @notice A direct payment failed (the token refused, or the address took no ETH): the
+    ///         reward was credited to the worker's ledger balance instead.
+    event DirectPaymentFailed(uint256 indexed taskId, uint32 slot, address indexed worker, uint256 amount);
     /// @notice Slots were rejected, with the reviewer's reasons at `reasonCid`.
     event SlotsRejected(uint256 indexed taskId, uint32[] slots, address[] workers, bytes reasonCid);
     /// @notice A worker disputed a rejection.
@@ -281,7 +358,8 @@ interface ITaskEscrow {
         uint16 feeBps,
         address indexed defaultArbitrator,
         uint32 disputeWindow,
-        uint32 arbitrationTimeout
+        uint32 arbitrationTimeout,
+        uint16 version
     );
     /// @notice The protocol fee for new tasks changed.
     event FeeChanged(uint16 previous, uint16 current);
@@ -289,11 +367,20 @@ interface ITaskEscrow {
     event TreasuryChanged(address indexed previous, address indexed current);
     /// @notice The default arbitrator for new tasks changed.
     event DefaultArbitratorChanged(address indexed previous, address indexed current);
+    /// @notice The minimum fee per paid slot of new tasks in `token` changed.
+    event MinimumFeeChanged(address indexed token, uint256 previous, uint256 current);
+}
 
+/// @title ITaskEscrowCore
+/// @notice What `TaskEscrow` runs itself: the paths every paid assignment takes (creating,
+///         claiming, submitting, presenting receipts, approving, finalizing, withdrawing)
+///         and the views. Part of `ITaskEscrow`.
+interface ITaskEscrowCore is ITaskEscrowTypes {
     // ---------------------------------------------------------------- requester
 
-    /// @notice Create a task and fund it: reward x slots plus the fee. ETH tasks send exactly
-    ///         that as value; ERC-20 tasks need an allowance (or use createTaskWithPermit).
+    /// @notice Create a task and fund it: (reward + fee) x slots. ETH tasks send exactly that
+    ///         as value; ERC-20 tasks need an allowance (or use createTaskWithPermit). The
+    ///         task's arbitrator (its own, or the default) may not be its requester or verifier.
     /// @param params What the task is and pays.
     /// @return taskId The new task's id.
     function createTask(TaskParams calldata params) external payable returns (uint256 taskId);
@@ -313,32 +400,6 @@ interface ITaskEscrow {
         bytes32 s
     ) external returns (uint256 taskId);
 
-    /// @notice Add and fund claimable slots, at the task's reward and fee snapshot.
-    /// @param taskId The task.
-    /// @param count How many slots to add.
-    function addSlots(uint256 taskId, uint32 count) external payable;
-
-    /// @notice Move the deadline later.
-    /// @param taskId The task.
-    /// @param deadline The new deadline.
-    function extendDeadline(uint256 taskId, uint64 deadline) external;
-
-    /// @notice Cancel: no new claims or receipts; funds of slots nobody holds return at once,
-    ///         the rest as those slots settle or their windows close.
-    /// @param taskId The task.
-    function cancel(uint256 taskId) external;
-
-    /// @notice Refund receipt slots that were never used, once the receipt window is closed.
-    ///         Anyone may call; the funds go to the requester's balance.
-    /// @param taskId The task.
-    function reclaimReceiptSlots(uint256 taskId) external;
-
-    /// @notice Pay a worker extra, from the caller's funds (ETH value or an ERC-20 allowance).
-    /// @param taskId The task the bonus is for.
-    /// @param worker Who receives it.
-    /// @param amount How much.
-    function bonus(uint256 taskId, address worker, uint256 amount) external payable;
-
     // ---------------------------------------------------------------- worker
 
     /// @notice Claim an open claimable slot for the task's lease.
@@ -351,53 +412,42 @@ interface ITaskEscrow {
     /// @param slot The slot.
     function release(uint256 taskId, uint32 slot) external;
 
-    /// @notice Submit the result for a claimed slot before its lease ends.
+    /// @notice Submit the result for a claimed slot before its lease ends (the lease, not the
+    ///         deadline, bounds a submission: see `TaskParams.deadline`).
     /// @param taskId The task.
     /// @param slot The slot.
     /// @param resultCid CID of the (encrypted) submission envelope.
     function submit(uint256 taskId, uint32 slot, bytes calldata resultCid) external;
 
-    /// @notice Present signed receipts: each slot counts as submitted at the receipt's time.
+    /// @notice Present signed receipts. For each: an open slot counts as submitted at the
+    ///         receipt's time (before its expiry, while the receipt window is open); any other
+    ///         slot is skipped (`ReceiptSkipped`), so presenting twice, or after a third party
+    ///         did, changes nothing and the rest of the batch goes through. A slot that went to
+    ///         another worker is provable equivocation: see `proveEquivocation`.
     /// @param receipts The receipts.
     /// @param signatures The requester's or verifier's signature of each.
     function presentReceipts(Receipt[] calldata receipts, bytes[] calldata signatures) external;
 
-    /// @notice Dispute a rejection within the dispute window.
-    /// @param taskId The task.
-    /// @param slot The rejected slot.
-    /// @param reasonCid CID of the worker's case.
-    function dispute(uint256 taskId, uint32 slot, bytes calldata reasonCid) external;
-
     // ---------------------------------------------------------------- review
 
     /// @notice Approve slots in one call. For a slot that a worker submitted, `workers[i]`
-    ///         must name that worker; for an unused receipt slot it names who did the work.
-    ///         Approving an already approved slot is a no-op.
+    ///         must name that worker; for an unused receipt slot it names who did the work
+    ///         (the escrow keeps a hash of such a batch, so a receipt holder it did not name
+    ///         can prove it: `proveEquivocation`). A slot settled already is skipped
+    ///         (`ApprovalSkipped`). Each approval costs the task's fee, at least the token's
+    ///         minimum fee: a record cannot be forged for free.
     /// @param taskId The task.
     /// @param slots The slots.
     /// @param workers Who is paid for each slot.
-    function approve(uint256 taskId, uint32[] calldata slots, address[] calldata workers) external;
+    /// @param direct Pay each reward to the worker's own address (gas-capped; a transfer that
+    ///        fails is credited to the ledger instead) rather than to the ledger.
+    function approve(uint256 taskId, uint32[] calldata slots, address[] calldata workers, bool direct)
+        external;
 
     /// @notice Relay an approval the requester or verifier signed.
     /// @param approval What is approved.
     /// @param signature The requester's or verifier's EIP-712 signature.
     function approveWithSignature(Approval calldata approval, bytes calldata signature) external;
-
-    /// @notice Reject submitted slots within their review period (or unused receipt slots
-    ///         while receipts are open), giving reasons.
-    /// @param taskId The task.
-    /// @param slots The slots.
-    /// @param workers The worker of each slot.
-    /// @param reasonCid CID of the review with the reasons.
-    function reject(uint256 taskId, uint32[] calldata slots, address[] calldata workers, bytes calldata reasonCid)
-        external;
-
-    /// @notice Rule on a dispute: pay the worker, or close the slot and refund the requester.
-    /// @param taskId The task.
-    /// @param slot The disputed slot.
-    /// @param pay True to pay the worker.
-    /// @param reasonCid CID of the ruling's reasons.
-    function rule(uint256 taskId, uint32 slot, bool pay, bytes calldata reasonCid) external;
 
     /// @notice Apply what time decides, for anyone: lapse expired leases, pay submissions
     ///         left unreviewed past the review period, close rejections left undisputed past
@@ -414,26 +464,6 @@ interface ITaskEscrow {
     /// @param amount How much.
     /// @param to Where to send it.
     function withdraw(address token, uint256 amount, address to) external;
-
-    // ---------------------------------------------------------------- operator
-
-    /// @notice Set the fee for tasks created from now on, in basis points (at most 10%).
-    /// @param feeBps The new fee.
-    function setFee(uint16 feeBps) external;
-
-    /// @notice Set where fees are credited.
-    /// @param treasury The new treasury.
-    function setTreasury(address treasury) external;
-
-    /// @notice Set the arbitrator of tasks created from now on without one of their own.
-    /// @param arbitrator The new default arbitrator.
-    function setDefaultArbitrator(address arbitrator) external;
-
-    /// @notice Stop new tasks, new slots and claims. Settlement, refunds and withdrawals go on.
-    function pause() external;
-
-    /// @notice Allow new tasks, slots and claims again.
-    function unpause() external;
 
     // ---------------------------------------------------------------- views
 
@@ -476,6 +506,21 @@ interface ITaskEscrow {
     /// @return The default arbitrator.
     function defaultArbitrator() external view returns (address);
 
+    /// @notice The minimum fee per paid slot of new tasks in `token`.
+    /// @param token The token (address(0) for ETH).
+    /// @return The minimum fee.
+    function minimumFee(address token) external view returns (uint128);
+
+    /// @notice The fee per paid slot a task paying `reward` in `token` would get now.
+    /// @param token The token (address(0) for ETH).
+    /// @param reward The reward per slot.
+    /// @return The fee.
+    function feeFor(address token, uint256 reward) external view returns (uint256);
+
+    /// @notice This escrow's version: deployment records carry it, clients refuse another.
+    /// @return The version.
+    function version() external pure returns (uint16);
+
     /// @notice Seconds a rejected worker has to dispute.
     /// @return The window.
     function disputeWindow() external view returns (uint32);
@@ -483,6 +528,132 @@ interface ITaskEscrow {
     /// @notice Seconds the arbitrator has to rule before an unanswered dispute pays the worker.
     /// @return The timeout.
     function arbitrationTimeout() external view returns (uint32);
+}
+
+/// @title ITaskEscrowExtension
+/// @notice What `TaskEscrow` runs through `TaskEscrowExtension` (its fallback delegates to it,
+///         at the same address and on the same storage): rejections, disputes, rulings,
+///         equivocation proofs, the requester's changes to a task, and the operator's settings.
+///         Part of `ITaskEscrow`.
+interface ITaskEscrowExtension is ITaskEscrowTypes {
+    // ---------------------------------------------------------------- requester
+
+    /// @notice Add and fund claimable slots, at the task's reward and fee snapshot.
+    /// @param taskId The task.
+    /// @param count How many slots to add.
+    function addSlots(uint256 taskId, uint32 count) external payable;
+
+    /// @notice Move the deadline later.
+    /// @param taskId The task.
+    /// @param deadline The new deadline.
+    function extendDeadline(uint256 taskId, uint64 deadline) external;
+
+    /// @notice Cancel: no new claims or receipts; funds of slots nobody holds return at once,
+    ///         the rest as those slots settle or their windows close.
+    /// @param taskId The task.
+    function cancel(uint256 taskId) external;
+
+    /// @notice Refund receipt slots that were never used, once the equivocation window is
+    ///         closed (receipt window + dispute window: until then they back receipts whose
+    ///         slot went to someone else). Anyone may call; the funds go to the requester's
+    ///         balance.
+    /// @param taskId The task.
+    function reclaimReceiptSlots(uint256 taskId) external;
+
+    /// @notice Pay a worker extra, from the caller's funds (ETH value or an ERC-20 allowance).
+    /// @param taskId The task the bonus is for.
+    /// @param worker Who receives it.
+    /// @param amount How much.
+    function bonus(uint256 taskId, address worker, uint256 amount) external payable;
+
+    // ---------------------------------------------------------------- worker
+
+    /// @notice Prove that a receipt's slot went to another worker, and be paid as if approved:
+    ///         `paidSlot`, an open slot of the task (an unused receipt slot, or a claimable one
+    ///         nobody holds), is approved to the receipt's holder (basis `Equivocation`; the
+    ///         treasury gets its fee). The slot went to another worker when another worker
+    ///         holds it on chain (pass empty arrays), or when a batch approved it to another
+    ///         worker without its receipt: pass that batch's `SlotsApproved` slots and workers
+    ///         (the escrow keeps one hash per such batch). Open until the equivocation window
+    ///         closes (receipt window + dispute window); each holder is paid once per slot.
+    /// @param receipt The receipt.
+    /// @param signature The requester's or verifier's signature of it.
+    /// @param batchSlots The paying batch's slots, as its `SlotsApproved` lists them.
+    /// @param batchWorkers The paying batch's workers, as its `SlotsApproved` lists them.
+    /// @param paidSlot The open slot that pays the receipt's holder.
+    function proveEquivocation(
+        Receipt calldata receipt,
+        bytes calldata signature,
+        uint32[] calldata batchSlots,
+        address[] calldata batchWorkers,
+        uint32 paidSlot
+    ) external;
+
+    /// @notice Dispute a rejection within the dispute window.
+    /// @param taskId The task.
+    /// @param slot The rejected slot.
+    /// @param reasonCid CID of the worker's case.
+    function dispute(uint256 taskId, uint32 slot, bytes calldata reasonCid) external;
+
+    // ---------------------------------------------------------------- review
+
+    /// @notice Reject slots submitted on chain (claimed and submitted, or filled by a presented
+    ///         receipt), within their review period, giving reasons. Unpresented receipt slots
+    ///         are rejected with `rejectReceipts`, with their proof.
+    /// @param taskId The task.
+    /// @param slots The slots.
+    /// @param workers The worker of each slot.
+    /// @param reasonCid CID of the review with the reasons.
+    function reject(uint256 taskId, uint32[] calldata slots, address[] calldata workers, bytes calldata reasonCid)
+        external;
+
+    /// @notice Reject receipt slots, each with its proof (`ReceiptRejection`): an unused one
+    ///         while the receipt window is open, a presented one within its review period.
+    ///         The receipt's worker holds the rejected slot and may dispute it.
+    /// @param taskId The task.
+    /// @param rejections The slots' receipts and their workers' submission signatures.
+    /// @param reasonCid CID of the review with the reasons.
+    function rejectReceipts(uint256 taskId, ReceiptRejection[] calldata rejections, bytes calldata reasonCid)
+        external;
+
+    /// @notice Rule on a dispute within the arbitration timeout: pay the worker, or close the
+    ///         slot and refund the requester. After the timeout only `finalize` settles it,
+    ///         paying the worker.
+    /// @param taskId The task.
+    /// @param slot The disputed slot.
+    /// @param pay True to pay the worker.
+    /// @param reasonCid CID of the ruling's reasons.
+    function rule(uint256 taskId, uint32 slot, bool pay, bytes calldata reasonCid) external;
+
+    // ---------------------------------------------------------------- operator
+
+    /// @notice Set the fee for tasks created from now on, in basis points (at most 10%).
+    /// @param feeBps The new fee.
+    function setFee(uint16 feeBps) external;
+
+    /// @notice Set where fees are credited.
+    /// @param treasury The new treasury.
+    function setTreasury(address treasury) external;
+
+    /// @notice Set the arbitrator of tasks created from now on without one of their own (never
+    ///         zero: a task without an arbitrator would make every rejection meaningless).
+    /// @param arbitrator The new default arbitrator.
+    function setDefaultArbitrator(address arbitrator) external;
+
+    /// @notice Set the minimum fee per paid slot of tasks created from now on in `token`
+    ///         (MTurk's minimum commission): the fee is the larger of the rate's (rounded up)
+    ///         and this. Zero: the rate alone.
+    /// @param token The token (address(0) for ETH).
+    /// @param amount The minimum fee, in the token's smallest unit.
+    function setMinimumFee(address token, uint128 amount) external;
+
+    /// @notice Stop new tasks, new slots and claims. Settlement, refunds and withdrawals go on.
+    function pause() external;
+
+    /// @notice Allow new tasks, slots and claims again.
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
 
     /// @notice The EIP-712 digest a receipt's signer signs.
     /// @param receipt The receipt.
@@ -494,3 +665,28 @@ interface ITaskEscrow {
     /// @return The digest.
     function approvalDigest(Approval calldata approval) external view returns (bytes32);
 }
+
+/// @title ITaskEscrow
+/// @notice One escrow for every micro-task: requesters fund slots up front, workers claim and
+///         submit (on chain, or off chain against a signed receipt), and settlement credits an
+///         internal ledger that anyone withdraws from (or, where the worker asked for it, pays
+///         the worker's own address directly). Silence is not a rejection: submitted work that
+///         is not rejected within the review period is paid by anyone's call.
+///
+///         Version 2 (`version()`): a receipt is as good as payment. A requester or verifier
+///         who signed a receipt cannot take the slot away from its holder: rejecting a receipt
+///         slot needs the receipt and the worker's own EIP-712 `Submission` signature (so only
+///         someone who really handed in work can be rejected, and they can dispute), and a
+///         second receipt signed for a slot that is already taken is provable equivocation:
+///         its holder is paid through an open slot of the task (`proveEquivocation`).
+///         A task's arbitrator is never its requester or verifier; approvals cost at least the
+///         token's minimum fee, so a forged record costs real money; fees and the default
+///         arbitrator cannot change under a pending task (`TaskParams.maxFee`,
+///         `TaskParams.expectedArbitrator`).
+///
+///         The escrow is two contracts at one address, because one would pass the EVM's 24 KiB
+///         code limit: `ITaskEscrowCore` (what every paid assignment runs through) and
+///         `ITaskEscrowExtension` (rejections, disputes, proofs, changes to a task, settings).
+/// @dev Every state change emits an event that, with the task manifest, lets an indexer rebuild
+///      all state without view calls (docs/architecture.md, P8).
+interface ITaskEscrow is ITaskEscrowCore, ITaskEscrowExtension {}

@@ -9,8 +9,8 @@ from microtask.chain.reverts import TransactionReverted
 from microtask.client import Operator, Refused, Requester, Worker
 from microtask.client.errors import NothingToWithdraw
 from microtask.escrow import SlotState, fee_of
-from tests.client.conftest import ALICE, BOB, OWNER, REQUESTER, Chain
-from tests.client.test_requester import REWARD, answer, post
+from tests.client.conftest import ALICE, BOB, OWNER, REQUESTER, Chain, manifest_document
+from tests.client.test_requester import REWARD, answer, post, terms
 
 
 def test_the_fee_applies_to_tasks_created_afterwards(chain: Chain) -> None:
@@ -19,6 +19,25 @@ def test_the_fee_applies_to_tasks_created_afterwards(chain: Chain) -> None:
     assert chain.platform.reader.fee_bps() == 250
     after = post(chain, 1).task_id
     assert (chain.platform.task(before).fee_bps, chain.platform.task(after).fee_bps) == (100, 250)
+
+
+def test_a_minimum_fee_applies_to_drafts_and_tasks_created_afterwards(chain: Chain) -> None:
+    token = chain.platform.token("TUSD")
+    Operator(chain.platform, OWNER).set_minimum_fee(token, REWARD)  # above the rate's 1%
+    created = post(chain, 2)
+    task = chain.platform.reader.task(created.task_id)
+    assert task.fee == REWARD
+    assert created.escrowed == task.slot_count * (REWARD + REWARD)
+    with pytest.raises(TransactionReverted) as refused:
+        Operator(chain.platform, ALICE).set_minimum_fee(token, 0)
+    assert refused.value.error == "OwnableUnauthorizedAccount"
+    # a draft pins the fee it shows: raised before the task is sent, the escrow refuses it
+    requester = Requester(chain.platform, REQUESTER)
+    draft = requester.draft_task(manifest_document(2), terms(chain))
+    Operator(chain.platform, OWNER).set_minimum_fee(token, 2 * REWARD)
+    with pytest.raises(TransactionReverted) as raised:
+        requester.create_task(draft)
+    assert raised.value.error == "FeeAboveMaximum"
 
 
 def test_treasury_and_arbitrator_take_any_spelling_of_an_address(chain: Chain) -> None:

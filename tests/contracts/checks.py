@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from eth_utils.address import to_checksum_address
 
-from microtask.escrow import Reputation, Slot, SlotState, Task, funding_of, unused_receipt_slots
+from microtask.escrow import Reputation, Slot, SlotState, Task, unused_receipt_slots
 from tests.contracts.chain_reads import Batch, CallFailed
 from tests.contracts.driver import COVERAGE
 
@@ -66,6 +66,7 @@ def _task_matches(task_id: int, chain: Task, task: TaskModel) -> None:
         task.reward,
     )
     assert chain.escrow == task.escrow, f"task {task_id} escrow {chain.escrow}, model {task.escrow}"
+    assert chain.fee == task.fee, f"task {task_id} fee {chain.fee}, model {task.fee}"
 
 
 def escrow_matches_the_model(machine: Driver) -> None:
@@ -134,7 +135,7 @@ def escrow_matches_the_model(machine: Driver) -> None:
             chain.receipt_slots, chain.receipt_slots_used, reclaimed=chain.receipt_slots_reclaimed
         )
         backed = chain.open_slots + held + unused
-        assert chain.escrow == funding_of(chain.reward, backed, chain.fee_bps), (
+        assert chain.escrow == backed * chain.per_slot, (
             f"P5: task {task_id} holds {chain.escrow}, backing {chain.open_slots} open, "
             f"{held} held, {unused} unused receipt slots at {chain.per_slot}"
         )

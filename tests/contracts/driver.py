@@ -31,11 +31,11 @@ from microtask.chain.devchain import revert, snapshot
 from microtask.chain.erc20 import erc20
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.transactions import TransactionSender
-from microtask.chain.typed_data import Approval, Receipt
+from microtask.chain.typed_data import Approval, Receipt, ReceiptRejection
 from microtask.escrow import ETH, HELD_STATES, ApprovalBasis, SlotState, TaskParams
 from tests.contracts.chain_reads import Batch
 from tests.contracts.model import Model, Revert, TaskModel
-from tests.world import Deployment, World
+from tests.world import ENVELOPE, Deployment, World
 
 ZERO = ETH
 MAX_UINT = 2**256 - 1
@@ -389,6 +389,7 @@ class Driver(RuleBasedStateMachine):
 
     def _create(self, requester: LocalAccount, params: TaskParams, funding: str) -> int | None:
         client = self.client(requester)
+        params = client.guarded(params)  # what the requester saw; the model checks it too
         permit = funding != "allowance"
         token = erc20(self.w3, params.token) if params.token != ZERO else None
         sender = TransactionSender(self.w3, requester)
@@ -475,14 +476,57 @@ class Driver(RuleBasedStateMachine):
     def _present(
         self, signed: list[tuple[Receipt, bytes, str]], presenter: LocalAccount
     ) -> TxReceipt | None:
-        receipt, _ = self.do(
+        receipt, skipped = self.do(
             "presentReceipts",
             lambda m, at: m.present(at, presenter.address, [(r, s) for r, _, s in signed]),
             lambda: self.client(presenter).present_receipts([(r, sig) for r, sig, _ in signed]),
         )
         if receipt is not None:
             self.presented.extend(signed)
+            events = self.env.world.events(receipt, "ReceiptSkipped")
+            assert len(events) == skipped, f"skipped {len(events)}, the model {skipped}"
         return receipt
+
+    def _reject_receipts(
+        self,
+        task: TaskModel,
+        items: list[tuple[int, LocalAccount, LocalAccount, bool]],
+        reviewer: LocalAccount,
+        cid: bytes,
+    ) -> TxReceipt | None:
+        """Reject receipt slots with their proof: (slot, worker, receipt signer, whether the
+        worker's submission signature is the worker's own or a forgery)."""
+        world, now = self.env.world, self.now()
+        proofs, predicted = [], []
+        for index, worker, signer, genuine in items:
+            receipt = Receipt(task.task_id, index, worker.address, DIGEST, now, now + 3_600)
+            # a forgery: someone else (the reviewer, say) signing in the worker's place
+            others = (a for a in (signer, *self.workers) if a.address != worker.address)
+            forger = worker if genuine else next(others)
+            proofs.append(
+                ReceiptRejection(
+                    receipt,
+                    self.client(signer).sign_receipt(receipt),
+                    ENVELOPE,
+                    world.submission_signature(task.task_id, index, forger),
+                )
+            )
+            predicted.append((receipt, signer.address, genuine))
+        return self.do(
+            "rejectReceipts",
+            lambda m, at: m.reject_receipts(at, reviewer.address, task.task_id, predicted, cid),
+            lambda: self.client(reviewer).reject_receipts(task.task_id, proofs, cid),
+        )[0]
+
+    def _prove(
+        self, signed: tuple[Receipt, bytes, str], paid_slot: int, caller: LocalAccount
+    ) -> TxReceipt | None:
+        receipt, signature, signer = signed
+        return self.do(
+            "proveEquivocation",
+            lambda m, at: m.prove_equivocation(at, caller.address, receipt, signer, paid_slot),
+            lambda: self.client(caller).prove_equivocation(receipt, signature, paid_slot),
+        )[0]
 
     def _dispute(
         self, task: TaskModel, index: int, account: LocalAccount, cid: bytes

@@ -11,6 +11,7 @@ the model.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -56,7 +57,10 @@ TASK_SPECS = st.fixed_dictionaries(
         "review": st.sampled_from(REVIEWS),
         "lease": st.sampled_from(LEASES),
         "verifier": st.booleans(),
-        "arbitrator": st.integers(0, 2),
+        # 0 the default, 1-2 one of their own, 3 the requester itself, 4 the verifier
+        "arbitrator": st.sampled_from([0, 0, 0, 1, 1, 2, 3, 4]),
+        # what the requester saw: the fee and default now, or before an owner's change
+        "guard": st.sampled_from(["now"] * 6 + ["fee raised", "arbitrator changed"]),
         "min_approved": st.sampled_from([0, 0, 0, 1]),
         "min_bps": st.sampled_from([0, 0, 5_000, 9_000]),
     }
@@ -73,7 +77,13 @@ class EscrowMachine(Driver):
         if funding != "allowance":
             token = 1  # permits fund MockERC20 tasks
         slots, receipt_slots = spec["slots"], spec["receipt_slots"]
-        arbitrator = spec["arbitrator"]
+        requester = self.env.requesters[spec["who"]]
+        arbitrator = [
+            ZERO,
+            *(a.address for a in self.env.arbitrators),
+            requester.address,  # judging its own disputes: refused
+            self.env.verifier.address,  # the verifier judging its own rejections: refused
+        ][spec["arbitrator"]]
         params = TaskParams(
             manifest_cid=MANIFEST,
             token=self.env.tokens[token],
@@ -85,11 +95,19 @@ class EscrowMachine(Driver):
             review_period=spec["review"],
             lease=spec["lease"],
             verifier=self.env.verifier.address if spec["verifier"] else ZERO,
-            arbitrator=ZERO if arbitrator == 0 else self.env.arbitrators[arbitrator - 1].address,
+            arbitrator=arbitrator,
             min_approved=spec["min_approved"],
             min_approval_bps=spec["min_bps"],
         )
-        return self._create(self.env.requesters[spec["who"]], params, funding)
+        params = self.client(requester).guarded(params)
+        assert params.max_fee is not None
+        if spec["guard"] == "fee raised" and params.max_fee > 0:
+            params = dataclasses.replace(params, max_fee=params.max_fee - 1)
+        elif spec["guard"] == "arbitrator changed":
+            current = params.expected_arbitrator if arbitrator == ZERO else arbitrator
+            others = [a.address for a in self.env.arbitrators if a.address != current]
+            params = dataclasses.replace(params, expected_arbitrator=others[0])
+        return self._create(requester, params, funding)
 
     @initialize(spec=TASK_SPECS)
     def first_task(self, spec: dict[str, Any]) -> None:
@@ -380,6 +398,70 @@ class EscrowMachine(Driver):
         pairs = self.settle_pairs(chosen, picks, mismatch, wild, states=(SlotState.SUBMITTED,))
         self._reject(chosen, pairs, self._reviewer(chosen, reviewer), cid)
 
+    @precondition(lambda self: any(t.receipt_slots for t in self.model.tasks.values()))
+    @rule(
+        task=st.integers(0, 63),
+        picks=st.lists(st.integers(0, 63), min_size=1, max_size=2),
+        reviewer=st.sampled_from(["requester", "verifier", "verifier", "stranger"]),
+        signer=st.sampled_from(["requester", "verifier", "verifier", "worker"]),
+        genuine=st.sampled_from([True, True, True, False]),
+        cid=st.sampled_from([REASON, REASON, REASON, b""]),
+    )
+    def reject_receipts(
+        self,
+        task: int,
+        picks: list[int],
+        reviewer: str,
+        signer: str,
+        genuine: bool,
+        cid: bytes,
+    ) -> None:
+        """Reject receipt slots with their proof (the receipt, and the worker's own signature
+        of their submission; or a forged one, or naming a party or someone who never worked
+        there: refused)."""
+        chosen = pick_from([t for t in self.model.tasks.values() if t.receipt_slots], task)
+        items = []
+        for n, pick in enumerate(picks):
+            index = pick % (chosen.receipt_slots + (pick % 7 == 0))  # sometimes a claimable one
+            slot = chosen.slot(index)
+            worker = self.account(slot.worker) if slot.worker != ZERO else self.worker(pick + n)
+            signing = {
+                "requester": self.account(chosen.requester),
+                "verifier": self.env.verifier,
+                "worker": worker,
+            }[signer]
+            items.append((index, worker, signing, genuine or n > 0))
+        self._reject_receipts(chosen, items, self._reviewer(chosen, reviewer), cid)
+
+    @precondition(lambda self: any(t.receipt_slots for t in self.model.tasks.values()))
+    @rule(
+        task=st.integers(0, 63),
+        pick=st.integers(0, 63),
+        worker=st.integers(0, 63),
+        signer=st.sampled_from(["requester", "verifier", "worker"]),
+        payer=st.integers(0, 63),
+        caller=st.integers(0, 63),
+    )
+    def prove_equivocation(
+        self, task: int, pick: int, worker: int, signer: str, payer: int, caller: int
+    ) -> None:
+        """A reviewer signs a second receipt for a slot another worker holds: its holder
+        proves it and is paid through an open slot (or tries with a slot that is not)."""
+        chosen = pick_from([t for t in self.model.tasks.values() if t.receipt_slots], task)
+        held = [i for i in range(chosen.receipt_slots) if chosen.slots[i].worker != ZERO]
+        index = pick_from(held, pick) if held and pick % 4 else pick % chosen.receipt_slots
+        account = self.worker(worker)
+        signing = {
+            "requester": self.account(chosen.requester),
+            "verifier": self.env.verifier,
+            "worker": account,
+        }[signer]
+        now = self.now()
+        signed = self._receipt(chosen, index, account, signing, min(now, chosen.deadline), now)
+        open_slots = [i for i, s in enumerate(chosen.slots) if s.state == SlotState.OPEN]
+        paid = pick_from(open_slots, payer) if open_slots and payer % 5 else payer % 8
+        self._prove(signed, paid, self.anyone(caller))
+
     @precondition(lambda self: self.slots_in(SlotState.DISPUTED))
     @rule(
         pick=st.integers(0, 63),
@@ -521,8 +603,8 @@ class EscrowMachine(Driver):
         worker = self.account(slot.worker) if state in LIVE else self._free_worker(task, who)
         pair = [(index, worker.address)]
         if state == SlotState.OPEN and receipt_slot:
-            if contest and step != 3:
-                self._reject(task, pair, reviewer, REASON)  # work received off chain, refused
+            if contest and step != 3:  # work received off chain, refused, with its proof
+                self._reject_receipts(task, [(index, worker, reviewer, True)], reviewer, REASON)
             elif step in (0, 1):
                 at = now - (task.review_period + 1 if who % 3 == 0 else 0)  # maybe long unreviewed
                 signed = self._receipt(
@@ -532,7 +614,7 @@ class EscrowMachine(Driver):
             elif step == 2:
                 self._approve(task, pair, reviewer)
             else:
-                self._reject(task, pair, reviewer, REASON)
+                self._reject_receipts(task, [(index, worker, reviewer, True)], reviewer, REASON)
         elif state == SlotState.OPEN:
             self._claim(task, index, worker)
         elif due and not (contest and state == SlotState.REJECTED and step == 0):
@@ -730,6 +812,8 @@ class EscrowMachine(Driver):
                 "arbitrator 0",
                 "arbitrator 1",
                 "no arbitrator",
+                "minimum fee",
+                "no minimum fee",
                 "pause or unpause",
                 "pause twice",
                 "pause by a stranger",
@@ -748,6 +832,14 @@ class EscrowMachine(Driver):
                 "setFee",
                 lambda m, at: m.set_fee(at, account.address, fee),
                 lambda: client.set_fee(fee),
+            )
+        elif "minimum fee" in action:
+            token = self.env.tokens[self.operations % len(self.env.tokens)]
+            amount = 0 if action.startswith("no") else 3
+            self.do(
+                "setMinimumFee",
+                lambda m, at: m.set_minimum_fee(at, owner.address, token, amount),
+                lambda: client.set_minimum_fee(amount, token),
             )
         elif "arbitrator" in action:
             arbitrator = (

@@ -29,17 +29,17 @@ from microtask.escrow import (
     SlotState,
     TaskParams,
     approvable,
+    arbitration_end,
     dispute_end,
+    equivocation_window_end,
     fee_of,
     finalization,
-    funding_of,
     has_ended,
     is_open,
     is_party,
     is_receipt_slot,
     lapsed,
     lease_end,
-    per_slot,
     qualifies,
     receipt_window_end,
     receipt_window_open,
@@ -92,17 +92,14 @@ class TaskModel:
     slots: list[SlotModel]
     open_slots: int
     escrow: int
+    fee: int
     cancelled: bool = False
     receipt_slots_reclaimed: bool = False
     receipt_slots_used: int = 0
 
     @property
-    def fee(self) -> int:
-        return fee_of(self.reward, self.fee_bps)
-
-    @property
     def per_slot(self) -> int:
-        return per_slot(self.reward, self.fee_bps)
+        return self.reward + self.fee
 
     @property
     def reviewers(self) -> tuple[str, ...]:
@@ -161,6 +158,8 @@ class Model:
     arbitration_timeout: int
     next_task_id: int
     paused: bool = False
+    minimum_fees: dict[str, int] = field(default_factory=dict)
+    equivocation_paid: set[tuple[int, int, str]] = field(default_factory=set)
     tasks: dict[int, TaskModel] = field(default_factory=dict)
     ledger: dict[tuple[str, str], int] = field(default_factory=dict)
     reputation: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -190,8 +189,14 @@ class Model:
         task.escrow -= amount
         self.credit(task.token, task.requester, amount)
 
+    def settled_slot(self, task: TaskModel, index: int, state: SlotState) -> SlotModel:
+        """A slot once final: a receipt slot keeps the worker its word held (so who held it
+        stays provable), a claimable slot's word is gone."""
+        keep = is_receipt_slot(index, task.receipt_slots) and index < len(task.slots)
+        return SlotModel(state, task.slots[index].worker if keep else ZERO)
+
     def pay(self, task: TaskModel, index: int, worker: str, basis: ApprovalBasis) -> None:
-        task.slots[index] = SlotModel(SlotState.APPROVED)
+        task.slots[index] = self.settled_slot(task, index, SlotState.APPROVED)
         task.escrow -= task.per_slot
         self.credit(task.token, worker, task.reward)
         self.credit(task.token, self.treasury, task.fee)
@@ -200,7 +205,7 @@ class Model:
 
     def close(self, task: TaskModel, index: int, *, rejected: bool) -> None:
         worker = task.slots[index].worker
-        task.slots[index] = SlotModel(SlotState.CLOSED)
+        task.slots[index] = self.settled_slot(task, index, SlotState.CLOSED)
         self.refund(task, task.per_slot)
         if rejected:
             self.record(task.token, worker)[1] += 1
@@ -240,9 +245,22 @@ class Model:
             raise Revert("InvalidSlotCount")
         if params.deadline <= now:
             raise Revert("InvalidDeadline", deadline=params.deadline, currentTime=now)
+        fee = fee_of(params.reward, self.fee_bps, self.minimum_fees.get(params.token, 0))
+        assert params.max_fee is not None
+        assert params.expected_arbitrator is not None
+        if fee > params.max_fee:
+            raise Revert("FeeAboveMaximum", fee=fee, maxFee=params.max_fee)
+        arbitrator, expected = params.arbitrator, params.expected_arbitrator
+        if arbitrator == ZERO:
+            arbitrator = self.default_arbitrator
+            if expected != arbitrator:
+                raise Revert("ArbitratorChanged", expected=expected, current=arbitrator)
+        elif expected not in (ZERO, arbitrator):
+            raise Revert("ArbitratorChanged", expected=expected, current=arbitrator)
+        if arbitrator in (sender, params.verifier):
+            raise Revert("ArbitratorIsParty", arbitrator=arbitrator)
         task_id = self.next_task_id
         self.next_task_id += 1
-        arbitrator = params.arbitrator if params.arbitrator != ZERO else self.default_arbitrator
         self.tasks[task_id] = TaskModel(
             task_id=task_id,
             requester=sender,
@@ -259,7 +277,8 @@ class Model:
             receipt_slots=params.receipt_slots,
             slots=[SlotModel() for _ in range(params.slots)],
             open_slots=params.slots - params.receipt_slots,
-            escrow=params.funding(self.fee_bps),
+            escrow=params.slots * (params.reward + fee),
+            fee=fee,
         )
         return task_id
 
@@ -279,7 +298,7 @@ class Model:
             raise Revert(
                 "InvalidSlotsAdded", taskId=task_id, added=count, slotCount=len(task.slots) + count
             )
-        funded = funding_of(task.reward, count, task.fee_bps)
+        funded = count * task.per_slot
         task.slots.extend(SlotModel() for _ in range(count))
         task.open_slots += count
         task.escrow += funded
@@ -299,7 +318,7 @@ class Model:
             raise Revert("TaskIsCancelled", taskId=task_id)
         task.cancelled = True
         task.deadline = min(task.deadline, now)
-        refund = funding_of(task.reward, task.open_slots, task.fee_bps)
+        refund = task.open_slots * task.per_slot
         task.open_slots = 0
         self.refund(task, refund)
 
@@ -307,10 +326,10 @@ class Model:
         task = self.task(task_id)
         if task.receipt_slots_reclaimed:
             raise Revert("ReceiptWindowClosed", taskId=task_id)
-        closes_at = task.receipt_window_end
+        closes_at = equivocation_window_end(task.receipt_window_end, self.dispute_window)
         if is_open(closes_at, now):
             raise Revert("ReceiptWindowOpen", taskId=task_id, closesAt=closes_at)
-        refund = funding_of(task.reward, task.unused_receipt_slots, task.fee_bps)
+        refund = task.unused_receipt_slots * task.per_slot
         task.receipt_slots_reclaimed = True
         self.refund(task, refund)
 
@@ -377,37 +396,72 @@ class Model:
         slot.state, slot.timestamp = SlotState.SUBMITTED, now
         self.holds.discard((task_id, sender))
 
-    def present(self, now: int, sender: str, receipts: Sequence[tuple[Receipt, str]]) -> None:
+    def require_receipt(self, task: TaskModel, receipt: Receipt, signer: str) -> None:
+        """A receipt good for its task (``TaskEscrowBase._requireReceipt``)."""
+        if receipt.worker == ZERO:
+            raise Revert("ZeroAddress")
+        task.require_not_party(receipt.worker)
+        if has_ended(task.deadline, receipt.submitted_at):
+            raise Revert(
+                "SubmittedAfterDeadline", submittedAt=receipt.submitted_at, deadline=task.deadline
+            )
+        if signer not in task.reviewers:
+            raise Revert("InvalidSignature", taskId=task.task_id)
+
+    def present(self, now: int, sender: str, receipts: Sequence[tuple[Receipt, str]]) -> int:
+        """Present receipts; how many were skipped (their slot no longer open)."""
+        skipped = 0
         for receipt, signer in receipts:
             task = self.task(receipt.task_id)
-            if has_ended(receipt.expiry, now):
-                raise Revert("SignatureExpired", expiry=receipt.expiry)
             if not is_receipt_slot(receipt.slot, task.receipt_slots):
                 raise Revert("SlotNotForReceipts", taskId=task.task_id, slot=receipt.slot)
-            if receipt.worker == ZERO:
-                raise Revert("ZeroAddress")
-            task.require_not_party(receipt.worker)
-            if has_ended(task.deadline, receipt.submitted_at):
-                raise Revert(
-                    "SubmittedAfterDeadline",
-                    submittedAt=receipt.submitted_at,
-                    deadline=task.deadline,
-                )
-            if signer not in task.reviewers:
-                raise Revert("InvalidSignature", taskId=task.task_id)
-            slot = task.slot(receipt.slot)
-            if slot.state != SlotState.OPEN:
-                raise Revert(
-                    "InvalidSlotState",
-                    taskId=task.task_id,
-                    slot=receipt.slot,
-                    state=slot.state.code,
-                )
+            self.require_receipt(task, receipt, signer)
+            if task.slot(receipt.slot).state != SlotState.OPEN:
+                skipped += 1  # presented already, or settled: the batch goes on
+                continue
+            if has_ended(receipt.expiry, now):
+                raise Revert("SignatureExpired", expiry=receipt.expiry)
             self.require_receipt_window(now, task)
             task.receipt_slots_used += 1
             task.slots[receipt.slot] = SlotModel(
                 SlotState.SUBMITTED, receipt.worker, receipt.submitted_at
             )
+        return skipped
+
+    def prove_equivocation(
+        self, now: int, sender: str, receipt: Receipt, signer: str, paid_slot: int
+    ) -> None:
+        """A receipt whose slot another worker holds on chain (the live-word case) is paid
+        through ``paid_slot``, an open slot of the task still funded."""
+        task = self.task(receipt.task_id)
+        if not is_receipt_slot(receipt.slot, task.receipt_slots):
+            raise Revert("SlotNotForReceipts", taskId=task.task_id, slot=receipt.slot)
+        if has_ended(equivocation_window_end(task.receipt_window_end, self.dispute_window), now):
+            raise Revert("EquivocationWindowClosed", taskId=task.task_id)
+        self.require_receipt(task, receipt, signer)
+        slot = task.slot(receipt.slot)
+        holder = slot.worker
+        if holder == ZERO and slot.state == SlotState.APPROVED:
+            # paid in a batch without its receipt: the batch must be shown (the machine
+            # shows none; tests/contracts/test_receipts.py shows one)
+            raise Revert("InvalidBatch")
+        key = (task.task_id, receipt.slot, receipt.worker)
+        if holder in (ZERO, receipt.worker) or key in self.equivocation_paid:
+            raise Revert("NotEquivocation", taskId=task.task_id, slot=receipt.slot)
+        receipt_slot = is_receipt_slot(paid_slot, task.receipt_slots)
+        funded = not (task.receipt_slots_reclaimed if receipt_slot else task.cancelled)
+        if (
+            paid_slot >= len(task.slots)
+            or task.slot(paid_slot).state != SlotState.OPEN
+            or not funded
+        ):
+            raise Revert("FundingSlotUnavailable", taskId=task.task_id, slot=paid_slot)
+        self.equivocation_paid.add(key)
+        if receipt_slot:
+            task.receipt_slots_used += 1
+        else:
+            task.open_slots -= 1
+        self.pay(task, paid_slot, receipt.worker, ApprovalBasis.EQUIVOCATION)
 
     def dispute(self, now: int, sender: str, task_id: int, index: int, cid: bytes) -> None:
         task = self.task(task_id)
@@ -454,13 +508,15 @@ class Model:
             if worker == ZERO:
                 raise Revert("ZeroAddress")
             slot = task.slot(index)
-            if slot.state == SlotState.APPROVED:
-                continue  # paid already: a relayed batch stays valid
             if unused_receipt_slot(slot.state, index, task.receipt_slots):
                 task.require_not_party(worker)
                 receipt_slots_used += 1  # work received off chain, never presented
                 self.pay(task, index, worker, ApprovalBasis.REVIEW)
                 continue
+            if slot.state.final:
+                continue  # settled already: a relayed or retried batch stays valid
+            if by_signature and slot.state in (SlotState.REJECTED, SlotState.DISPUTED):
+                continue  # a rejection since the signing revoked it
             if not approvable(slot.state, by_signature=by_signature):
                 raise Revert(
                     "InvalidSlotState", taskId=task.task_id, slot=index, state=slot.state.code
@@ -483,22 +539,55 @@ class Model:
         if not pairs:
             raise Revert("InvalidBatch")
         for index, worker in pairs:
-            if worker == ZERO:
-                raise Revert("ZeroAddress")
             slot = task.slot(index)
             if unused_receipt_slot(slot.state, index, task.receipt_slots):
-                task.require_not_party(worker)
+                raise Revert("ReceiptProofRequired", taskId=task_id, slot=index)
+            self.reject_submitted(now, task, index, worker)
+
+    def reject_submitted(self, now: int, task: TaskModel, index: int, worker: str) -> None:
+        """Reject a slot submitted on chain or by a presented receipt (``_rejectSubmitted``)."""
+        task_id = task.task_id
+        if worker == ZERO:
+            raise Revert("ZeroAddress")
+        slot = task.slot(index)
+        if slot.state != SlotState.SUBMITTED:
+            raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
+        if slot.worker != worker:
+            raise Revert("WorkerMismatch", slot=index, holder=slot.worker, named=worker)
+        if has_ended(review_end(slot.timestamp, task.review_period), now):
+            raise Revert("ReviewPeriodOver", taskId=task_id, slot=index)
+        slot.state, slot.timestamp = SlotState.REJECTED, now
+
+    def reject_receipts(
+        self,
+        now: int,
+        sender: str,
+        task_id: int,
+        rejections: Sequence[tuple[Receipt, str, bool]],
+        cid: bytes,
+    ) -> None:
+        """Reject receipt slots with their proof: each (receipt, its signer, whether the
+        worker's own submission signature is genuine)."""
+        task = self.reviewer_task(sender, task_id)
+        if not cid:
+            raise Revert("EmptyCid")
+        if not rejections:
+            raise Revert("InvalidBatch")
+        for receipt, signer, genuine in rejections:
+            index, worker = receipt.slot, receipt.worker
+            if receipt.task_id != task_id:
+                raise Revert("ReceiptForAnotherTask")
+            if not is_receipt_slot(index, task.receipt_slots):
+                raise Revert("SlotNotForReceipts", taskId=task_id, slot=index)
+            if not genuine:
+                raise Revert("InvalidWorkerSignature", taskId=task_id, slot=index, worker=worker)
+            if task.slot(index).state == SlotState.OPEN:
+                self.require_receipt(task, receipt, signer)
                 self.require_receipt_window(now, task)
                 task.slots[index] = SlotModel(SlotState.REJECTED, worker, now)
                 task.receipt_slots_used += 1
-                continue
-            if slot.state != SlotState.SUBMITTED:
-                raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
-            if slot.worker != worker:
-                raise Revert("WorkerMismatch", slot=index, holder=slot.worker, named=worker)
-            if has_ended(review_end(slot.timestamp, task.review_period), now):
-                raise Revert("ReviewPeriodOver", taskId=task_id, slot=index)
-            slot.state, slot.timestamp = SlotState.REJECTED, now
+            else:
+                self.reject_submitted(now, task, index, worker)
 
     def rule(self, now: int, sender: str, task_id: int, index: int, pay: bool, cid: bytes) -> None:
         task = self.task(task_id)
@@ -507,6 +596,8 @@ class Model:
         slot = task.slot(index)
         if slot.state != SlotState.DISPUTED:
             raise Revert("InvalidSlotState", taskId=task_id, slot=index, state=slot.state.code)
+        if has_ended(arbitration_end(slot.timestamp, self.arbitration_timeout), now):
+            raise Revert("ArbitrationTimedOut", taskId=task_id, slot=index)
         if not pay and not cid:
             raise Revert("EmptyCid")
         if pay:
@@ -594,4 +685,10 @@ class Model:
 
     def set_default_arbitrator(self, now: int, sender: str, arbitrator: str) -> None:
         self.require_owner(sender)
+        if arbitrator == ZERO:
+            raise Revert("ZeroAddress")
         self.default_arbitrator = arbitrator
+
+    def set_minimum_fee(self, now: int, sender: str, token: str, amount: int) -> None:
+        self.require_owner(sender)
+        self.minimum_fees[token] = amount

@@ -6,7 +6,7 @@ import pytest
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import SlotState, fee_of
-from tests.world import FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
+from tests.world import DISPUTE_WINDOW, FEE_BPS, LEASE, RESULT, REVIEW_PERIOD, REWARD, World
 
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)
 
@@ -59,7 +59,8 @@ def test_receipt_slots_stay_funded_until_their_window_closes(world: World) -> No
     assert world.escrow.task(task_id).escrow == 2 * PER_SLOT
     # work received before the cancel can still be settled
     world.client(world.verifier).approve(task_id, [(0, world.workers[0].address)])
-    world.advance(REVIEW_PERIOD + 1)
+    # they back receipts whose slot went elsewhere until a dispute window after receipts close
+    world.advance(REVIEW_PERIOD + DISPUTE_WINDOW + 1)
     world.client(world.workers[4]).reclaim_receipt_slots(task_id)
     assert world.escrow.task(task_id).escrow == 0
     assert world.escrow.balance(world.requester.address) == 2 * PER_SLOT
@@ -120,6 +121,6 @@ def test_refunded_slots_read_as_closed(world: World) -> None:
     assert world.escrow.slot(task_id, 3).state == SlotState.CLOSED  # refunded by the cancel
     assert world.escrow.slot(task_id, 2).state == SlotState.CLAIMED  # still held
     assert world.escrow.slot(task_id, 0).state == SlotState.OPEN  # receipts may still come
-    world.advance(REVIEW_PERIOD + 1)
+    world.advance(REVIEW_PERIOD + DISPUTE_WINDOW + 1)
     world.client(world.workers[4]).reclaim_receipt_slots(task_id)
     assert world.escrow.slot(task_id, 0).state == SlotState.CLOSED

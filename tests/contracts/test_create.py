@@ -86,7 +86,8 @@ def test_invalid_parameters_are_refused(
     params = world.params(**overrides)
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(
-            world.deployment.escrow.functions.createTask(params.as_abi()), value=0
+            world.deployment.escrow.functions.createTask(world.escrow.guarded(params).as_abi()),
+            value=0,
         )
     assert caught.value.error == error
 
@@ -100,7 +101,7 @@ def test_a_token_must_be_a_contract(world: World) -> None:
 
 def test_permits_are_for_token_tasks(world: World) -> None:
     call = world.deployment.escrow.functions.createTaskWithPermit(
-        world.params().as_abi(), world.now() + 3600, 27, bytes(32), bytes(32)
+        world.escrow.guarded(world.params()).as_abi(), world.now() + 3600, 27, bytes(32), bytes(32)
     )
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call)
@@ -114,7 +115,7 @@ def test_past_deadline_is_refused(world: World) -> None:
 
 
 def test_wrong_eth_amount_is_refused(world: World) -> None:
-    params = world.params(slots=2)
+    params = world.escrow.guarded(world.params(slots=2))
     call = world.deployment.escrow.functions.createTask(params.as_abi())
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call, value=2 * REWARD)  # forgot the fee
@@ -128,7 +129,7 @@ def test_wrong_eth_amount_is_refused(world: World) -> None:
 def test_eth_sent_with_a_token_task_is_refused(world: World) -> None:
     params = world.params(token=world.token.address, reward=TOKEN_REWARD)
     world.escrow.create_task(params)  # sets the allowance
-    call = world.deployment.escrow.functions.createTask(params.as_abi())
+    call = world.deployment.escrow.functions.createTask(world.escrow.guarded(params).as_abi())
     with pytest.raises(TransactionReverted) as caught:
         world.escrow.sender.transact(call, value=1)
     assert caught.value.error == "WrongPayment"
@@ -203,7 +204,13 @@ def test_unknown_task(world: World) -> None:
     assert caught.value.error_args == {"taskId": 999}
 
 
-def test_fee_rounds_down() -> None:
+def test_fee_rounds_up_so_a_fee_set_is_never_zero(world: World) -> None:
     assert fee_of(REWARD, FEE_BPS) == REWARD // 40
-    assert fee_of(39, 250) == 0
-    assert funding_of(39, 10, 250) == 390
+    assert fee_of(39, 250) == 1  # 0.975 of a unit: once zero, now one
+    assert funding_of(39, 10, 250) == 400
+    assert world.escrow.fee_for(ETH, 39) == 1
+    task_id = world.create(reward=39, slots=10)
+    assert world.escrow.task(task_id).fee == 1
+    assert world.escrow.task(task_id).escrow == 400
+    world.client(world.owner).set_fee(0)
+    assert world.escrow.fee_for(ETH, 39) == 0  # no rate, no minimum: no fee

@@ -142,6 +142,7 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
                 "lease": 600,
                 "verifier": True,
                 "arbitrator": 0,
+                "guard": "now",
                 "min_approved": 0,
                 "min_bps": 0,
             }
@@ -169,19 +170,34 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
                     "lease": 120,
                     "verifier": False,
                     "arbitrator": 0,
+                    "guard": "now",
                     "min_approved": 0,
                     "min_bps": 0,
                 }
             )
             is None
         )
+        # a requester (or its verifier) judging its own disputes, and a task sent against a
+        # fee or default arbitrator the owner changed meanwhile: refused
+        base = {"who": 0, "token": 0, "funding": "allowance", "reward": 3, "slots": 1}
+        base |= {"receipt_slots": 0, "deadline": 5_000, "review": 300, "lease": 120}
+        base |= {"verifier": True, "min_approved": 0, "min_bps": 0}
+        for arbitrator, guard, error in (
+            (3, "now", "ArbitratorIsParty"),
+            (4, "now", "ArbitratorIsParty"),
+            (0, "fee raised", "FeeAboveMaximum"),
+            (0, "arbitrator changed", "ArbitratorChanged"),
+        ):
+            assert machine._create_from(base | {"arbitrator": arbitrator, "guard": guard}) is None
+            assert machine.last_error == error
+            check()
         now = machine.now()
 
         # ETH task: a presented receipt, a receipt slot approved without one, a claim
         # approved through a relayed signature (relayed twice), a rejection ruled unpaid
         receipt = machine._receipt(eth, 0, workers[0], env.verifier, now, now + 600)
         ok(machine._present([receipt], workers[4]))
-        assert machine._present([receipt], workers[4]) is None  # no replay
+        ok(machine._present([receipt], workers[3]))  # a replay is skipped, changing nothing
         ok(machine._approve(eth, [(1, workers[1].address)], first))
         ok(machine._claim(eth, 2, workers[2]))
         ok(machine._submit(eth, 2, workers[2], RESULT))
@@ -193,12 +209,23 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
         ok(machine._reject(eth, [(3, workers[3].address)], env.verifier, REASON))
         ok(machine._dispute(eth, 3, workers[3], REASON))
         ok(machine._rule(eth, 3, env.arbitrators[0], False, REASON))
+        # a reviewer signs slot 0 again, for another worker: its holder is paid all the same
+        second_receipt = machine._receipt(eth, 0, workers[3], first, now, now)
+        assert machine._prove(second_receipt, 2, workers[3]) is None  # slot 2 is not open
+        assert machine.last_error == "FundingSlotUnavailable"
 
         # MockERC20 task (funded by permit): a dispute the arbitrator leaves unanswered,
         # and a receipt slot rejected directly whose rejection is never disputed
         ok(machine._claim(usd, 1, workers[0]))
         ok(machine._submit(usd, 1, workers[0], RESULT))
-        ok(machine._reject(usd, [(1, workers[0].address), (0, workers[4].address)], second, REASON))
+        forged = [(0, workers[4], second, False)]  # the worker never signed a submission
+        assert machine._reject_receipts(usd, forged, second, REASON) is None
+        assert machine.last_error == "InvalidWorkerSignature"
+        bare = [(1, workers[0].address), (0, workers[4].address)]  # naming is not enough
+        assert machine._reject(usd, bare, second, REASON) is None
+        assert machine.last_error == "ReceiptProofRequired"
+        ok(machine._reject(usd, [(1, workers[0].address)], second, REASON))
+        ok(machine._reject_receipts(usd, [(0, workers[4], second, True)], second, REASON))
         ok(machine._dispute(usd, 1, workers[0], REASON))
         machine._wait_until(machine.now() + machine.model.dispute_window + 1)
         ok(machine._finalize(usd, [0, 1], workers[1]))  # closes the undisputed rejection
@@ -207,6 +234,9 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
             + machine.model.arbitration_timeout
             + 1
         )
+        late = env.arbitrators[0]  # too late to rule against the worker
+        assert machine._rule(usd, 1, late, False, REASON) is None
+        assert machine.last_error == "ArbitrationTimedOut"
         ok(machine._finalize(usd, [1], workers[1]))  # the unanswered dispute pays
 
         # NoReturnToken task: silence pays; a claim held through a cancel lapses to a refund
@@ -220,7 +250,7 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
 
         # the requester's side: slots added, deadline extended, a bonus, a win by arbitration
         # after the slot was rejected, then the unused receipt slot reclaimed
-        ok(machine._add_slots(eth, 1, first))
+        ok(machine._add_slots(eth, 2, first))
         ok(machine._extend(eth, eth.deadline + 3_600, first))
         ok(machine._bonus(eth, workers[1], 12_345, first))
         eth = machine.model.tasks[eth.task_id]
@@ -230,7 +260,9 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
         ok(machine._dispute(eth, 4, workers[4], REASON))
         ok(machine._rule(eth, 4, env.arbitrators[0], True, REASON))
         eth = machine.model.tasks[eth.task_id]
-        machine._wait_until(eth.deadline + eth.review_period + 1)
+        ok(machine._prove(second_receipt, 5, workers[3]))  # paid through the open slot 5
+        assert machine._prove(second_receipt, 5, workers[3]) is None  # once
+        machine._wait_until(eth.deadline + eth.review_period + machine.model.dispute_window + 1)
         ok(machine._reclaim(eth, workers[0]))
         assert machine.model.tasks[eth.task_id].receipt_slots_reclaimed
 
@@ -256,6 +288,8 @@ def test_a_scripted_tour_meets_the_model_on_every_path(escrow_env: Env) -> None:
                 "claim",
                 "submit",
                 "reject",
+                "rejectReceipts",
+                "proveEquivocation",
                 "dispute",
                 "rule",
                 "finalize",
@@ -354,7 +388,8 @@ def test_every_window_closes_after_its_last_second(escrow_env: Env) -> None:
         refused(machine._reclaim(task(), w[4]), "ReceiptWindowOpen")
         ok(machine._approve(task(), [(0, w[1].address)], env.verifier))
         at(start + 5_000 + 3_601)
-        ok(machine._reclaim(task(), w[4]))
+        # unused receipt slots still back receipts whose slot went elsewhere
+        refused(machine._reclaim(task(), w[4]), "ReceiptWindowOpen")
         # dispute window: a dispute at its last second stands; a second late it is over
         at(rejected_at + machine.model.dispute_window)
         refused(machine._finalize(task(), [2], w[4]), "NothingToFinalize")
@@ -363,6 +398,11 @@ def test_every_window_closes_after_its_last_second(escrow_env: Env) -> None:
         at(start + 5_000 + machine.model.dispute_window + 1)
         refused(machine._dispute(task(), 3, w[4], REASON), "DisputeWindowOver")
         ok(machine._finalize(task(), [3], w[4]))  # closed for good
+        # equivocation window: a dispute window after the receipt window
+        at(start + 5_000 + 3_600 + machine.model.dispute_window)
+        refused(machine._reclaim(task(), w[4]), "ReceiptWindowOpen")
+        at(start + 5_000 + 3_600 + machine.model.dispute_window + 1)
+        ok(machine._reclaim(task(), w[4]))
         # arbitration timeout: unanswered at its last second; the worker wins after it
         at(disputed_at + machine.model.arbitration_timeout)
         refused(machine._finalize(task(), [2], w[4]), "NothingToFinalize")

@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 from microtask.chain.reverts import TransactionReverted
 from microtask.chain.typed_data import Approval, Receipt
 from microtask.escrow import ApprovalBasis, SlotState, fee_of
-from tests.world import FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
+from tests.world import DISPUTE_WINDOW, FEE_BPS, REASON, REVIEW_PERIOD, REWARD, World
 
 DIGEST = bytes(range(32))
 PER_SLOT = REWARD + fee_of(REWARD, FEE_BPS)
@@ -88,7 +88,14 @@ def test_receipt_rules(world: World) -> None:
     assert present(late) == "SubmittedAfterDeadline"
     good = receipt_for(world, task_id, 0, worker)
     presenter.present_receipts([(good, world.escrow.sign_receipt(good))])
-    assert present(good) == "InvalidSlotState"  # no replay
+    # presenting it again (by anyone) changes nothing, and does not sink a batch
+    again = world.client(world.workers[3]).present_receipts(
+        [(good, world.escrow.sign_receipt(good))]
+    )
+    [skipped] = world.events(again, "ReceiptSkipped")
+    assert (skipped["slot"], skipped["worker"]) == (0, worker.address)
+    assert world.events(again, "ReceiptPresented") == []
+    assert world.escrow.task(task_id).receipt_slots_used == 1
 
 
 def test_receipt_window_closes_after_deadline_plus_review(world: World) -> None:
@@ -110,7 +117,10 @@ def test_verifier_settles_receipt_slots_without_presenting(world: World) -> None
         assert world.escrow.balance(worker) == REWARD
     [event] = world.events(tx, "SlotsApproved")
     assert event["slots"] == [0, 1]
-    verifier.reject(task_id, [(2, world.workers[2].address)], REASON)
+    with pytest.raises(TransactionReverted) as bare:  # naming a worker is not enough
+        verifier.reject(task_id, [(2, world.workers[2].address)], REASON)
+    assert bare.value.error == "ReceiptProofRequired"
+    verifier.reject_receipts(task_id, [world.rejection(task_id, 2, world.workers[2])], REASON)
     rejected = world.escrow.slot(task_id, 2)
     assert (rejected.state, rejected.worker) == (SlotState.REJECTED, world.workers[2].address)
     world.client(world.workers[2]).dispute(task_id, 2, REASON)  # and the worker can dispute
@@ -163,7 +173,11 @@ def test_unused_receipt_slots_are_reclaimed_after_the_window(world: World) -> No
     with pytest.raises(TransactionReverted) as early:
         anyone.reclaim_receipt_slots(task_id)
     assert early.value.error == "ReceiptWindowOpen"
-    world.advance(100 + REVIEW_PERIOD + 1)
+    world.advance(100 + REVIEW_PERIOD + 1)  # receipts are closed; equivocation still provable
+    with pytest.raises(TransactionReverted) as backing:
+        anyone.reclaim_receipt_slots(task_id)
+    assert backing.value.error == "ReceiptWindowOpen"
+    world.advance(DISPUTE_WINDOW)
     tx = anyone.reclaim_receipt_slots(task_id)
     [event] = world.events(tx, "ReceiptSlotsReclaimed")
     assert (event["slots"], event["refunded"]) == (2, 2 * PER_SLOT)
@@ -187,7 +201,9 @@ def test_task_parties_are_never_paid_through_receipt_slots(world: World, party: 
         verifier.approve(task_id, [(0, account)])
     assert approved.value.error == "TaskPartyCannotWork"
     with pytest.raises(TransactionReverted) as rejected:
-        verifier.reject(task_id, [(0, account)], REASON)
+        verifier.reject_receipts(
+            task_id, [world.rejection(task_id, 0, getattr(world, party))], REASON
+        )
     assert rejected.value.error == "TaskPartyCannotWork"
     receipt = Receipt(task_id, 1, account, DIGEST, world.now(), world.now() + 600)
     with pytest.raises(TransactionReverted) as presented:
@@ -205,10 +221,11 @@ def test_a_rejection_revokes_an_earlier_signed_approval(world: World) -> None:
     approval = Approval(task_id, (0,), (worker.address,), world.now() + 3600)
     signature = world.escrow.sign_approval(approval)
     world.escrow.reject(task_id, [(0, worker.address)], REASON)
-    with pytest.raises(TransactionReverted) as caught:
-        world.client(worker).approve_with_signature(approval, signature)
-    assert caught.value.error == "InvalidSlotState"
-    assert caught.value.error_args["state"] == SlotState.REJECTED.code
+    relayed = world.client(worker).approve_with_signature(approval, signature)
+    [skipped] = world.events(relayed, "ApprovalSkipped")
+    assert (skipped["slot"], skipped["state"]) == (0, SlotState.REJECTED.code)
+    assert world.events(relayed, "SlotsApproved") == []
+    assert world.escrow.balance(worker.address) == 0
     # the requester can still change their mind directly
     world.escrow.approve(task_id, [(0, worker.address)])
     assert world.escrow.balance(worker.address) == REWARD

@@ -96,8 +96,8 @@ def test_malformed_batches(world: World) -> None:
     task_id = world.create(slots=1)
     contract = world.deployment.escrow.functions
     for call in (
-        contract.approve(task_id, [0], []),
-        contract.approve(task_id, [], []),
+        contract.approve(task_id, [0], [], False),
+        contract.approve(task_id, [], [], False),
         contract.reject(task_id, [0, 0], [world.workers[0].address], REASON),
     ):
         with pytest.raises(TransactionReverted) as caught:

@@ -30,6 +30,7 @@ from microtask.escrow import (
     SlotState,
     claimable,
     dispute_end,
+    equivocation_window_end,
     finalization,
     funding_of,
     is_open,
@@ -109,7 +110,7 @@ def test_create_task_collects_exactly_the_funding(
     world = chain.world
     with rolled_back(world.w3):
         world.client(world.owner).set_fee(fee_bps)
-        params = world.params(reward=reward, slots=slots).as_abi()
+        params = world.escrow.guarded(world.params(reward=reward, slots=slots)).as_abi()
         create = world.deployment.escrow.functions.createTask(params)
         funding = funding_of(reward, slots, fee_bps)
         sender = world.requester.address
@@ -189,7 +190,9 @@ class Walk:
             present = escrow.presentReceipts([signed[0].message()], [signed[1]])
             assert task.receipt_window_open(now) == accepted(present, stranger)
         reclaim = escrow.reclaimReceiptSlots(task_id)
-        window_over = not is_open(task.receipt_window_end, now)
+        window_over = not is_open(
+            equivocation_window_end(task.receipt_window_end, DISPUTE_WINDOW), now
+        )
         assert (window_over and not task.receipt_slots_reclaimed) == accepted(reclaim, stranger)
 
         if not task.cancelled:
@@ -273,7 +276,8 @@ def test_the_rules_say_what_the_contract_accepts_through_a_slots_life(
             elif action == "wait":
                 walk.jump(delta)
             elif action == "reclaim":
-                walk.wait_until(world.escrow.task(walk.task_id).receipt_window_end + 1 + delta)
+                end = world.escrow.task(walk.task_id).receipt_window_end
+                walk.wait_until(equivocation_window_end(end, DISPUTE_WINDOW) + 1 + delta)
                 reclaim = world.deployment.escrow.functions.reclaimReceiptSlots(walk.task_id)
                 if accepted(reclaim, world.owner.address):
                     world.client(world.owner).reclaim_receipt_slots(walk.task_id)

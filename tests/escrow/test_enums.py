@@ -39,7 +39,7 @@ def test_the_text_is_what_the_index_stores_and_the_api_shows() -> None:
         "open", "claimed", "submitted", "rejected", "disputed", "approved", "closed",
     ]  # fmt: skip
     assert [b.value for b in ApprovalBasis] == [
-        "review", "silence", "arbitration", "arbitration_timeout",
+        "review", "silence", "arbitration", "arbitration_timeout", "equivocation",
     ]  # fmt: skip
     assert f"{SlotState.SUBMITTED}" == "submitted"
     assert SlotState("rejected") is SlotState.REJECTED

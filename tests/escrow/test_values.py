@@ -42,6 +42,7 @@ STRUCT: dict[str, Any] = {
     "minApprovalBps": 9000,
     "reward": 10**16,
     "escrow": 5 * (10**16 + 25 * 10**13),
+    "fee": 25 * 10**13,
 }
 
 
@@ -123,8 +124,15 @@ def test_task_params_go_out_by_field_name() -> None:
         "arbitrator": ETH,
         "minApproved": 0,
         "minApprovalBps": 0,
+        "maxFee": 2**128 - 1,  # no guard until `guarded` fills it in
+        "expectedArbitrator": ETH,
     }
-    assert params.funding(250) == 3 * 7  # the fee on 7 rounds down to nothing
+    assert params.funding(250) == 3 * 8  # the fee on 7 rounds up to one unit
+    assert params.funding(250, minimum_fee=5) == 3 * 12
+    guarded = params.guarded(1, ARBITRATOR)
+    assert (guarded.max_fee, guarded.expected_arbitrator) == (1, ARBITRATOR)
+    own = TaskParams(b"\x12\x20", 7, 3, 9, 60, 30, arbitrator=VERIFIER).guarded(1, ARBITRATOR)
+    assert own.expected_arbitrator == ETH  # its own arbitrator: no default to expect
 
 
 def test_a_task_answers_the_rules_with_its_own_terms() -> None:

@@ -13,6 +13,7 @@ from tests.world import (
     REVIEW_PERIOD,
     TOKEN_REWARD,
     IndexedWorld,
+    deploy,
 )
 
 ALL_EVENTS = frozenset(
@@ -22,7 +23,8 @@ ALL_EVENTS = frozenset(
         "ReceiptPresented", "SlotsApproved", "SlotsRejected", "DisputeOpened", "DisputeRuled",
         "SlotClosed", "BonusPaid", "Withdrawn", "FeeChanged", "TreasuryChanged",
         "DefaultArbitratorChanged", "Paused", "Unpaused", "OwnershipTransferStarted",
-        "OwnershipTransferred", "EscrowConfigured",
+        "OwnershipTransferred", "EscrowConfigured", "ReceiptSkipped", "ApprovalSkipped",
+        "EquivocationProven", "DirectPaymentFailed", "MinimumFeeChanged",
     }
 )  # fmt: skip
 
@@ -48,8 +50,10 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
     c(w2).claim(t1, 3)
     receipt = receipt_for(world, t1, 0, w3.address)
     c(w3).present_receipts([(receipt, verifier.sign_receipt(receipt))])
+    c(w4).present_receipts([(receipt, verifier.sign_receipt(receipt))])  # ReceiptSkipped
     # one batch: a submitted slot and a receipt slot whose receipt never came on chain
     verifier.approve(t1, [(2, w0.address), (1, w4.address)])
+    verifier.approve(t1, [(2, w0.address)])  # ApprovalSkipped: paid already
     requester.reject(t1, [(0, w3.address)], REASON)
     c(w3).dispute(t1, 0, REASON)
     arbitrator.rule(t1, 0, True, REASON)  # DisputeRuled + SlotsApproved(Arbitration)
@@ -66,6 +70,7 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
     owner.set_default_arbitrator(world.arbitrator.address)
     owner.pause()
     owner.unpause()
+    owner.set_minimum_fee(1, world.token.address)
 
     # T2, token, 3 slots (1 receipt slot) + 3 added
     t2 = world.create(token=world.token.address, reward=TOKEN_REWARD, slots=3, receipt_slots=1)
@@ -82,11 +87,15 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
     c(w3).submit(t2, 3, RESULT)
     requester.reject(t2, [(3, w3.address)], REASON)
     c(w3).dispute(t2, 3, REASON)
-    requester.reject(t2, [(0, w4.address)], REASON)  # an unpresented receipt slot
+    # an unpresented receipt slot, rejected with its proof
+    requester.reject_receipts(t2, [world.rejection(t2, 0, w4)], REASON)
+    # the verifier had signed slot 0 for w0 too: w0 is paid through the open slot 5
+    second, signature = world.receipt(t2, 0, w0.address)
+    c(w0).prove_equivocation(second, signature, 5)
     world.advance(REVIEW_PERIOD + 1)
     c(w0).finalize(t2, [1])  # SlotsApproved(Silence)
     c(w4).claim(t2, 4)
-    requester.cancel(t2)  # refunds slot 5; deadline moves to now
+    requester.cancel(t2)  # refunds nothing open; deadline moves to now
     c(w4).release(t2, 4)  # SlotFreed then SlotClosed
     world.advance(DISPUTE_WINDOW + 1)
     c(w0).finalize(t2, [0, 2])  # undisputed rejections close
@@ -95,7 +104,7 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
 
     # T3, ETH, receipt slots only, never used: reclaimed after the receipt window
     t3 = world.create(slots=2, receipt_slots=2, deadline=world.now() + 100)
-    world.advance(100 + REVIEW_PERIOD + 2)
+    world.advance(100 + REVIEW_PERIOD + DISPUTE_WINDOW + 2)
     c(w1).reclaim_receipt_slots(t3)
 
     # T4, ETH: a lease lapsed by finalize, a relayed signed approval, then a cancel
@@ -109,6 +118,11 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
     c(w1).approve_with_signature(approval, verifier.sign_approval(approval))
     requester.cancel(t4)
 
+    # T5, ETH: paid to the workers' own addresses; a contract refusing ETH gets the ledger
+    t5 = world.create(slots=2, receipt_slots=2)
+    refusing = deploy(owner.sender, world.compiled, "ContractWorker", world.escrow.address)
+    verifier.approve(t5, [(0, w2.address), (1, refusing.address)], direct=True)
+
     # the ledger: withdrawals in ETH and in the token
     c(w0).withdraw(10**15, to=w4.address)
     requester.withdraw(10**15)
@@ -119,7 +133,7 @@ def rich_scenario(world: IndexedWorld) -> dict[str, int]:
         world.deployment.escrow.functions.transferOwnership(world.verifier.address)
     )
     verifier.sender.transact(world.deployment.escrow.functions.acceptOwnership())
-    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4}
+    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "t5": t5}
 
 
 def simple_tasks(world: IndexedWorld, count: int, *, token: str = ETH) -> list[int]:

@@ -27,7 +27,7 @@ def test_rich_scenario_matches_the_contract_views(
     assert indexer.sync() == head
     engine = indexer.engine
     counts = assert_matches_contract(world, engine)
-    assert counts["tasks"] == 4
+    assert counts["tasks"] == 5
 
     with engine.connect() as db:
         names = set(db.execute(select(table("events").c.name).distinct()).scalars())

@@ -27,7 +27,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from microtask.api.schemas import ManifestSummary, TaskPublic, TaskStatus
 from microtask.db.base import ManifestStatus
-from microtask.db.models import Checkpoint, Manifest, Task
+from microtask.db.models import Checkpoint, EscrowState, Manifest, Task
 from microtask.escrow import has_ended
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -68,6 +68,12 @@ TASK_LIST_COLUMNS: Final = (
     Task.created_block,
     Task.created_tx,
 )
+
+
+ARBITRATOR_IS_DEFAULT: Final = func.coalesce(
+    Task.arbitrator == select(EscrowState.default_arbitrator).limit(1).scalar_subquery(), false()
+).label("arbitrator_is_default")
+"""Whether a task's arbitrator is the escrow's default (as the index last saw it)."""
 
 
 def checkpoint(session: Session) -> Checkpoint | None:
@@ -141,7 +147,7 @@ def status_of(cancelled: bool, deadline: int, available_slots: int, now: int) ->
 
 def tasks_with_manifests(*extra: Any) -> AnySelect:
     """Task columns and the manifest summary (tasks whose manifest has no row yet too)."""
-    query: AnySelect = select(*TASK_LIST_COLUMNS, *MANIFEST_COLUMNS, *extra)
+    query: AnySelect = select(*TASK_LIST_COLUMNS, ARBITRATOR_IS_DEFAULT, *MANIFEST_COLUMNS, *extra)
     return query.outerjoin(Manifest, Manifest.cid == Task.manifest_cid)
 
 
@@ -165,6 +171,7 @@ def task_fields(row: Row[Any], now: int) -> dict[str, Any]:
     """A `TaskPublic`'s fields from a `tasks_with_manifests` row."""
     values = {column.key: getattr(row, column.key) for column in TASK_LIST_COLUMNS}
     del values["manifest_cid"]
+    values["arbitrator_is_default"] = bool(row.arbitrator_is_default)
     values["status"] = status_of(row.cancelled, row.deadline, row.available_slots, now)
     values["manifest"] = manifest_summary(row)
     return values

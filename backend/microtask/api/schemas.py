@@ -109,6 +109,14 @@ class TaskPublic(Public):
     lease: int = Field(examples=[600])
     verifier: ChecksumAddress
     arbitrator: ChecksumAddress
+    arbitrator_is_default: bool = Field(
+        description=(
+            "Whether the task's arbitrator is the escrow's default one. A task with an "
+            "arbitrator of its own deserves a look: the escrow refuses only the requester "
+            "and the verifier, not someone they know."
+        ),
+        examples=[True],
+    )
     min_approved: int = Field(examples=[0])
     min_approval_bps: int = Field(examples=[0])
     cancelled: bool

@@ -184,6 +184,37 @@ def _artifacts_from_output(
     return artifacts
 
 
+DELEGATES_TO = "custom:delegates-to"
+"""NatSpec tag of a contract whose fallback delegates to another's code (TaskEscrow)."""
+
+
+def _abi_key(entry: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    inputs = tuple(str(i.get("type")) for i in entry.get("inputs", []))
+    return (str(entry.get("type")), str(entry.get("name", "")), inputs)
+
+
+def with_delegated_abis(artifacts: dict[str, Artifact]) -> dict[str, Artifact]:
+    """Artifacts whose contract delegates to another (``@custom:delegates-to Name``) with
+    that contract's functions, events and errors added to their ABI: one address answers
+    both, so a client of it needs both (TaskEscrow and TaskEscrowExtension)."""
+    by_name = {a.name: a for a in artifacts.values()}
+    merged = dict(artifacts)
+    for key, artifact in artifacts.items():
+        devdoc = json.loads(artifact.metadata or "{}").get("output", {}).get("devdoc", {})
+        target = by_name.get(str(devdoc.get(DELEGATES_TO, "")).strip())
+        if target is None:
+            continue
+        known = {_abi_key(entry) for entry in artifact.abi}
+        extra = [
+            entry
+            for entry in target.abi
+            if entry.get("type") not in ("constructor", "fallback", "receive")
+            and _abi_key(entry) not in known
+        ]
+        merged[key] = artifact.model_copy(update={"abi": [*artifact.abi, *extra]})
+    return merged
+
+
 def _about(diagnostic: Mapping[str, Any], units: set[str]) -> bool:
     """Whether a diagnostic concerns one of ``units`` (or no file in particular)."""
     location = diagnostic.get("sourceLocation")
@@ -214,7 +245,7 @@ def compile_project(settings: Settings, *, use_cache: bool = True) -> CompiledPr
         if d.get("severity") != "error" and _about(d, project_sources)
     ]
     project = CompiledProject(
-        artifacts=_artifacts_from_output(output, project_sources, digest),
+        artifacts=with_delegated_abis(_artifacts_from_output(output, project_sources, digest)),
         input_hash=digest,
         compiler=f"{compiler.source} ({compiler.binary})",
         warnings=warnings,

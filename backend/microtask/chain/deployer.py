@@ -82,6 +82,17 @@ def _reusable(w3: Web3, record: DeploymentRecord | None, artifact: Artifact) -> 
     return None
 
 
+def _version_of(w3: Web3, address: str, artifact: Artifact) -> int | None:
+    """The contract's ``version()`` if its ABI has one (TaskEscrow), for its record."""
+    if not any(
+        e.get("type") == "function" and e.get("name") == "version" and not e.get("inputs")
+        for e in artifact.abi
+    ):
+        return None
+    contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi)
+    return int(contract.functions.version().call())
+
+
 def deploy_contract(
     sender: TransactionSender,
     store: DeploymentStore,
@@ -104,6 +115,7 @@ def deploy_contract(
     address = receipt["contractAddress"]
     assert address is not None  # a successful creation receipt always carries it
     record = DeploymentRecord(
+        version=_version_of(w3, str(address), artifact),
         contract_name=artifact.name,
         source=artifact.source,
         address=str(address),

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from microtask.errors import UserError
+from microtask.escrow import VERSION as ESCROW_VERSION
 from microtask.files import write_atomically
 
 CHAIN_ID_FILE = ".chainId"
@@ -27,6 +28,14 @@ class ChainIdMismatch(UserError):
 
 class DeploymentNotFound(UserError, LookupError):
     """No record of a contract on a network."""
+
+
+class IncompatibleDeployment(UserError):
+    """The record is of an escrow version this microtask does not speak (its ABI differs):
+    refused, rather than misread."""
+
+
+ESCROW = "TaskEscrow"
 
 
 class DeploymentRecord(BaseModel):
@@ -43,6 +52,9 @@ class DeploymentRecord(BaseModel):
     compiler_version: str
     input_hash: str
     chain_id: int
+    version: int | None = None
+    """The contract's own ``version()`` where it has one (TaskEscrow); None in records made
+    before versions existed (TaskEscrow version 1)."""
     deployed_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -97,6 +109,23 @@ class DeploymentStore:
             ) from None
         except ValidationError as error:
             raise UserError(f"{path} is not a valid deployment record: {error}") from None
+
+    def load_escrow(self) -> DeploymentRecord:
+        """The TaskEscrow record, refused unless it is of the version this code speaks."""
+        record = self.load(ESCROW)
+        if record.version != ESCROW_VERSION:
+            found = "no version (version 1)" if record.version is None else record.version
+            raise IncompatibleDeployment(
+                f"{self.path_of(ESCROW)} records TaskEscrow {found}, but this microtask "
+                f"speaks version {ESCROW_VERSION}; redeploy it "
+                f"(`microtask deploy --network {self.network} --force`, or `microtask up "
+                "--fresh` locally)"
+            )
+        return record
+
+    def find_escrow(self) -> DeploymentRecord | None:
+        """The TaskEscrow record if there is one (checked as `load_escrow` checks it)."""
+        return self.load_escrow() if self.find(ESCROW) is not None else None
 
     def find(self, contract_name: str) -> DeploymentRecord | None:
         try:

@@ -25,7 +25,7 @@ from web3.types import TxReceipt
 from microtask.chain.deployments import DeploymentStore
 from microtask.chain.erc20 import ERC20_ABI, ensure_allowance, sign_permit
 from microtask.chain.transactions import TransactionSender
-from microtask.chain.typed_data import Approval, Receipt
+from microtask.chain.typed_data import Approval, Receipt, ReceiptRejection
 from microtask.encoding.eip712 import sign
 from microtask.escrow import (
     ETH,
@@ -34,7 +34,6 @@ from microtask.escrow import (
     Task,
     TaskParams,
     TaskParamsStruct,
-    funding_of,
 )
 
 
@@ -44,6 +43,7 @@ def _abi_params(params: TaskParams) -> TaskParamsStruct:
     values["token"] = Web3.to_checksum_address(values["token"])
     values["verifier"] = Web3.to_checksum_address(values["verifier"])
     values["arbitrator"] = Web3.to_checksum_address(values["arbitrator"])
+    values["expectedArbitrator"] = Web3.to_checksum_address(values["expectedArbitrator"])
     return values
 
 
@@ -69,7 +69,7 @@ class TaskEscrowClient:
     @classmethod
     def from_deployment(cls, w3: Web3, store: DeploymentStore, signer: LocalAccount) -> Self:
         store.guard_chain_id(w3.eth.chain_id)
-        record = store.load("TaskEscrow")
+        record = store.load_escrow()
         return cls.at(w3, record.address, record.abi, signer)
 
     def as_signer(self, signer: LocalAccount) -> TaskEscrowClient:
@@ -136,6 +136,17 @@ class TaskEscrowClient:
     def default_arbitrator(self) -> str:
         return str(self.contract.functions.defaultArbitrator().call())
 
+    def minimum_fee(self, token: str = ETH) -> int:
+        """The minimum fee per paid slot of new tasks in ``token``."""
+        return int(self.contract.functions.minimumFee(Web3.to_checksum_address(token)).call())
+
+    def fee_for(self, token: str, reward: int) -> int:
+        """The fee per paid slot a new task paying ``reward`` in ``token`` gets now."""
+        return int(self.contract.functions.feeFor(Web3.to_checksum_address(token), reward).call())
+
+    def version(self) -> int:
+        return int(self.contract.functions.version().call())
+
     def dispute_window(self) -> int:
         return int(self.contract.functions.disputeWindow().call())
 
@@ -164,7 +175,13 @@ class TaskEscrowClient:
 
     def funding_for(self, params: TaskParams) -> int:
         """What creating ``params`` costs at the current fee."""
-        return params.funding(self.fee_bps())
+        return params.slots * (params.reward + self.fee_for(params.token, params.reward))
+
+    def guarded(self, params: TaskParams) -> TaskParams:
+        """``params`` with the front-running guard filled in from what the chain says now (the
+        fee, and the default arbitrator if the task takes it): an owner's change between now
+        and the transaction's inclusion reverts it instead of applying to it."""
+        return params.guarded(self.fee_for(params.token, params.reward), self.default_arbitrator())
 
     # ------------------------------------------------------------ requester
 
@@ -172,6 +189,7 @@ class TaskEscrowClient:
         self, params: TaskParams, *, approve_token: bool = True
     ) -> tuple[int, TxReceipt]:
         """Create and fund a task; for an ERC-20, approve the escrow first if needed."""
+        params = self.guarded(params)
         total = self.funding_for(params)
         value = total if params.token == ETH else 0
         if params.token != ETH and approve_token:
@@ -185,6 +203,7 @@ class TaskEscrowClient:
         self, params: TaskParams, permit_deadline: int
     ) -> tuple[int, TxReceipt]:
         """Create an ERC-20 task funded by an EIP-2612 permit: one transaction, no approve."""
+        params = self.guarded(params)
         total = self.funding_for(params)
         v, r, s = sign_permit(
             self.w3, self.account, params.token, self.address, total, permit_deadline
@@ -203,7 +222,7 @@ class TaskEscrowClient:
 
     def add_slots(self, task_id: int, count: int) -> TxReceipt:
         task = self.task(task_id)
-        funded = funding_of(task.reward, count, task.fee_bps)
+        funded = count * task.per_slot
         if task.token != ETH:
             ensure_allowance(self.sender, task.token, self.address, funded)
         return self.sender.transact(
@@ -247,6 +266,23 @@ class TaskEscrowClient:
             )
         )
 
+    def prove_equivocation(
+        self,
+        receipt: Receipt,
+        signature: bytes,
+        paid_slot: int,
+        batch: Sequence[tuple[int, str]] = (),
+    ) -> TxReceipt:
+        """Be paid for a receipt whose slot went to another worker, through ``paid_slot`` (an
+        open slot of the task); ``batch``: the ``SlotsApproved`` pairs of the batch that paid
+        the slot without its receipt (empty when another worker holds it on chain)."""
+        slots, workers = _slots_and_workers(batch)
+        return self.sender.transact(
+            self.contract.functions.proveEquivocation(
+                receipt.message(), signature, slots, workers, paid_slot
+            )
+        )
+
     def dispute(self, task_id: int, slot: int, reason_cid: bytes) -> TxReceipt:
         return self.sender.transact(self.contract.functions.dispute(task_id, slot, reason_cid))
 
@@ -258,10 +294,15 @@ class TaskEscrowClient:
 
     # ------------------------------------------------------------ review
 
-    def approve(self, task_id: int, pairs: Sequence[tuple[int, str]]) -> TxReceipt:
-        """Approve ``(slot, worker)`` pairs in one transaction."""
+    def approve(
+        self, task_id: int, pairs: Sequence[tuple[int, str]], *, direct: bool = False
+    ) -> TxReceipt:
+        """Approve ``(slot, worker)`` pairs in one transaction (``direct``: paying each
+        reward to the worker's own address rather than to the ledger)."""
         slots, workers = _slots_and_workers(pairs)
-        return self.sender.transact(self.contract.functions.approve(task_id, slots, workers))
+        return self.sender.transact(
+            self.contract.functions.approve(task_id, slots, workers, direct)
+        )
 
     def reject(
         self, task_id: int, pairs: Sequence[tuple[int, str]], reason_cid: bytes
@@ -269,6 +310,16 @@ class TaskEscrowClient:
         slots, workers = _slots_and_workers(pairs)
         return self.sender.transact(
             self.contract.functions.reject(task_id, slots, workers, reason_cid)
+        )
+
+    def reject_receipts(
+        self, task_id: int, rejections: Sequence[ReceiptRejection], reason_cid: bytes
+    ) -> TxReceipt:
+        """Reject receipt slots, each with its receipt and its worker's signature."""
+        return self.sender.transact(
+            self.contract.functions.rejectReceipts(
+                task_id, [r.message() for r in rejections], reason_cid
+            )
         )
 
     def approve_with_signature(self, approval: Approval, signature: bytes) -> TxReceipt:
@@ -302,6 +353,11 @@ class TaskEscrowClient:
     def set_default_arbitrator(self, arbitrator: str) -> TxReceipt:
         return self.sender.transact(
             self.contract.functions.setDefaultArbitrator(Web3.to_checksum_address(arbitrator))
+        )
+
+    def set_minimum_fee(self, amount: int, token: str = ETH) -> TxReceipt:
+        return self.sender.transact(
+            self.contract.functions.setMinimumFee(Web3.to_checksum_address(token), amount)
         )
 
     def pause(self) -> TxReceipt:

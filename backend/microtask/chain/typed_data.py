@@ -1,4 +1,4 @@
-"""EIP-712 messages the escrow accepts: receipts and batch approvals.
+"""EIP-712 messages the escrow accepts: receipts, batch approvals, and receipt rejections.
 
 They use microtask's one EIP-712 domain (`microtask.encoding.eip712.domain`: name
 ``microtask``, version ``1``, the chain id and the escrow's address), so a signature is good
@@ -32,6 +32,7 @@ APPROVAL_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "taskId", "type": "uint256"},
         {"name": "slots", "type": "uint32[]"},
         {"name": "workers", "type": "address[]"},
+        {"name": "direct", "type": "bool"},
         {"name": "expiry", "type": "uint64"},
     ]
 }
@@ -53,6 +54,7 @@ class ApprovalStruct(TypedDict):
     taskId: int
     slots: list[int]
     workers: list[str]
+    direct: bool
     expiry: int
 
 
@@ -93,6 +95,8 @@ class Approval:
     slots: tuple[int, ...]
     workers: tuple[str, ...]
     expiry: int
+    direct: bool = False
+    """Pay each reward to the worker's own address rather than to the ledger."""
 
     def message(self) -> ApprovalStruct:
         """The struct by field name: the EIP-712 message, and the ABI argument."""
@@ -100,8 +104,31 @@ class Approval:
             "taskId": self.task_id,
             "slots": list(self.slots),
             "workers": [checksum(w) for w in self.workers],
+            "direct": self.direct,
             "expiry": self.expiry,
         }
 
     def signable(self, chain_id: int, escrow: str) -> SignableMessage:
         return typed_message(domain(chain_id, escrow), APPROVAL_TYPES, self.message())
+
+
+@dataclass(frozen=True)
+class ReceiptRejection:
+    """The proof a receipt slot's rejection carries (``ITaskEscrow.ReceiptRejection``): the
+    slot's receipt with its signature, and the worker's own EIP-712 ``Submission``
+    signature of the envelope they handed in (`microtask.manifests.typed_data`), so only a
+    worker who really submitted for the slot can be rejected for it."""
+
+    receipt: Receipt
+    signature: bytes
+    envelope_hash: bytes
+    worker_signature: bytes
+
+    def message(self) -> dict[str, object]:
+        """The struct by field name, as web3 encodes a tuple argument."""
+        return {
+            "receipt": self.receipt.message(),
+            "signature": self.signature,
+            "envelopeHash": self.envelope_hash,
+            "workerSignature": self.worker_signature,
+        }

@@ -16,6 +16,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def arbitrator_text(arbitrator: str, is_default: bool) -> str:
+    """A task's arbitrator, flagged when it is not the platform's default: the escrow only
+    refuses the requester and the verifier, not someone they know."""
+    if is_default:
+        return f"{arbitrator} (the platform's default)"
+    return f"[yellow]{arbitrator} (chosen by the requester, not the default: check who it is)[/]"
+
+
 def success(message: str) -> None:
     out.print(f"[green]✓[/green] {escape(message)}")
 

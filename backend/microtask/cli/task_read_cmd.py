@@ -121,6 +121,9 @@ def _show(task: TaskDetail, token: Token) -> None:
         "paid / refunded", f"{token.format(int(task.paid))} / {token.format(int(task.refunded))}"
     )
     facts.add_row("requester", task.requester)
+    facts.add_row(
+        "arbitrator", console.arbitrator_text(task.arbitrator, task.arbitrator_is_default)
+    )
     facts.add_row("manifest", f"{manifest.cid} ({manifest.status})")
     console.out.print(facts)
     slots = Table("slot", "state", "worker", box=None)

@@ -111,7 +111,7 @@ def _verifier(
     verifier = VerifierService.open(
         settings,
         w3=connection.w3,
-        record=store.load("TaskEscrow"),
+        record=store.load_escrow(),
         account=dev_verifier(),
         database_url=indexer.url,
         content=indexer.content,

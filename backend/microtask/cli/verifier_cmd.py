@@ -93,7 +93,7 @@ def _open_verifier(
     return VerifierService.open(
         settings,
         w3=connection.w3,
-        record=records.load("TaskEscrow"),
+        record=records.load_escrow(),
         account=signer,
         database_url=url,
         content=open_content_store(settings),

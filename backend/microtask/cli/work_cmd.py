@@ -166,19 +166,24 @@ def show(
     """
     with platform(ctx, network) as opened:
         published = opened.manifest(task_id)
+        arbitrator = opened.reader.task(task_id).arbitrator  # from the chain: no API needed
+        is_default = arbitrator == opened.reader.default_arbitrator()
     manifest = published.manifest
     only = manifest.inline_item(slot) if slot is not None else None
     data: dict[str, Any] = {
         "manifest_cid": published.cid,
         "manifest": manifest.model_dump(mode="json"),
+        "arbitrator": arbitrator,
+        "arbitrator_is_default": is_default,
     }
     if slot is not None:
         data["item_index"] = manifest.item_index(slot)
         data["item"] = only.model_dump(mode="json") if only is not None else None
-    console.emit(ctx, data, lambda: _show(published, slot))
+    flagged = console.arbitrator_text(arbitrator, is_default)
+    console.emit(ctx, data, lambda: _show(published, slot, flagged))
 
 
-def _show(published: PublishedManifest, slot: int | None) -> None:
+def _show(published: PublishedManifest, slot: int | None, arbitrator: str) -> None:
     import json
 
     from rich.markdown import Markdown
@@ -186,6 +191,7 @@ def _show(published: PublishedManifest, slot: int | None) -> None:
 
     manifest = published.manifest
     console.out.print(f"[bold]{manifest.title}[/bold]  ({manifest.kind}, manifest {published.cid})")
+    console.out.print(f"disputes go to {arbitrator}")
     console.out.print(Markdown(manifest.instructions))
     console.out.print_json(data=manifest.answer_schema.model_dump(mode="json"))
     table = Table("item", "data", "media", box=None)

@@ -30,7 +30,7 @@ def account_balances(
     w3 = connection.w3
     store = DeploymentStore(settings.deployments_dir, network)
     store.guard_chain_id(connection.chain_id)
-    record = store.find("TaskEscrow")
+    record = store.find_escrow()
     owner = Web3.to_checksum_address(address)
     escrow = None
     if record is not None:

@@ -62,6 +62,9 @@ class TaskListing(Document):
     available_slots: int
     deadline: int
     manifest: ManifestSummary
+    arbitrator: str
+    arbitrator_is_default: bool
+    """False: the requester chose the arbitrator (`microtask.api.schemas.TaskPublic`)."""
     match: Match | None = None
 
 

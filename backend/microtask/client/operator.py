@@ -33,6 +33,15 @@ class Operator(Party):
         """
         return Transaction.of(self.escrow.set_fee(fee_bps))
 
+    def set_minimum_fee(self, token: Token, amount: int) -> Transaction:
+        """The least fee per approved slot of tasks created from now on in ``token``, in its
+        smallest unit (MTurk's minimum commission): each approval, which counts on a
+        worker's record, then costs its payer at least this.
+
+        Example: ``owner.set_minimum_fee(platform.token("dUSD"), 50_000)   # 0.05 dUSD``
+        """
+        return Transaction.of(self.escrow.set_minimum_fee(amount, token.address))
+
     def set_treasury(self, treasury: str) -> Transaction:
         """Where fees are credited from now on.
 

@@ -113,7 +113,7 @@ class Platform:
             endpoint = reach(settings, network, url=url, http=http)
             store = DeploymentStore(settings.deployments_dir, network)
             store.guard_chain_id(endpoint.chain_id)
-            record = store.load("TaskEscrow")
+            record = store.load_escrow()
         except BaseException:
             http.close()
             raise

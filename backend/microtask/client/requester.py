@@ -30,6 +30,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from microtask.chain.typed_data import ReceiptRejection
 from microtask.client.addresses import checked_address
 from microtask.client.documents import (
     AssessmentReport,
@@ -50,6 +51,7 @@ from microtask.client.errors import (
 )
 from microtask.client.manifests import complete_manifest
 from microtask.client.party import Party
+from microtask.client.receipts import receipt_of
 from microtask.client.results import (
     BonusPaid,
     CreatedTask,
@@ -120,15 +122,26 @@ class TaskDraft:
     fee_bps: int
     drafted_at: int
     """The chain's time when drafted: the deadline counts from it."""
+    minimum_fee: int = 0
+    """The token's minimum fee per paid slot when drafted (``setMinimumFee``)."""
+    default_arbitrator: str = ZERO_ADDRESS
+    """The escrow's default arbitrator when drafted: a task without its own expects it."""
+
+    @property
+    def guarded_params(self) -> TaskParams:
+        """The parameters with the front-running guard set to what the draft shows: the
+        escrow refuses the task if the owner raised the fee or changed the default
+        arbitrator between the draft and its inclusion."""
+        return self.params.guarded(self.fee_per_slot, self.default_arbitrator)
 
     @property
     def fee_per_slot(self) -> int:
-        return fee_of(self.params.reward, self.fee_bps)
+        return fee_of(self.params.reward, self.fee_bps, self.minimum_fee)
 
     @property
     def escrowed(self) -> int:
         """What funding takes from the wallet: (reward + fee) per slot."""
-        return funding_of(self.params.reward, self.params.slots, self.fee_bps)
+        return funding_of(self.params.reward, self.params.slots, self.fee_bps, self.minimum_fee)
 
 
 class Requester(Party):
@@ -177,7 +190,16 @@ class Requester(Party):
             min_approved=terms.min_approved,
             min_approval_bps=terms.min_approval_bps,
         )
-        draft = TaskDraft(completed, params, terms.token, self.platform.reader.fee_bps(), now)
+        reader = self.platform.reader
+        draft = TaskDraft(
+            completed,
+            params,
+            terms.token,
+            reader.fee_bps(),
+            now,
+            minimum_fee=reader.minimum_fee(terms.token.address),
+            default_arbitrator=reader.default_arbitrator(),
+        )
         available = self.wallet_balance(terms.token)
         if available < draft.escrowed:
             raise InsufficientFunds(terms.token, draft.escrowed, available)
@@ -190,7 +212,7 @@ class Requester(Party):
         Example: ``task_id = requester.create_task(draft, permit=True).task_id``
         """
         cid = self.platform.content.add_json(draft.manifest.model_dump(mode="json"))
-        params = replace(draft.params, manifest_cid=bytes(cid))
+        params = replace(draft.guarded_params, manifest_cid=bytes(cid))
         if permit:
             deadline = draft.drafted_at + PERMIT_LIFETIME
             task_id, receipt = self.escrow.create_task_with_permit(params, deadline)
@@ -243,8 +265,10 @@ class Requester(Party):
         check_reason_code(reason)  # before reading the chain
         pairs = self.reviewable(task_id, slots)
         envelopes = self.submission_cids(task_id)
+        receipted: dict[int, ReceiptRow] = {}
         if any(slot not in envelopes for slot, _ in pairs):  # handed in through receipts
-            envelopes = {row.slot: row.envelope_cid for row in self.receipts(task_id)} | envelopes
+            receipted = {row.slot: row for row in self.receipts(task_id)}
+            envelopes = {slot: row.envelope_cid for slot, row in receipted.items()} | envelopes
         batch = rejection_batch(
             task_id,
             pairs,
@@ -256,8 +280,33 @@ class Requester(Party):
             reviewed_at=self.platform.now(),
         )
         cid = self.platform.content.add_json(batch.model_dump(mode="json"))
-        receipt = self.escrow.reject(task_id, pairs, bytes(cid))
-        return SlotsRejected(task_id, tuple(pairs), str(cid), Transaction.of(receipt))
+        proofs = [
+            self._rejection_proof(receipted[slot])
+            for slot, _ in pairs
+            if slot in receipted and self.platform.slot(task_id, slot).state is SlotState.OPEN
+        ]
+        proven = {proof.receipt.slot for proof in proofs}
+        plain = [(slot, worker) for slot, worker in pairs if slot not in proven]
+        sent = []
+        if proofs:  # unpresented receipt slots: the escrow wants each receipt's proof
+            sent.append(self.escrow.reject_receipts(task_id, proofs, bytes(cid)))
+        if plain or not proofs:
+            sent.append(self.escrow.reject(task_id, plain, bytes(cid)))
+        transactions = tuple(Transaction.of(receipt) for receipt in sent)
+        return SlotsRejected(
+            task_id, tuple(pairs), str(cid), transactions[-1], transactions=transactions
+        )
+
+    def _rejection_proof(self, row: ReceiptRow) -> ReceiptRejection:
+        """What rejecting a receipt slot the worker has not presented takes: the receipt
+        the verifier signed, and the worker's own signature of the envelope it vouches for
+        (so the escrow knows the rejected worker really handed that work in)."""
+        data = self.platform.content.cat(row.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
+        envelope = parse_as(SubmissionEnvelope, data)
+        receipt, signature = receipt_of(row.model_dump())
+        return ReceiptRejection(
+            receipt, signature, envelope.envelope_hash(), bytes(envelope.signature)
+        )
 
     def submission_cids(self, task_id: int) -> dict[int, str]:
         """The envelope CID of each slot submitted on chain (what reviews cite).

@@ -69,6 +69,10 @@ class SlotsRejected:
     reasons_cid: str
     """The `ReviewBatch` telling each worker why."""
     transaction: Transaction
+    """The last of ``transactions``."""
+    transactions: tuple[Transaction, ...] = ()
+    """One for slots submitted or presented on chain, one for receipt slots rejected with
+    their proofs (`Requester.reject` sends what the slots need)."""
 
 
 @dataclass(frozen=True)

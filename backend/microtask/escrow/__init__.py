@@ -10,11 +10,19 @@ use it. Nothing here talks to a chain or a database, and nothing here imports th
 the package.
 
     >>> from microtask.escrow import SlotState, fee_of
-    >>> fee_of(10**16, 250), SlotState.from_code(2), SlotState.SUBMITTED.code
-    (250000000000000, <SlotState.SUBMITTED: 'submitted'>, 2)
+    >>> fee_of(10**16, 250), fee_of(39, 250), SlotState.from_code(2), SlotState.SUBMITTED.code
+    (250000000000000, 1, <SlotState.SUBMITTED: 'submitted'>, 2)
 """
 
-from microtask.escrow.constants import BPS, ETH, MAX_FEE_BPS, MAX_PERIOD, MAX_SLOTS, ZERO_ADDRESS
+from microtask.escrow.constants import (
+    BPS,
+    ETH,
+    MAX_FEE_BPS,
+    MAX_PERIOD,
+    MAX_SLOTS,
+    VERSION,
+    ZERO_ADDRESS,
+)
 from microtask.escrow.enums import (
     FINAL_STATES,
     HELD_STATES,
@@ -53,6 +61,7 @@ from microtask.escrow.values import (
 from microtask.escrow.windows import (
     arbitration_end,
     dispute_end,
+    equivocation_window_end,
     has_ended,
     is_open,
     lease_end,
@@ -71,6 +80,7 @@ __all__ = [
     "MAX_FEE_BPS",
     "MAX_PERIOD",
     "MAX_SLOTS",
+    "VERSION",
     "ZERO_ADDRESS",
     "ApprovalBasis",
     "ContractEnum",
@@ -88,6 +98,7 @@ __all__ = [
     "available_slots",
     "claimable",
     "dispute_end",
+    "equivocation_window_end",
     "fee_of",
     "finalization",
     "funding_of",

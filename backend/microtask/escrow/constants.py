@@ -17,3 +17,6 @@ MAX_SLOTS: Final = 1_000_000
 """The most slots a task can have (``MAX_SLOTS``)."""
 MAX_PERIOD: Final = 365 * 24 * 3600
 """The longest review period, lease, dispute window or arbitration timeout (``MAX_PERIOD``)."""
+VERSION: Final = 2
+"""The escrow's version (``version()``, ``EscrowConfigured.version``): deployment records carry
+it, and clients refuse a deployment of another version rather than misread its ABI."""

@@ -73,6 +73,7 @@ class ApprovalBasis(ContractEnum):
     SILENCE = "silence", 1  # nobody rejected it within the review period
     ARBITRATION = "arbitration", 2  # the arbitrator ruled for the worker
     ARBITRATION_TIMEOUT = "arbitration_timeout", 3  # the arbitrator did not rule in time
+    EQUIVOCATION = "equivocation", 4  # an open slot paying a receipt whose slot went elsewhere
 
 
 FINAL_STATES = frozenset({SlotState.APPROVED, SlotState.CLOSED})

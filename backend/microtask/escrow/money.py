@@ -10,19 +10,24 @@ from __future__ import annotations
 from microtask.escrow.constants import BPS
 
 
-def fee_of(reward: int, fee_bps: int) -> int:
-    """The fee per paid slot, rounded down; mirrors ``TaskEscrow._fee``."""
-    return reward * fee_bps // BPS
+def fee_of(reward: int, fee_bps: int, minimum_fee: int = 0) -> int:
+    """The fee per paid slot of a new task; mirrors ``TaskEscrowBase._feeFor``.
+
+    The rate is rounded up, so a fee that is set is never silently zero (a reward of a few
+    units of a token with few decimals still pays one unit), and it is at least the token's
+    minimum fee (``setMinimumFee``), so every approval, which counts on the worker's record,
+    costs its payer real money. The task keeps the result (``Task.fee``)."""
+    return max(-(-reward * fee_bps // BPS), minimum_fee)
 
 
-def per_slot(reward: int, fee_bps: int) -> int:
-    """What one slot holds in escrow, reward plus fee; mirrors ``TaskEscrow._perSlot``."""
-    return reward + fee_of(reward, fee_bps)
+def per_slot(reward: int, fee_bps: int, minimum_fee: int = 0) -> int:
+    """What one slot holds in escrow, reward plus fee; mirrors ``TaskEscrowBase._perSlot``."""
+    return reward + fee_of(reward, fee_bps, minimum_fee)
 
 
-def funding_of(reward: int, slots: int, fee_bps: int) -> int:
-    """What funding ``slots`` slots costs: what ``createTask`` and ``addSlots`` collect."""
-    return slots * per_slot(reward, fee_bps)
+def funding_of(reward: int, slots: int, fee_bps: int, minimum_fee: int = 0) -> int:
+    """What funding ``slots`` slots costs: what ``createTask`` collects."""
+    return slots * per_slot(reward, fee_bps, minimum_fee)
 
 
 def approval_rate_bps(approved: int, rejected: int) -> int | None:

@@ -17,7 +17,7 @@ from typing import Any, Self, TypedDict, get_type_hints
 
 from microtask.escrow.constants import ETH, ZERO_ADDRESS
 from microtask.escrow.enums import SlotState
-from microtask.escrow.money import fee_of, funding_of, per_slot
+from microtask.escrow.money import funding_of
 from microtask.escrow.roles import is_party, reviewers
 from microtask.escrow.slots import available_slots, slot_state, unused_receipt_slots
 from microtask.escrow.windows import receipt_window_end, receipt_window_open, takes_claims
@@ -79,6 +79,8 @@ class TaskParamsStruct(TypedDict):
     arbitrator: str
     minApproved: int
     minApprovalBps: int
+    maxFee: int
+    expectedArbitrator: str
 
 
 """``ITaskEscrow.TaskParams`` by its Solidity field names, as web3 encodes a struct."""
@@ -100,10 +102,28 @@ class TaskParams:
     arbitrator: str = ZERO_ADDRESS
     min_approved: int = 0
     min_approval_bps: int = 0
+    max_fee: int | None = None
+    """The highest fee per paid slot the requester accepts; None: the fee the client sees
+    when it sends the task (`guarded`), so an owner's change in between reverts it."""
+    expected_arbitrator: str | None = None
+    """With ``arbitrator`` zero, the default arbitrator the requester expects; None: the one
+    the client sees when it sends the task (`guarded`)."""
 
-    def funding(self, fee_bps: int) -> int:
+    def funding(self, fee_bps: int, minimum_fee: int = 0) -> int:
         """What creating the task escrows at ``fee_bps``: (reward + fee) per slot."""
-        return funding_of(self.reward, self.slots, fee_bps)
+        return funding_of(self.reward, self.slots, fee_bps, minimum_fee)
+
+    def guarded(self, fee: int, default_arbitrator: str) -> TaskParams:
+        """These parameters with the front-running guard filled in where left open: at most
+        ``fee`` per slot, and (with no arbitrator of their own) ``default_arbitrator``."""
+        expected = self.expected_arbitrator
+        if expected is None:
+            expected = default_arbitrator if self.arbitrator == ZERO_ADDRESS else ZERO_ADDRESS
+        return dataclasses.replace(
+            self,
+            max_fee=fee if self.max_fee is None else self.max_fee,
+            expected_arbitrator=expected,
+        )
 
     def as_abi(self) -> TaskParamsStruct:
         """The struct by its Solidity field names, as web3 encodes a tuple argument."""
@@ -120,6 +140,8 @@ class TaskParams:
             "arbitrator": self.arbitrator,
             "minApproved": self.min_approved,
             "minApprovalBps": self.min_approval_bps,
+            "maxFee": self.max_fee if self.max_fee is not None else 2**128 - 1,
+            "expectedArbitrator": self.expected_arbitrator or ZERO_ADDRESS,
         }
 
 
@@ -149,6 +171,8 @@ class Task:
     reward: int
     escrow: int
     """Funds still held for this task: `per_slot` for every unsettled slot."""
+    fee: int
+    """The fee per paid slot, fixed at creation (`microtask.escrow.money.fee_of`)."""
 
     @classmethod
     def from_abi(cls, values: Mapping[str, Any]) -> Self:
@@ -157,13 +181,13 @@ class Task:
 
     @property
     def fee_per_slot(self) -> int:
-        """The fee per paid slot, at the task's fee snapshot."""
-        return fee_of(self.reward, self.fee_bps)
+        """The fee per paid slot, fixed at creation."""
+        return self.fee
 
     @property
     def per_slot(self) -> int:
         """What each unsettled slot holds in escrow."""
-        return per_slot(self.reward, self.fee_bps)
+        return self.reward + self.fee
 
     @property
     def receipt_window_end(self) -> int:
@@ -225,7 +249,8 @@ class Slot:
 
     state: SlotState
     worker: str
-    """Zero once the slot is final."""
+    """Once final: zero, except on a receipt slot that had a worker on chain (kept, so who
+    held it stays provable)."""
     timestamp: int
     """Lease end (claimed), submitted at, rejected at or disputed at; 0 when open or final."""
 

@@ -48,8 +48,16 @@ def arbitration_end(disputed_at: int, arbitration_timeout: int) -> int:
 
 def receipt_window_end(deadline: int, review_period: int) -> int:
     """The last second receipts may be presented or receipt slots settled without one;
-    mirrors ``TaskEscrow._receiptWindowEnd``. ``reclaimReceiptSlots`` works after it."""
+    mirrors ``TaskEscrowBase._receiptWindowEnd``."""
     return deadline + review_period
+
+
+def equivocation_window_end(receipt_window_end: int, dispute_window: int) -> int:
+    """The last second a receipt whose slot went to another worker can still be proven
+    (``proveEquivocation``), and so the last second unused receipt slots stay funded to pay
+    it: a dispute window after the receipt window; mirrors
+    ``TaskEscrowBase._equivocationWindowEnd``. ``reclaimReceiptSlots`` works after it."""
+    return receipt_window_end + dispute_window
 
 
 def receipt_window_open(

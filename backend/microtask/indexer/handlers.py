@@ -10,8 +10,13 @@ where an event means more than it says, and how each is resolved here:
   open_slots: the reopen (+1) and the claim of an open slot (-1) cancel out.
 - ``SlotsApproved``/``SlotsRejected`` may name receipt slots whose receipt never came on
   chain (their row is absent or open): they count as used receipt slots and start a
-  ``direct`` assignment. Paying a disputed slot (by review, ruling or timeout) counts a
-  dispute won; ``DisputeRuled(paid=false)`` counts one lost.
+  ``direct`` assignment. A ``SlotsApproved`` of basis ``equivocation`` may pay through an
+  open claimable slot: it leaves the open slots, with a ``direct`` assignment too.
+- ``SlotsApproved(direct)`` pays rewards to the workers' own addresses: each is booked as a
+  reward and, at once, a withdrawal to the worker; a ``DirectPaymentFailed`` after it in
+  the same call undoes that withdrawal (the reward stayed in the ledger).
+- Paying a disputed slot (by review, ruling or timeout) counts a dispute won;
+  ``DisputeRuled(paid=false)`` counts one lost.
 - ``SlotClosed`` counts a rejection on the worker's record only when the slot was
   rejected or disputed (not when a claim ended on a cancelled task).
 - ``TaskCancelled`` also moves the deadline to the block's time if that is earlier.
@@ -44,6 +49,7 @@ _DISPUTE_OUTCOMES = {
     ApprovalBasis.SILENCE: DisputeStatus.SETTLED,
     ApprovalBasis.ARBITRATION: DisputeStatus.OVERTURNED,
     ApprovalBasis.ARBITRATION_TIMEOUT: DisputeStatus.TIMED_OUT,
+    ApprovalBasis.EQUIVOCATION: DisputeStatus.SETTLED,
 }
 
 Handler = Callable[[BatchState, ChainEvent], None]
@@ -382,10 +388,13 @@ def _direct_or_current(
     chain gets a new ``direct`` one (and counts as a used receipt slot)."""
     if _unused_receipt_slot(task, slot):
         task["receipt_slots_used"] += 1
-        return state.new_assignment(
-            slot, e.block_number, worker=worker, source=AssignmentSource.DIRECT, status=status
-        )
-    return state.current_assignment(slot, e.block_number)
+    elif slot["state"] == SlotState.OPEN:  # a claimable slot paying a proven equivocation
+        task["open_slots"] -= 1
+    else:
+        return state.current_assignment(slot, e.block_number)
+    return state.new_assignment(
+        slot, e.block_number, worker=worker, source=AssignmentSource.DIRECT, status=status
+    )
 
 
 def slots_approved(state: BatchState, e: ChainEvent) -> None:
@@ -395,6 +404,7 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
     fee = int(e.args["fee"])
     ledger = _Ledger(state, e)
     slots, workers = e.args["slots"], e.args["workers"]
+    direct = bool(e.args["direct"])
     for index, worker in zip(slots, workers, strict=True):
         slot = state.slot(task["task_id"], index, e.block_number)
         assignment = _direct_or_current(state, e, task, slot, worker, AssignmentStatus.APPROVED)
@@ -418,6 +428,13 @@ def slots_approved(state: BatchState, e: ChainEvent) -> None:
             task["token"], worker, reward, Direction.IN, MovementKind.REWARD,
             task_id=task["task_id"], slot=index,
         )  # fmt: skip
+        if direct:  # sent on to the worker's own address in the same call
+            account["balance"] -= reward
+            account["withdrawn"] += reward
+            ledger.add(
+                task["token"], worker, reward, Direction.OUT, MovementKind.WITHDRAWAL,
+                task_id=task["task_id"], slot=index, counterparty=worker,
+            )  # fmt: skip
         _settlement(
             state, e, slot, assignment["number"], worker, SettlementOutcome.APPROVED,
             basis=basis, reward=reward, fee=fee,
@@ -492,6 +509,20 @@ def slot_closed(state: BatchState, e: ChainEvent) -> None:
     _touch(state, task, e)
 
 
+def direct_payment_failed(state: BatchState, e: ChainEvent) -> None:
+    """A direct payment the recipient refused: the reward stayed in the ledger (see the
+    module's notes on ``SlotsApproved(direct)``)."""
+    task = state.task(int(e.args["taskId"]))
+    worker, amount = e.args["worker"], int(e.args["amount"])
+    account = state.account(task["token"], worker, e.block_number)
+    account["balance"] += amount
+    account["withdrawn"] -= amount
+    _Ledger(state, e).add(
+        task["token"], worker, amount, Direction.IN, MovementKind.REWARD,
+        task_id=task["task_id"], slot=int(e.args["slot"]),
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- ledger and operator
 
 
@@ -559,6 +590,7 @@ HANDLERS: dict[str, Handler] = {
     "DisputeOpened": dispute_opened,
     "DisputeRuled": dispute_ruled,
     "SlotClosed": slot_closed,
+    "DirectPaymentFailed": direct_payment_failed,
     "BonusPaid": bonus_paid,
     "Withdrawn": withdrawn,
     "EscrowConfigured": escrow_configured,
@@ -573,7 +605,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 def apply(state: BatchState, event: ChainEvent) -> None:
-    """Apply one event; events the index does not model (none today) are only stored."""
+    """Apply one event; events the index does not model (``ReceiptSkipped``,
+    ``ApprovalSkipped``, ``EquivocationProven``, ``MinimumFeeChanged``: they change no row
+    the index keeps) are only stored."""
     handler = HANDLERS.get(event.name)
     if handler is not None:
         handler(state, event)

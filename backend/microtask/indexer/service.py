@@ -56,7 +56,7 @@ class IndexerService:
         connection = connection or connect(settings, network, url=rpc_url)
         records = DeploymentStore(settings.deployments_dir, network)
         records.guard_chain_id(connection.chain_id)
-        record = records.load(ESCROW)
+        record = records.load_escrow()
         url = database_url(settings, network)
         engine = make_engine(url, writer=True)
         indexer = Indexer(connection.w3, engine, record, settings)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, get_args
 
+from microtask.manifests.task import Comparator
 from microtask.mturk.errors import INVALID_VALUE, MTurkError
 
 APPROVAL_RATE: Final = "000000000000000000L0"
@@ -40,18 +41,7 @@ KNOWN_SYSTEM: Final = {
     "000000000000000000E0": "Worker_PercentAssignmentsReturned",
     "000000000000000000S0": "Worker_PercentAssignmentsRejected",
 }
-COMPARATORS: Final = (
-    "LessThan",
-    "LessThanOrEqualTo",
-    "GreaterThan",
-    "GreaterThanOrEqualTo",
-    "EqualTo",
-    "NotEqualTo",
-    "Exists",
-    "DoesNotExist",
-    "In",
-    "NotIn",
-)
+COMPARATORS: Final[tuple[str, ...]] = get_args(Comparator)  # the manifest's, as MTurk names them
 GUARDS: Final = ("Accept", "PreviewAndAccept", "DiscoverPreviewAndAccept")
 MAX_REQUIREMENTS: Final = 10
 

@@ -12,7 +12,11 @@ settled, the slot's state (``getSlot``) says what can still be done.
 
 Approvals go out in batches of up to `MAX_BATCH` slots in one ``approve`` call; rejections
 in batches of the same size with one `ReviewBatch` (each worker's reasons and the numbers
-behind them) uploaded first and its CID on chain.
+behind them) uploaded first and its CID on chain. Slots submitted on chain are rejected
+with ``reject``; open receipt slots with ``rejectReceipts``, each with its proof (escrow
+version 2):
+the receipt this verifier signed and the worker's own signature from the envelope they
+handed in, so only a worker who really submitted can be rejected, and can dispute.
 
 **Exactly once, across crashes.** Each transaction is built (its gas estimated, so a
 batch that would revert is never sent), signed, and persisted as a ``verifier_settlements``
@@ -42,6 +46,7 @@ from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
 from microtask.chain.escrow import TaskEscrowClient
 from microtask.chain.reverts import TransactionReverted
+from microtask.chain.typed_data import ReceiptRejection
 from microtask.content import ContentStore, parse_cid
 from microtask.db.verifier_models import (
     IntentKind,
@@ -49,10 +54,13 @@ from microtask.db.verifier_models import (
     Settled,
     VerifierDecision,
     VerifierSettlement,
+    VerifierSlot,
 )
 from microtask.escrow import SlotState, has_ended, review_end, unused_receipt_slot
-from microtask.manifests import RejectionReason, Review, ReviewBatch
+from microtask.manifests import RejectionReason, Review, ReviewBatch, SubmissionEnvelope, parse_as
+from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.verifier.errors import SettlementError
+from microtask.verifier.receipts import receipt_of
 from microtask.verifier.tasks import TaskContext
 
 log = logging.getLogger("microtask.verifier")
@@ -69,6 +77,8 @@ class Plan:
 
     approve: list[VerifierDecision] = field(default_factory=list)
     reject: list[VerifierDecision] = field(default_factory=list)
+    reject_receipts: list[VerifierDecision] = field(default_factory=list)
+    """Open receipt slots to reject: with their proofs (``rejectReceipts``)."""
     external: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
 
@@ -84,6 +94,9 @@ def plan(
         if unused_receipt_slot(view.state, decision.slot, terms.receipt_slots):
             if not terms.receipt_window_open(now):
                 result.missed.append(decision.slot)
+                continue
+            if decision.outcome != "approve":
+                result.reject_receipts.append(decision)
                 continue
         elif view.state is SlotState.SUBMITTED and view.worker == decision.worker:
             closes = review_end(view.timestamp, terms.review_period)
@@ -148,8 +161,12 @@ class Settler:
         task_id: int,
         pairs: Sequence[tuple[int, str]],
         reason_cid: str | None = None,
+        *,
+        with_proofs: bool = False,
     ) -> int:
-        """Build, sign and persist one settlement transaction; its intent's id.
+        """Build, sign and persist one settlement transaction; its intent's id. A rejection
+        ``with_proofs`` (of open receipt slots) carries each slot's receipt and the worker's
+        signature (``rejectReceipts``).
 
         Raises `TransactionReverted` when the chain would refuse it (nothing persisted).
         """
@@ -157,7 +174,11 @@ class Settler:
         workers = [worker for _, worker in pairs]
         functions = self.client.contract.functions
         if kind is IntentKind.APPROVE:
-            call = functions.approve(task_id, slots, workers)
+            call = functions.approve(task_id, slots, workers, False)
+        elif with_proofs:
+            assert reason_cid is not None
+            proofs = [self.rejection_proof(task_id, slot).message() for slot in slots]
+            call = functions.rejectReceipts(task_id, proofs, _cid_bytes(reason_cid))
         else:
             assert reason_cid is not None
             cid = _cid_bytes(reason_cid)
@@ -181,6 +202,20 @@ class Settler:
             session.add(intent)
             session.flush()
             return intent.id
+
+    def rejection_proof(self, task_id: int, slot: int) -> ReceiptRejection:
+        """A receipt slot's rejection proof: the receipt this verifier issued for it and
+        the worker's own signature of the envelope it vouches for."""
+        with self.sessions() as session:
+            row = session.get(VerifierSlot, (task_id, slot))
+            if row is None:
+                raise SettlementError(f"slot {slot} of task {task_id} has no receipt here")
+            issued = receipt_of(row, self.account.address)
+        data = self.store.cat(issued.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
+        envelope = parse_as(SubmissionEnvelope, data)
+        return ReceiptRejection(
+            issued.receipt, issued.signature, envelope.envelope_hash(), bytes(envelope.signature)
+        )
 
     def broadcast(self, intent_id: int) -> None:
         """Send a signed intent's transaction (again): it is the same bytes every time."""
@@ -317,14 +352,22 @@ class Settler:
             counts["approved"] += self._send(IntentKind.APPROVE, context, batch, now)
         for batch in _chunks(found.reject):
             counts["rejected"] += self._send(IntentKind.REJECT, context, batch, now)
+        for batch in _chunks(found.reject_receipts):
+            counts["rejected"] += self._send(IntentKind.REJECT, context, batch, now, proofs=True)
         return counts
 
     def _send(
-        self, kind: IntentKind, context: TaskContext, batch: list[VerifierDecision], now: int
+        self,
+        kind: IntentKind,
+        context: TaskContext,
+        batch: list[VerifierDecision],
+        now: int,
+        *,
+        proofs: bool = False,
     ) -> int:
         """Send one batch (slot by slot if the chain refuses it whole); slots settled."""
         try:
-            return self._send_batch(kind, context, batch, now)
+            return self._send_batch(kind, context, batch, now, proofs=proofs)
         except TransactionReverted as refused:
             if len(batch) == 1:
                 log.warning(
@@ -332,17 +375,23 @@ class Settler:
                 )
                 return 0
             log.info("task %d: batch refused (%s); settling slot by slot", context.task_id, refused)
-            return sum(self._send(kind, context, [one], now) for one in batch)
+            return sum(self._send(kind, context, [one], now, proofs=proofs) for one in batch)
 
     def _send_batch(
-        self, kind: IntentKind, context: TaskContext, batch: list[VerifierDecision], now: int
+        self,
+        kind: IntentKind,
+        context: TaskContext,
+        batch: list[VerifierDecision],
+        now: int,
+        *,
+        proofs: bool = False,
     ) -> int:
         pairs = [(decision.slot, decision.worker) for decision in batch]
         reason_cid = None
         if kind is IntentKind.REJECT:
             reasons = review_batch(context.task_id, self.account.address, batch, now)
             reason_cid = str(self.store.add_json(reasons.model_dump(mode="json")))
-        intent_id = self.prepare(kind, context.task_id, pairs, reason_cid)
+        intent_id = self.prepare(kind, context.task_id, pairs, reason_cid, with_proofs=proofs)
         self.broadcast(intent_id)
         status = self.confirm(intent_id)
         return len(batch) if status is IntentStatus.MINED else 0
