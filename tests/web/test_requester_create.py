@@ -212,3 +212,33 @@ def test_the_form_service_names_each_wrong_field(web: WebPlatform) -> None:
     assert "two labels" in fields["labels"]
     unknown = httpx.post(f"{web.url}/requester/new/draft", json={**body, "colour": "red"})
     assert {e["field"] for e in unknown.json()["errors"]} == {"colour"}
+
+
+def test_a_large_item_set_goes_into_a_json_lines_file(web: WebPlatform) -> None:
+    """More items than a manifest holds inline: the manifest names a JSON Lines CID."""
+    requester = dev_accounts()[1]
+    key = derive_with_account(requester, chain_id=web.chain_id, escrow=web.record.address)
+    rows = "".join(f"r{i},review {i}\n" for i in range(1_500))
+    body = {
+        "requester": requester.address,
+        "requester_public_key": key.public_key,
+        "title": "Many reviews",
+        "instructions": "Pick one.",
+        "labels": ["Positive", "Negative"],
+        "items_text": "id,text\n" + rows,
+        "redundancy": 1,
+        "reward": "0.01",
+        "token": web.market.token,
+        "verifier": "none",
+    }
+    answer = httpx.post(f"{web.url}/requester/new/draft", json=body, timeout=60)
+    assert answer.status_code == 200, answer.text
+    funding = answer.json()["funding"]
+    assert funding["params"]["slots"] == "1500"
+    assert funding["params"]["verifier"] == "0x" + "00" * 20
+    assert funding["permit"]["primaryType"] == "Permit"
+    manifest = httpx.get(f"{web.url}/content/{funding['manifest_cid']}").json()
+    assert manifest["inputs"]["source"] == "jsonl"
+    assert manifest["inputs"]["count"] == 1_500
+    lines = httpx.get(f"{web.url}/content/{manifest['inputs']['cid']}").text.splitlines()
+    assert json.loads(lines[1499]) == {"id": "r1499", "data": {"text": "review 1499"}}
