@@ -212,6 +212,10 @@ def test_the_form_service_names_each_wrong_field(web: WebPlatform) -> None:
     assert "two labels" in fields["labels"]
     unknown = httpx.post(f"{web.url}/requester/new/draft", json={**body, "colour": "red"})
     assert {e["field"] for e in unknown.json()["errors"]} == {"colour"}
+    stranger = httpx.post(
+        f"{web.url}/requester/new/draft", json={**body, "token": "0x" + "42" * 20}
+    )
+    assert {e["field"] for e in stranger.json()["errors"]} == {"token"}
 
 
 def test_a_large_item_set_goes_into_a_json_lines_file(web: WebPlatform) -> None:

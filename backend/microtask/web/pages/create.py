@@ -83,6 +83,8 @@ def draft(ctx: PageDep, body: dict[str, Any] = Body(...)) -> JSONResponse:  # no
     platform = _platform(ctx)
     try:
         form = parse_form(body)
+        if ctx.site.token(form.token) is None:
+            raise TaskFormInvalid([("token", "not a token this deployment knows")])
         requester = Requester(platform, address=form.requester)
         drafted, warnings = draft_from_form(requester, form)
     except TaskFormInvalid as error:
