@@ -133,6 +133,15 @@ def test_a_requester_posts_a_task_with_gold_from_a_csv_paid_with_a_permit(
     assert before - after == total
 
     indexed = wait_for_index(web, task_id)
+    assert indexed["requester"] == requester.address
+    assert (indexed["token"], indexed["reward"], indexed["slot_count"]) == (
+        dusd,
+        str(REWARD),
+        slots,
+    )
+    assert int(indexed["escrow"]) == total
+    assert int(indexed["fee"]) * slots + REWARD * slots == total
+    assert indexed["arbitrator_is_default"] is True
     manifest = httpx.get(f"{web.url}/content/{indexed['manifest']['cid']}").json()
     assert manifest["title"] == "Sentiment of short reviews"
     labels = manifest["answer_schema"]["labels"]
