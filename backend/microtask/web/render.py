@@ -37,6 +37,7 @@ NAVIGATION: Final = (
     ("earnings", "/earnings"),
     ("profile", "/profile"),
     ("leaders", "/leaders"),
+    ("new", "/requester/new"),
 )
 
 

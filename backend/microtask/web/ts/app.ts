@@ -10,6 +10,7 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   task: () => import('./pages/task'),
   work: () => import('./pages/work'),
   earnings: () => import('./pages/earnings'),
+  create: () => import('./pages/create'),
 }
 
 setUpWallet()
