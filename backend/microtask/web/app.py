@@ -29,13 +29,13 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
     ``/profile``, ``/leaders``) and their assets (``/assets/…``) from ``app``."""
-    from microtask.web.pages import earnings, profile, task, tasks, work
+    from microtask.web.pages import earnings, mturk, profile, task, tasks, work
 
     chosen = assets or Assets()
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile):
+    for module in (tasks, task, work, earnings, profile, mturk):
         app.include_router(module.router)
 
 

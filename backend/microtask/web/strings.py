@@ -130,4 +130,8 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "withdraw.done": _("Withdrawn."),
         "tx.refused": _("The escrow would refuse this: {error}."),
         "tx.reverted": _("The transaction {hash} failed on chain."),
+        # MTurk HITs (pages/mturk.py, ts/mturk.ts)
+        "mturk.received": _("The requester's page sent its answers."),
+        "mturk.use_form": _("Answer in the requester's page and press its own submit button."),
+        "mturk.choose_between": _("Choose between {min} and {max} answers to “{question}”."),
     }
