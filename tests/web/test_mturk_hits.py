@@ -158,9 +158,7 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(
-    web: WebPlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Gateway]:
+def gateway(web: WebPlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Gateway]:
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
@@ -200,8 +198,10 @@ def worker_page(context: Any, web: WebPlatform, task_id: int) -> tuple[Any, Inje
 
 
 def accept(page: Any) -> Any:
-    """Accept an item; the frame of the slot now held."""
-    page.locator("#accept").click()
+    """Accept an item, by keyboard (the preview's frame may still be loading above the
+    button, and a click lands where the button was); the frame of the slot now held."""
+    page.locator("#accept").focus()
+    page.keyboard.press("Enter")
     page.locator("iframe#mturk-frame").wait_for()
     page.locator("#auto-next").uncheck()
     return page.frame_locator("iframe#mturk-frame")
@@ -210,9 +210,9 @@ def accept(page: Any) -> Any:
 def the_assignment(gateway: Gateway, hit_id: str) -> dict[str, Any]:
     listed = gateway.client().list_assignments_for_hit(HITId=hit_id)["Assignments"]
     assert len(listed) == 1
-    got: dict[str, Any] = gateway.client().get_assignment(
-        AssignmentId=listed[0]["AssignmentId"]
-    )["Assignment"]
+    got: dict[str, Any] = gateway.client().get_assignment(AssignmentId=listed[0]["AssignmentId"])[
+        "Assignment"
+    ]
     assert got == listed[0]
     return got
 
@@ -282,9 +282,7 @@ def test_crowd_form_answers_arrive_as_free_text_task_answers(
     assert page_errors(page) == []
 
 
-def test_a_question_form_is_rendered_natively_and_handed_in(
-    gateway: Gateway, context: Any
-) -> None:
+def test_a_question_form_is_rendered_natively_and_handed_in(gateway: Gateway, context: Any) -> None:
     hit_id, task_id = gateway.create_hit(QUESTION_FORM)
     page, _ = worker_page(context, gateway.web, task_id)
     assert page.locator("#mturk-preview").get_by_text("Product reviews").is_visible()
@@ -365,9 +363,7 @@ def test_an_external_question_is_framed_and_its_post_taken_by_the_service_worker
     assert page_errors(page) == []
 
 
-def test_a_hostile_html_question_reaches_nothing_of_the_app(
-    gateway: Gateway, context: Any
-) -> None:
+def test_a_hostile_html_question_reaches_nothing_of_the_app(gateway: Gateway, context: Any) -> None:
     hit_id, task_id = gateway.create_hit(HOSTILE)
     page, wallet = worker_page(context, gateway.web, task_id)
     url = page.url
@@ -389,7 +385,6 @@ def test_a_hostile_html_question_reaches_nothing_of_the_app(
     assert "connect-src 'none'" in policy and "form-action 'none'" in policy
     # the frame's form, submitted in the preview, asks the wallet for nothing
     page.frame_locator("#mturk-preview iframe").locator("#go").click()
-    page.locator("#accept").click()
-    page.locator("iframe#mturk-frame").wait_for()
+    accept(page)
     assert [m["primaryType"] for m in wallet.signed] == ["SlotRequest"]
     assert page_errors(page) == []

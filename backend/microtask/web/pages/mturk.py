@@ -140,9 +140,9 @@ def frame_sources(request: Request, question: Question) -> tuple[str, ...]:
     """What the task page's policy lets its frames load for ``question``."""
     if isinstance(question, HtmlQuestion):
         return ("'self'",)
-    if isinstance(question, ExternalQuestion):
+    if isinstance(question, ExternalQuestion):  # and here: its form posts to turkSubmitTo
         parts = urlsplit(question.url)
-        return (f"{parts.scheme}://{parts.netloc}",)
+        return (f"{parts.scheme}://{parts.netloc}", "'self'")
     return ()
 
 
