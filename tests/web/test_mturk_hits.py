@@ -6,6 +6,7 @@ The platform is the web tests' (`tests/web/conftest.py`: the demo marketplace, w
 requester, dev account 1, holds the demo dollar dUSD the HITs pay in), with that
 requester's MTurk gateway served on its own port (as `microtask mturk serve` runs it).
 """
+# ruff: noqa: E501 (the requesters' documents below are kept as they would write them)
 
 from __future__ import annotations
 
@@ -293,7 +294,8 @@ def test_a_question_form_is_rendered_natively_and_handed_in(gateway: Gateway, co
     page.locator("#hand-in").click()  # nothing answered: refused in words, nothing signed
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
-    assert "Sentiment" in summary.inner_text() and "Comment" in summary.inner_text()
+    assert "Sentiment" in summary.inner_text()
+    assert "Comment" in summary.inner_text()
     assert violations(page) == []
     form.get_by_label("No").check()
     form.get_by_label("Comment").fill("Too short a review")
@@ -305,12 +307,9 @@ def test_a_question_form_is_rendered_natively_and_handed_in(gateway: Gateway, co
 
 
 class _External(BaseHTTPRequestHandler):
-    """The requester's own server for an ExternalQuestion; it records every request."""
-
-    seen: list[str] = []
+    """The requester's own server for an ExternalQuestion."""
 
     def do_GET(self) -> None:
-        self.seen.append(f"GET {self.path}")
         body = EXTERNAL_PAGE.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -364,7 +363,7 @@ def test_an_external_question_is_framed_and_its_post_taken_by_the_service_worker
 
 
 def test_a_hostile_html_question_reaches_nothing_of_the_app(gateway: Gateway, context: Any) -> None:
-    hit_id, task_id = gateway.create_hit(HOSTILE)
+    _, task_id = gateway.create_hit(HOSTILE)
     page, wallet = worker_page(context, gateway.web, task_id)
     url = page.url
     out = page.frame_locator("#mturk-preview iframe").locator("#out")
@@ -382,7 +381,8 @@ def test_a_hostile_html_question_reaches_nothing_of_the_app(gateway: Gateway, co
     response = httpx.get(f"{gateway.web.url}/task/{task_id}/question")
     policy = response.headers["content-security-policy"]
     assert "sandbox allow-scripts allow-forms" in policy
-    assert "connect-src 'none'" in policy and "form-action 'none'" in policy
+    assert "connect-src 'none'" in policy
+    assert "form-action 'none'" in policy
     # the frame's form, submitted in the preview, asks the wallet for nothing
     page.frame_locator("#mturk-preview iframe").locator("#go").click()
     accept(page)
