@@ -235,7 +235,8 @@ def question_document(ctx: PageDep, task_id: int = Path(ge=0, le=2**63 - 1)) -> 
     schema = manifest.answer_schema if manifest is not None else None
     if not isinstance(schema, FormSchema) or not isinstance(schema.parsed, HtmlQuestion):
         return Response("not an HTMLQuestion task", 404, media_type="text/plain")
-    html = with_frame_script(schema.parsed.html, ctx.gettext("Submit"))
+    _ = ctx.gettext
+    html = with_frame_script(schema.parsed.html, _("Submit"))
     return HTMLResponse(
         html,
         headers={
@@ -263,7 +264,8 @@ def external_submit_fallback(ctx: PageDep) -> HTMLResponse:
     """The post arrived here, so the service worker did not take it (a browser without
     one, or a frame it does not control): nothing is read or kept, and the worker is told
     to hand in from the task page."""
-    message = ctx.gettext(
+    _ = ctx.gettext
+    message = _(
         "These answers were not handed in: this browser did not pass them to the task page. "
         "Reload the task page and submit the form again."
     )
