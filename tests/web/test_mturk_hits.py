@@ -39,7 +39,7 @@ from tests.web.conftest import (
     ready,
     with_wallet,
 )
-from tests.web.test_pages import violations
+from tests.web.test_pages import SCREENSHOTS, UPDATE, violations
 
 NS: Final = {
     "a": "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/"
@@ -241,6 +241,8 @@ def test_a_boto3_html_question_hit_is_done_in_the_browser_approved_and_paid(
     assert violations(page) == []
     frame.locator("#positive").check()
     frame.locator("#why").fill("Says it works as described")
+    if UPDATE:  # the README's
+        page.locator("#work").screenshot(path=str(SCREENSHOTS / "mturk-hit-en-1280.png"))
     frame.locator("#submitButton").click()  # the requester's own button
     page.locator("#done-list li").first.wait_for()
     assert [m["primaryType"] for m in wallet.signed] == ["SlotRequest", "Submission"]
