@@ -6,7 +6,7 @@
 // checks, seals, has the wallet sign and hands them in (pages/task.ts).
 import type { Problem } from './answers'
 import { t } from './config'
-import { $, announce, must } from './dom'
+import { $, announce } from './dom'
 
 const CHANNEL = 'microtask-mturk'
 const MAX_FIELDS = 500
@@ -37,14 +37,16 @@ function held(): HTMLIFrameElement | null {
   return $('iframe[data-mturk-frame]') as HTMLIFrameElement | null
 }
 
-/** Keep the fields in the answer form and hand them in as the Hand in button does. */
+/** Keep the fields in the answer form and hand them in as the Hand in button does (not
+ * while a hand-in runs: a page that submits again and again gets one wallet request). */
 function handIn(fields: FormField[]): void {
   const kept = $('#mturk-fields') as HTMLInputElement | null
   const form = $('#answer-form') as HTMLFormElement | null
-  if (kept === null || form === null) return
+  const button = $('#hand-in') as HTMLButtonElement | null
+  if (kept === null || form === null || button === null || button.disabled) return
   kept.value = JSON.stringify(fields)
   announce(t('mturk.received'))
-  form.requestSubmit(must<HTMLButtonElement>('#hand-in'))
+  form.requestSubmit(button)
 }
 
 async function serviceWorker(): Promise<void> {
