@@ -532,7 +532,7 @@ class Requester(Party):
 
         platform = self.platform
         named = [checked_address(worker) for worker in workers]
-        command = requests.message_command(subject, text, named, ChainClock(platform.w3)())
+        command = requests.message_command(subject, text, named, ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("signing a message"), platform.chain_id, platform.escrow_address
         )
@@ -557,8 +557,8 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        if issued_at is None:
-            issued_at = ChainClock(platform.w3)()  # policies are ordered by the second signed
+        if issued_at is None:  # policies are ordered by the second signed
+            issued_at = ChainClock.of_node(platform.w3)()
         command = requests.policy_command(task_id, policy, issued_at)
         signature = command.sign(
             self.account("signing a policy"), platform.chain_id, platform.escrow_address
@@ -577,7 +577,7 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        command = requests.assess_command(task_id, ChainClock(platform.w3)())
+        command = requests.assess_command(task_id, ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("asking for an assessment"), platform.chain_id, platform.escrow_address
         )

@@ -31,9 +31,15 @@ from microtask.client.documents import (
     TaskPage,
     WorkerProfile,
 )
-from microtask.client.errors import NoOpenSlot, NoReceipt
+from microtask.client.errors import NoOpenSlot, NoReceipt, NoSlotToPayThrough
 from microtask.client.party import Party
-from microtask.client.receipts import ReceiptStore, check_receipt, enforcement_step, receipt_of
+from microtask.client.receipts import (
+    ReceiptStore,
+    check_receipt,
+    enforcement_step,
+    equivocation,
+    receipt_of,
+)
 from microtask.client.results import (
     Claimed,
     Disputed,
@@ -48,7 +54,7 @@ from microtask.client.results import (
 )
 from microtask.client.reviews import check_dispute_reason
 from microtask.encoding import canonical_json
-from microtask.escrow import claimable
+from microtask.escrow import Slot, SlotState, claimable
 from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
 
 MAX_SLOTS_SCANNED = 500
@@ -183,10 +189,11 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        # the verifier's now is the later of the chain's head and the wall clock (a chain
-        # that mines on demand keeps an old head while idle): count the expiry from it too,
-        # or a request signed after ten idle minutes arrives already expired
-        now = max(platform.now(), int(wall_clock()))
+        # the verifier's now runs on with the wall clock past the chain's head (a chain that
+        # mines on demand keeps an old head while idle): count the expiry from the same
+        # clock, or a request signed after ten idle minutes arrives already expired;
+        # chain_time reads the head at most every few seconds, no round trip on most calls
+        now = max(platform.chain_time(), int(wall_clock()))
         request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
@@ -267,7 +274,7 @@ class Worker(Party):
         platform = self.platform
         check_receipt(
             document,
-            task=platform.task(int(str(document["task_id"]))),
+            signers=platform.task_parties(int(str(document["task_id"]))),
             worker=self.address,
             envelope_cid=envelope_cid,
             chain_id=platform.chain_id,
@@ -288,7 +295,9 @@ class Worker(Party):
     def enforce(self, task_id: int, slot: int) -> Enforcement:
         """Collect a receipted slot the verifier never settled: present the kept receipt
         while the slot is open, then, once its review period has passed without a
-        rejection, finalize it. Costs gas; call it again until the slot is paid.
+        rejection, finalize it; if the slot went to another worker (the signer gave it
+        twice), prove it and be paid through another open slot. Costs gas; call it again
+        until the slot is paid.
 
         Example: ``worker.enforce(2, 4).done   # ('presented',), later ('finalized',)``
         """
@@ -312,7 +321,54 @@ class Worker(Party):
             escrow.finalize(task_id, [slot])
             done.append("finalized")
             view = platform.slot(task_id, slot)
+        if step.action == "none":
+            proven = self._prove_equivocation(task_id, slot, view)
+            if proven is not None:
+                return proven
         return Enforcement(task_id, slot, tuple(done), view.state, step.payable_after)
+
+    def _prove_equivocation(self, task_id: int, slot: int, view: Slot) -> Enforcement | None:
+        """Be paid for a receipt whose slot went to another worker (`equivocation`): once,
+        through the highest open slot of the task (claimable slots first, so the verifier's
+        next free receipt slot stays free). None when the slot was not given away."""
+        platform, me = self.platform, self.address
+        reader, since = platform.reader, platform.record.block_number
+        proven = [
+            event
+            for event in reader.logs("EquivocationProven", from_block=since, task_id=task_id)
+            if event["slot"] == slot and event["worker"] == me
+        ]
+        if proven:
+            paid = int(proven[0]["paidSlot"])
+            return Enforcement(task_id, slot, (), platform.slot(task_id, paid).state, None, paid)
+        approvals = (
+            list(zip(event["slots"], event["workers"], strict=True))
+            for event in reader.logs("SlotsApproved", from_block=since, task_id=task_id)
+        )
+        given_away = equivocation(view, me, slot, approvals)
+        if given_away is None:
+            return None
+        paid = self._open_slot_to_pay_through(task_id, slot)
+        kept = self.receipts.load(task_id, slot)
+        assert kept is not None  # enforce loaded and checked it
+        assert kept.receipt
+        receipt, signature = receipt_of(kept.receipt)
+        self.escrow.prove_equivocation(receipt, signature, paid, given_away.batch)
+        state = platform.slot(task_id, paid).state
+        return Enforcement(task_id, slot, ("proven",), state, None, paid)
+
+    def _open_slot_to_pay_through(self, task_id: int, slot: int) -> int:
+        platform = self.platform
+        task = platform.task(task_id)
+        slot_count, receipt_slots = int(task.slot_count), int(task.receipt_slots)
+        claimable_first: list[int] = [
+            *range(slot_count - 1, receipt_slots - 1, -1),
+            *range(receipt_slots - 1, -1, -1),
+        ]
+        for candidate in claimable_first[:MAX_SLOTS_SCANNED]:
+            if candidate != slot and platform.slot(task_id, candidate).state is SlotState.OPEN:
+                return candidate
+        raise NoSlotToPayThrough(task_id, slot)
 
     # ------------------------------------------------------------ the record
 
@@ -348,7 +404,7 @@ class Worker(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        command = requests.inbox_command(ChainClock(platform.w3)())
+        command = requests.inbox_command(ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("reading the inbox"), platform.chain_id, platform.escrow_address
         )
