@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from microtask.chain.devchain import advance_time, latest_timestamp
 from tests.mturk.conftest import Turk
 
 WAIT = 30.0
@@ -125,3 +126,48 @@ def test_sqs_and_sns_are_refused_with_a_request_error(mturk: Turk) -> None:
         assert error["Error"]["Code"] == "RequestError"
         assert transport in error["Error"]["Message"]
         assert "webhook" in error["Error"]["Message"]
+
+
+def test_a_rejection_and_the_expiry_reach_the_webhook_and_unused_slots_are_refunded(
+    mturk: Turk, webhook: Webhook
+) -> None:
+    """Stage 1 left these untested: ``AssignmentRejected`` and ``HITExpired`` events, and
+    the round that gives the requester the money of slots nobody used."""
+    client = mturk.client()
+    hit = mturk.create_hit(
+        client, MaxAssignments=2, LifetimeInSeconds=600, AutoApprovalDelayInSeconds=60
+    )
+    client.update_notification_settings(
+        HITTypeId=hit["HITTypeId"],
+        Notification=spec(webhook.url, "AssignmentRejected", "HITExpired"),
+        Active=True,
+    )
+    slot = mturk.worker("G1", {"sentiment": "positive"}, hit["HITId"])
+    assignment_id = f"{hit['HITId']}S{slot}"
+    client.reject_assignment(AssignmentId=assignment_id, RequesterFeedback="Not positive")
+    rejected = webhook.next_event()
+    assert (rejected["EventType"], rejected["AssignmentId"]) == (
+        "AssignmentRejected",
+        assignment_id,
+    )
+
+    # the deadline passes with one slot never used; then its receipt and equivocation
+    # windows: the round reclaims that slot and refunds the requester's wallet
+    platform = mturk.served.platform
+    task = platform.task(int(hit["HITId"][1:]))
+    token = platform.token_at(task.token)
+    requester = mturk.service.gateway.requester
+    before = requester.wallet_balance(token)
+    window = task.review_period + platform.reader.dispute_window()
+    advance_time(mturk.served.world.w3, task.deadline - latest_timestamp(mturk.served.world.w3))
+    advance_time(mturk.served.world.w3, window + 2)
+    ledger = requester.balance(token.address)  # refunds the escrow credited already
+    mturk.round()
+    expired = webhook.next_event()
+    assert (expired["EventType"], expired["HITId"]) == ("HITExpired", hit["HITId"])
+    assert "AssignmentId" not in expired
+    refunded = requester.wallet_balance(token) - before
+    # the unused slot's reward and fee, to the unit, with whatever the ledger held
+    assert refunded == ledger + task.reward + task.fee
+    assert requester.balance(token.address) == 0
+    assert client.get_hit(HITId=hit["HITId"])["HIT"]["NumberOfAssignmentsAvailable"] == 0

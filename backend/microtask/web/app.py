@@ -28,14 +28,15 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
-    ``/profile``, ``/leaders``; a requester's ``/requester/new``) and their assets (``/assets/…``) from ``app``."""
-    from microtask.web.pages import create, earnings, profile, task, tasks, work
+    ``/profile``, ``/leaders``; a requester's ``/requester/new``; an MTurk HIT's question
+    and service worker) and their assets (``/assets/…``) from ``app``."""
+    from microtask.web.pages import create, earnings, mturk, profile, task, tasks, work
 
     chosen = assets or Assets()
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile, create):
+    for module in (tasks, task, work, earnings, profile, create, mturk):
         app.include_router(module.router)
 
 

@@ -55,7 +55,12 @@ def _demote_headings(html: str) -> str:
 
 def render_markdown(source: str) -> Markup:
     """``source`` (Markdown) as sanitised HTML, safe to put in a page."""
-    html = _demote_headings(_parser.render(source))
+    return sanitise_html(_demote_headings(_parser.render(source)))
+
+
+def sanitise_html(html: str) -> Markup:
+    """Anyone's ``html`` (a manifest's rendered Markdown, an MTurk ``FormattedContent``)
+    reduced to the allow-list above, safe to put in a page."""
     clean = nh3.clean(
         html,
         tags=TAGS,

@@ -41,7 +41,9 @@ NAVIGATION: Final = (
 )
 
 
-def content_security_policy(site: Site) -> str:
+def content_security_policy(site: Site, frames: tuple[str, ...] = ()) -> str:
+    """The page's policy; ``frames`` are the sources its frames may load (an MTurk
+    question's: `microtask.web.pages.mturk`), none by default."""
     connect = ["'self'"]
     if site.dev_accounts and site.rpc_url:
         parts = urlsplit(site.rpc_url)
@@ -54,6 +56,7 @@ def content_security_policy(site: Site) -> str:
             "img-src 'self' data:",
             "media-src 'self'",
             f"connect-src {' '.join(connect)}",
+            f"frame-src {' '.join(frames)}" if frames else "frame-src 'none'",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
@@ -149,6 +152,7 @@ class PageContext:
         title: str,
         data: dict[str, Any] | None = None,
         status_code: int = 200,
+        frames: tuple[str, ...] = (),
         **context: Any,
     ) -> HTMLResponse:
         config = {
@@ -191,7 +195,7 @@ class PageContext:
         )
         response = HTMLResponse(html, status_code=status_code)
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(self.site)
+        headers["Content-Security-Policy"] = content_security_policy(self.site, frames)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"

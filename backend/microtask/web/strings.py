@@ -143,4 +143,8 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "create.sending": _("Your wallet asks you to send the transaction that posts the task."),
         "create.created": _("Task {task} is posted."),
         "create.key_exported": _("The reading key's file is saved: keep it secret."),
+        # MTurk HITs (pages/mturk.py, ts/mturk.ts)
+        "mturk.received": _("The requester's page sent its answers."),
+        "mturk.use_form": _("Answer in the requester's page and press its own submit button."),
+        "mturk.choose_between": _("Choose between {min} and {max} answers to “{question}”."),
     }

@@ -31,10 +31,12 @@ from microtask.db.base import AssignmentStatus, ManifestStatus
 from microtask.db.models import Assignment, Manifest
 from microtask.escrow import is_open, review_end, unused_receipt_slots
 from microtask.manifests import TaskManifest
+from microtask.manifests.answers import FormSchema
 from microtask.manifests.task import InlineInputs, InputItem
 from microtask.web.app import PageDep
 from microtask.web.eligibility import reasons_not_eligible
 from microtask.web.media import media_kind
+from microtask.web.pages import mturk
 from microtask.web.pages.tasks import kind_names, language_name
 from microtask.web.render import PageContext
 
@@ -103,7 +105,11 @@ def task_page(ctx: PageDep, task_id: int = TaskPath) -> HTMLResponse:
             ).get(task_id, [])
     manifest = _manifest(ctx, task.manifest.cid)
     examples: list[dict[str, Any]] = []
-    if manifest is not None and isinstance(manifest.inputs, InlineInputs):
+    if (
+        manifest is not None
+        and isinstance(manifest.inputs, InlineInputs)
+        and not isinstance(manifest.answer_schema, FormSchema)  # its question is its preview
+    ):
         examples = [
             {"item": item, "media": _media(ctx, item)} for item in manifest.inputs.items[:EXAMPLES]
         ]
@@ -131,6 +137,9 @@ def task_page(ctx: PageDep, task_id: int = TaskPath) -> HTMLResponse:
     onchain = not gasless and task.slot_count > task.receipt_slots
     if manifest is not None and ctx.worker is not None and onchain:
         data["claimed"] = _live_claim(ctx, task_id, ctx.worker, manifest)
+    form: dict[str, Any] = {}
+    if manifest is not None and isinstance(manifest.answer_schema, FormSchema):
+        form = mturk.form_context(ctx, task_id, manifest.answer_schema, preview=True)
     return ctx.render(
         "task.html",
         page="task",
@@ -146,6 +155,8 @@ def task_page(ctx: PageDep, task_id: int = TaskPath) -> HTMLResponse:
         language_name=lambda code: language_name(code, ctx),
         paid_by=review_end(ctx.now, task.review_period),
         dispute_window=ctx.site.dispute_window,
+        form=form,
+        frames=mturk.frame_sources(ctx.request, form["question"]) if form else (),
     )
 
 
@@ -170,6 +181,9 @@ def item_fragment(
         item=item,
         media=_media(ctx, item),
         item_data=json.loads(json.dumps(item.data)),
+        form=mturk.form_context(ctx, task_id, manifest.answer_schema)
+        if isinstance(manifest.answer_schema, FormSchema)
+        else {},
     )
 
 

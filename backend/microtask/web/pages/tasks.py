@@ -54,6 +54,7 @@ def kind_names(ctx: PageContext) -> dict[str, str]:
         TaskKind.BOUNDING_BOXES: _("Bounding boxes"),
         TaskKind.SURVEY: _("Survey"),
         TaskKind.DATA_CHECK: _("Data check"),
+        TaskKind.FORM: _("Form (moved from MTurk)"),
     }
 
 

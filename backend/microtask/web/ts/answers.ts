@@ -2,6 +2,7 @@
 // against the manifest's answer schema before anything is sealed (the same rules as
 // manifests/answers.py `check_answer`, so the verifier never refuses what passed here).
 import { t } from './config'
+import { readFormAnswer } from './mturk'
 
 interface Label {
   id: string
@@ -153,6 +154,9 @@ export function readAnswer(form: HTMLFormElement, schema: AnswerSchema): Record<
       answer = { kind: 'data_check', verdict, corrections }
       break
     }
+    case 'form':
+      answer = readFormAnswer(form, problems)
+      break
     default:
       throw new Error(`no form for answers of kind ${schema.kind}`)
   }

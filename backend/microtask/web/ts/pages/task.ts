@@ -14,6 +14,7 @@ import { recoverTyped, sendEscrow, signTyped } from '../chain'
 import { cidBytes, cidDigest, cidOf } from '../cid'
 import { chainNow, config, formatTime, t } from '../config'
 import { $, announce, busy, clearError, must, showError } from '../dom'
+import { setUp as setUpMturk, showFrames } from '../mturk'
 import { dropDraft, loadDraft, records, saveDraft, saveRecord, type SlotRecord } from '../receipts'
 import { type Recipient, seal } from '../seal'
 import { ANY_SLOT, type GrantJson, RECEIPT_TYPES, type ReceiptJson, SLOT_REQUEST_TYPES, SUBMISSION_TYPES, domain } from '../typed'
@@ -127,6 +128,7 @@ async function showItem(grant: Held): Promise<void> {
   await htmx.ajax('get', `${data().itemUrl}${grant.item_index}?slot=${grant.slot}`, { target: '#item', swap: 'innerHTML' })
   const boxes = $('[data-boxes]', form)
   if (boxes !== null) setUpBoxes(boxes)
+  await showFrames()
   const kept = loadDraft(draftKey(grant))
   if (kept !== null) restoreDraft(form, kept as Record<string, string[]>)
   must('#work').hidden = false
@@ -359,6 +361,7 @@ export function setUp(): void {
   const form = $('#answer-form') as HTMLFormElement | null
   if (form === null) return // the manifest is not available yet: nothing to answer
   numberKeys(form)
+  setUpMturk()
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     void handIn(must<HTMLButtonElement>('#hand-in'))
