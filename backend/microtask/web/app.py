@@ -28,14 +28,24 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
-    ``/profile``, ``/leaders``) and their assets (``/assets/…``) from ``app``."""
-    from microtask.web.pages import earnings, profile, task, tasks, work
+    ``/profile``, ``/leaders``), the requester's (``/my-tasks``), the operator's
+    (``/operator``) and the arbitrator's (``/arbitrate``), and their assets (``/assets/…``) from ``app``."""
+    from microtask.web.pages import (
+        arbitrate,
+        earnings,
+        operator,
+        profile,
+        requests,
+        task,
+        tasks,
+        work,
+    )
 
     chosen = assets or Assets()
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile):
+    for module in (tasks, task, work, earnings, profile, requests, operator, arbitrate):
         app.include_router(module.router)
 
 

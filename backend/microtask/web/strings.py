@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from microtask.web.role_strings import role_strings
+
 
 def script_strings(_: Callable[[str], str]) -> dict[str, str]:
     return {
@@ -130,4 +132,5 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "withdraw.done": _("Withdrawn."),
         "tx.refused": _("The escrow would refuse this: {error}."),
         "tx.reverted": _("The transaction {hash} failed on chain."),
+        **role_strings(_),
     }

@@ -10,6 +10,9 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   task: () => import('./pages/task'),
   work: () => import('./pages/work'),
   earnings: () => import('./pages/earnings'),
+  operator: () => import('./pages/operator'),
+  arbitrate: () => import('./pages/arbitrate'),
+  requests: () => import('./pages/requests'),
 }
 
 setUpWallet()
