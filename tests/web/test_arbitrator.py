@@ -33,7 +33,8 @@ def test_an_arbitrator_reads_both_sides_and_rules_and_nobody_else_may(
     context, page, wallet = browser_as(web, browser, WORKER)
     assert page.get_by_role("link", name="Disputes").count() == 0
     response = page.goto("/arbitrate")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert page.locator("form[data-rule]").count() == 0
     assert httpx.get(f"{web.url}/arbitrate").status_code == 403
     context.close()
@@ -46,12 +47,14 @@ def test_an_arbitrator_reads_both_sides_and_rules_and_nobody_else_may(
     for slot in (0, 1, 2):
         card = page.locator(f'li[data-dispute-task="{task_id}"][data-dispute-slot="{slot}"]')
         text = card.inner_text()
-        assert "Incorrect" in text and "review 0 is plainly negative" in text  # the reviewer
+        assert "Incorrect" in text  # the reviewer's reason code, and words
+        assert "review 0 is plainly negative" in text
         assert f"slot {slot}: the review reads positive" in text  # the worker
-        assert worker.address in text and requester.address in text
+        assert worker.address in text
+        assert requester.address in text
 
     # slot 0: pay the worker, by keyboard
-    first = page.locator(f'form[data-rule][data-slot="0"]')
+    first = page.locator('form[data-rule][data-slot="0"]')
     first.locator("input[value=pay]").focus()
     page.keyboard.press("Space")
     first.locator("button").focus()
@@ -61,7 +64,7 @@ def test_an_arbitrator_reads_both_sides_and_rules_and_nobody_else_may(
     assert escrow.balance(worker.address, token) == REWARD
 
     # slot 1: upholding needs reasons (nothing is sent without them)
-    second = page.locator(f'form[data-rule][data-slot="1"]')
+    second = page.locator('form[data-rule][data-slot="1"]')
     second.locator("input[value=uphold]").check()
     sent = len(wallet.sent)
     second.locator("button").click()
