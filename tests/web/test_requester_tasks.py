@@ -116,6 +116,9 @@ def test_a_requester_watches_and_manages_a_task_from_the_wallet(
     page.wait_for_url("**/my-tasks?withdrawn=*")
     assert wallet_dusd(requester.address) - before == refund
     assert escrow.balance(requester.address, token) == 0
+    # two approvals (the dUSD each top-up takes) and five escrow calls, all the requester's
+    assert len(wallet.sent) == 7
+    assert {tx["from"].lower() for tx in wallet.sent} == {requester.address.lower()}
     assert page_errors(page) == []
     context.close()
 
