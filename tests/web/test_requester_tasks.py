@@ -66,6 +66,7 @@ def test_a_requester_watches_and_manages_a_task_from_the_wallet(
     assert figure(page, task_id, "open").inner_text() == "1"
 
     card = page.locator(f'[data-requester-task="{task_id}"]')
+    card.locator("summary").click()  # its forms are folded away until asked for
     note = page.locator("#requests-note")
 
     def done(action: str) -> None:
@@ -130,6 +131,7 @@ def test_reclaiming_receipt_slots_too_early_is_refused_in_words(
     context, page, wallet = browser_as(web, browser, REQUESTER)
     page.goto("/my-tasks")
     ready(page)
+    page.locator(f'[data-requester-task="{task_id}"] summary').click()
     form = page.locator(f'[data-requester-task="{task_id}"] form[data-requester=reclaim]')
     assert "2 receipt slots are unused" in form.inner_text()
     sent = len(wallet.sent)
