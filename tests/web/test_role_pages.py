@@ -18,7 +18,7 @@ from tests.web.test_pages import SCREENSHOTS, UPDATE, violations
 
 PAGES = {
     OWNER: {"operator": "/operator", "arbitrate": "/arbitrate"},
-    REQUESTER: {"requests": "/my-tasks"},
+    REQUESTER: {"requests": "/my-tasks", "policy": "/policy"},
 }
 
 

@@ -28,12 +28,14 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
-    ``/profile``, ``/leaders``), the requester's (``/my-tasks``), the operator's
-    (``/operator``) and the arbitrator's (``/arbitrate``), and their assets (``/assets/…``) from ``app``."""
+    ``/profile``, ``/leaders``), the requester's (``/my-tasks``, ``/policy``), the operator's
+    (``/operator``) and the arbitrator's (``/arbitrate``), and their assets (``/assets/…``)
+    from ``app``."""
     from microtask.web.pages import (
         arbitrate,
         earnings,
         operator,
+        policy,
         profile,
         requests,
         task,
@@ -45,7 +47,7 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile, requests, operator, arbitrate):
+    for module in (tasks, task, work, earnings, profile, requests, policy, operator, arbitrate):
         app.include_router(module.router)
 
 

@@ -30,4 +30,9 @@ def role_strings(_: Callable[[str], str]) -> dict[str, str]:
             "Done: the escrow has it. The figures update once the index has the block."
         ),
         "requester.updated": _("Your tasks were updated."),
+        "policy.signing": _("Your wallet asks you to sign the policy (no gas)."),
+        "policy.sent": _("The verifier has your policy: it applies from now on."),
+        "policy.hash_mismatch": _(
+            "The policy the server prepared does not match its hash: nothing was signed."
+        ),
     }

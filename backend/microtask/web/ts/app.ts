@@ -13,6 +13,7 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   operator: () => import('./pages/operator'),
   arbitrate: () => import('./pages/arbitrate'),
   requests: () => import('./pages/requests'),
+  policy: () => import('./pages/policy'),
 }
 
 setUpWallet()
