@@ -210,6 +210,13 @@ class Settings(BaseSettings):
         description="Address the API listens on; 127.0.0.1 keeps it on this machine.",
     )
     api_port: int = Field(default=8000, ge=0, le=65535, description="The API's port (0 = any).")
+    api_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes serving the API under `microtask up` and `microtask api`; "
+        "default: one per core on PostgreSQL, 1 on SQLite (a single writer).",
+    )
     api_cors_origins: list[str] = Field(
         default_factory=list,
         description='Origins browsers may call the API from, e.g. ["http://localhost:5173"].',

@@ -56,7 +56,7 @@ def test_messages_reach_only_workers_who_worked_for_the_requester(served: Served
     from microtask.client import verifier_requests as requests
     from microtask.verifier.clock import ChainClock
 
-    command = requests.inbox_command(ChainClock(platform.w3)())
+    command = requests.inbox_command(ChainClock.of_node(platform.w3)())
     signature = command.sign(STRANGER, platform.chain_id, platform.escrow_address)
     body = requests.inbox_body(command, ALICE.address, signature)
     with pytest.raises(ApiRefused) as refused:

@@ -35,6 +35,7 @@ from microtask.escrow import TaskParams
 from microtask.indexer.service import IndexerService
 from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, seal_submission
 from microtask.verifier import ANY_SLOT, Grant, IssuedReceipt, SlotRequest, VerifierService
+from microtask.verifier.clock import ChainClock
 from microtask.verifier.typed_data import new_nonce
 from tests.conftest import make_settings
 from tests.postgres import PostgresServer
@@ -217,6 +218,7 @@ class Platform:
             account=VERIFIER,
             database_url=self.url,
             content=self.store,
+            clock=ChainClock.of_node(self.w3),  # tests move the chain's time by hand
         )
         return self.verifier
 
@@ -248,8 +250,9 @@ def platform(
     indexer.start()
     url = database_url(settings, NETWORK)
     verifier = VerifierService(
-        w3=anvil_w3, record=record, account=VERIFIER, database_url=url, content=store
-    )
+        w3=anvil_w3, record=record, account=VERIFIER, database_url=url, content=store,
+        clock=ChainClock.of_node(anvil_w3),
+    )  # fmt: skip
     world = Platform(anvil_w3, settings, url, record, token, store, indexer, verifier, owner)
     for account in (REQUESTER, VERIFIER):
         world.fund(account)

@@ -59,10 +59,22 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, stopping: threading.Event) -> None:
+class StoppingServer(uvicorn.Server):
+    """uvicorn that ends the live feeds first when it shuts down (see the module's note)
+    and, given ``ready``, prints that line once it accepts requests (how a parent process
+    knows, `microtask.api.processes`)."""
+
+    def __init__(
+        self, config: uvicorn.Config, stopping: threading.Event, *, ready: str | None = None
+    ) -> None:
         super().__init__(config)
         self._stopping = stopping
+        self._ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self._ready is not None and self.started:
+            print(self._ready, flush=True)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self._stopping.set()  # live feeds end at their next poll
@@ -103,7 +115,7 @@ class ApiServer:
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        self.server = _Server(config, app.state.stopping)
+        self.server = StoppingServer(config, app.state.stopping)
         self._thread: threading.Thread | None = None
         self._stopped = False
 

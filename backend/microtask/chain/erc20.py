@@ -129,27 +129,46 @@ def permit_domain(w3: Web3, contract: Contract) -> EIP712Domain:
     return {"name": name, "version": version, "chainId": chain_id, "verifyingContract": verifying}
 
 
+PERMIT_TYPES: dict[str, list[dict[str, str]]] = {
+    "Permit": _params(
+        ("owner", "address"),
+        ("spender", "address"),
+        ("value", "uint256"),
+        ("nonce", "uint256"),
+        ("deadline", "uint256"),
+    )
+}
+
+
+def permit_request(
+    w3: Web3, token: str, owner: str, spender: str, value: int, deadline: int
+) -> tuple[EIP712Domain, dict[str, Any]] | None:
+    """The EIP-2612 permit ``owner`` signs to let ``spender`` take ``value``: its domain and
+    message (the owner's current nonce); None when the token has no ``nonces`` (no permit).
+    A browser wallet signs it as it is (the web app), a local account here (`sign_permit`)."""
+    contract = erc20(w3, token)
+    owner = Web3.to_checksum_address(owner)
+    try:
+        nonce = int(contract.functions.nonces(owner).call())
+    except (ContractLogicError, ValueError, Web3Exception):
+        return None
+    message = {
+        "owner": owner,
+        "spender": Web3.to_checksum_address(spender),
+        "value": value,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return permit_domain(w3, contract), message
+
+
 def sign_permit(
     w3: Web3, owner: LocalAccount, token: str, spender: str, value: int, deadline: int
 ) -> tuple[int, bytes, bytes]:
     """An EIP-2612 permit signature (v, r, s) letting ``spender`` take ``value``."""
-    contract = erc20(w3, token)
-    domain = permit_domain(w3, contract)
-    types = {
-        "Permit": [
-            {"name": "owner", "type": "address"},
-            {"name": "spender", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "nonce", "type": "uint256"},
-            {"name": "deadline", "type": "uint256"},
-        ]
-    }
-    message = {
-        "owner": owner.address,
-        "spender": Web3.to_checksum_address(spender),
-        "value": value,
-        "nonce": contract.functions.nonces(owner.address).call(),
-        "deadline": deadline,
-    }
-    signed = owner.sign_message(typed_message(domain, types, message))
+    request = permit_request(w3, token, owner.address, spender, value, deadline)
+    if request is None:
+        raise ValueError(f"the token {token} has no EIP-2612 permit")
+    domain, message = request
+    signed = owner.sign_message(typed_message(domain, PERMIT_TYPES, message))
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

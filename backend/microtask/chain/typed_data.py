@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from eth_account.messages import SignableMessage
-from eth_utils.address import to_checksum_address
 
-from microtask.encoding.eip712 import domain, typed_message
+from microtask.encoding.eip712 import checksum, domain, typed_message
 
 RECEIPT_TYPES: dict[str, list[dict[str, str]]] = {
     "Receipt": [
@@ -78,7 +77,7 @@ class Receipt:
         return {
             "taskId": self.task_id,
             "slot": self.slot,
-            "worker": to_checksum_address(self.worker),
+            "worker": checksum(self.worker),
             "resultDigest": self.result_digest,
             "submittedAt": self.submitted_at,
             "expiry": self.expiry,
@@ -104,7 +103,7 @@ class Approval:
         return {
             "taskId": self.task_id,
             "slots": list(self.slots),
-            "workers": [to_checksum_address(w) for w in self.workers],
+            "workers": [checksum(w) for w in self.workers],
             "direct": self.direct,
             "expiry": self.expiry,
         }

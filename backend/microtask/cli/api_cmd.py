@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from microtask.api import create_app
+from microtask.api.processes import ApiWorkers, default_workers
 from microtask.api.server import ApiServer
 from microtask.cli import console
 from microtask.cli.context import settings_of
@@ -26,17 +27,22 @@ def api_command(
     """Serve the API (tasks, workers, stats, health, live events, uploads) until Ctrl-C.
 
     It reads the index database (MICROTASK_DATABASE_URL, else DATA_DIR/index-NETWORK.sqlite)
-    that `microtask index` or `microtask up` writes. Example: microtask api --port 8000
+    that `microtask index` or `microtask up` writes; on PostgreSQL in one process per core
+    (MICROTASK_API_WORKERS). Example: microtask api --port 8000
     """
     settings = settings_of(ctx)
     settings.network(network)  # an unknown network is one line, before anything starts
     configure_logging(verbose=False)
-    server = ApiServer(
-        create_app(settings, network=network),
-        settings.api_host if host is None else host,
-        settings.api_port if port is None else port,
+    url = database_url(settings, network)
+    host = settings.api_host if host is None else host
+    port = settings.api_port if port is None else port
+    workers = default_workers(settings, url)
+    server: ApiServer | ApiWorkers = (
+        ApiWorkers(settings, network, host, port, workers)
+        if workers > 1
+        else ApiServer(create_app(settings, network=network), host, port)
     )
-    console.info(f"database: {describe_url(database_url(settings, network))}")
+    console.info(f"database: {describe_url(url)}; {workers} process(es) serving")
     with Supervisor() as services:
         services.start(server)  # opens and migrates the database; a failure is one line
         console.success(f"API at {server.url} (docs at {server.url}/docs); press Ctrl-C to stop")

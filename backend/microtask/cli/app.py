@@ -57,6 +57,7 @@ COMMANDS = (
         "account",
         "microtask.cli.account_cmd:account_app",
         "Create, import, list and inspect encrypted accounts.",
+        also=("microtask.cli.account_key_cmd",),
     ),
     LazySpec(
         "task",

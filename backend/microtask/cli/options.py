@@ -30,3 +30,11 @@ TokensOption = Annotated[
 ]
 ToOption = Annotated[str | None, typer.Option("--to", help="Where to send it; default: you.")]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=100)]
+ReadingKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reading-key",
+        help="Keystore account holding the key derived from your wallet, when your tasks "
+        "were posted from the web app (`microtask account import-derived`).",
+    ),
+]

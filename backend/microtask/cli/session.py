@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -36,10 +36,17 @@ def platform(ctx: typer.Context, network: str) -> Iterator[Platform]:
 
 @contextmanager
 def party(
-    ctx: typer.Context, kind: type[P], network: str, account: str | None, *, signs: bool = True
+    ctx: typer.Context,
+    kind: type[P],
+    network: str,
+    account: str | None,
+    *,
+    signs: bool = True,
+    **extra: Any,
 ) -> Iterator[P]:
     """``kind`` (`Requester`, `Worker`, `Operator`) acting as ``--account`` (on a local chain
-    the default is dev account 0): unlocked when it ``signs``, else by address only."""
+    the default is dev account 0): unlocked when it ``signs``, else by address only.
+    ``extra`` goes to ``kind`` (a requester's ``reading_key``)."""
     from microtask.client import Platform
 
     settings = settings_of(ctx)
@@ -48,10 +55,23 @@ def party(
 
         signer = signer_for(settings, network, account)
         with Platform.open(settings, network) as opened:
-            yield kind(opened, signer)
+            yield kind(opened, signer, **extra)
         return
     with Platform.open(settings, network) as opened:
-        yield kind(opened, address=address_of(ctx, network, account))
+        yield kind(opened, address=address_of(ctx, network, account), **extra)
+
+
+def reading_key(ctx: typer.Context, name: str | None) -> bytes | None:
+    """The private key in keystore ``name`` (``--reading-key``; a password prompt), or None."""
+    if name is None:
+        return None
+    from microtask.chain.wallets import load_account, read_password
+
+    def prompt(message: str) -> str:
+        return str(typer.prompt(message, hide_input=True))
+
+    password = read_password(prompt, f"Password for {name}")
+    return bytes(load_account(settings_of(ctx), name, password).key)
 
 
 def address_of(ctx: typer.Context, network: str, account: str | None) -> str:

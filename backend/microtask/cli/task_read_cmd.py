@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from microtask.cli import console, outcomes
-from microtask.cli.options import AccountOption, LimitOption, NetworkOption, TaskArg
-from microtask.cli.session import address_of, party, platform
+from microtask.cli.options import (
+    AccountOption,
+    LimitOption,
+    NetworkOption,
+    ReadingKeyOption,
+    TaskArg,
+)
+from microtask.cli.session import address_of, party, platform, reading_key
 from microtask.cli.task_cmd import task_app
 
 if TYPE_CHECKING:
@@ -32,6 +38,7 @@ def submissions(
     ] = None,
     network: NetworkOption = "local",
     account: AccountOption = None,
+    reading: ReadingKeyOption = None,
 ) -> None:
     """Download and decrypt the task's submissions with your key; show or export the answers.
 
@@ -40,7 +47,8 @@ def submissions(
     from microtask.client import Requester
     from microtask.client.answers import answer_row, answers_csv, answers_jsonl
 
-    with party(ctx, Requester, network, account) as requester:
+    key = reading_key(ctx, reading)
+    with party(ctx, Requester, network, account, signs=key is None, reading_key=key) as requester:
         found = requester.submissions(task_id)
     if export is not None:
         outcomes.export(export, csv=answers_csv(found.answers), jsonl=answers_jsonl(found.answers))

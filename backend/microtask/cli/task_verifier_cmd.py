@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from microtask.cli import console, outcomes
-from microtask.cli.options import AccountOption, NetworkOption, TaskArg
-from microtask.cli.session import party, platform, waiting
+from microtask.cli.options import AccountOption, NetworkOption, ReadingKeyOption, TaskArg
+from microtask.cli.session import party, platform, reading_key, waiting
 from microtask.cli.task_cmd import task_app
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ def results(
     ] = None,
     network: NetworkOption = "local",
     account: AccountOption = None,
+    reading: ReadingKeyOption = None,
 ) -> None:
     """The task's aggregated results (one row per item, with confidence), decrypted with
     your key: the verifier publishes them sealed to the requester.
@@ -42,7 +43,8 @@ def results(
     """
     from microtask.client import Requester
 
-    with party(ctx, Requester, network, account) as requester:
+    key = reading_key(ctx, reading)
+    with party(ctx, Requester, network, account, signs=key is None, reading_key=key) as requester:
         found = requester.results(task_id)
     if export is not None:
         outcomes.export(export, csv=found.csv, jsonl=found.jsonl)

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from microtask.api import create_app
 from microtask.api.app import attach_verifier
+from microtask.api.processes import ApiWorkers, VerifierLoop, default_workers
 from microtask.api.server import ApiServer
 from microtask.chain.accounts import DEV_VERIFIER_INDEX, dev_accounts, dev_verifier
 from microtask.chain.anvil import AnvilProcess, find_anvil
@@ -40,7 +41,7 @@ from microtask.cli.mturk_serve import print_demo_lines, serve_demo
 from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
-from microtask.db import describe_url
+from microtask.db import database_url, describe_url
 from microtask.demo import DemoMarketplace, seed_demo
 from microtask.demo.guide import demo_next_steps
 from microtask.demo.seed import apply_demo_policy
@@ -128,7 +129,7 @@ def _summary(
     content: ContentStore,
     indexer: IndexerService,
     verifier: VerifierService,
-    api: ApiServer,
+    api: ApiServer | ApiWorkers,
 ) -> Table:
     """Where everything listens and lives, as `up` prints it once all is running."""
     table = Table(show_header=False, box=None)
@@ -143,10 +144,19 @@ def _summary(
     table.add_row("index database", describe_url(indexer.url))
     table.add_row("web app", f"{api.url}/ (open it in a browser)")
     table.add_row("API", f"{api.url} (docs: {api.url}/docs)")
+    table.add_row("processes", _layout(api))
     table.add_row(
         "verifier", f"{verifier.address} (dev account {DEV_VERIFIER_INDEX}; {api.url}/verifier)"
     )
     return table
+
+
+def _layout(api: ApiServer | ApiWorkers) -> str:
+    if isinstance(api, ApiServer):
+        return "1 (API, indexer and verifier in this one; SQLite takes one writer at a time)"
+    return (
+        f"{len(api.children)} serving the API and the verifier's routes, 1 verifier loop, 1 indexer"
+    )
 
 
 def _serve_pages(
@@ -165,6 +175,22 @@ def _with_demo(table: Table, market: DemoMarketplace | None) -> Table:
         table.add_row("demo coin", f"{market.token} (dUSD, 6 decimals)")
         table.add_row("demo tasks", ", ".join(map(str, market.task_ids)))
     return table
+
+
+def _api(
+    settings: Settings, content: ContentStore, port: int | None, demo: bool
+) -> ApiServer | ApiWorkers:
+    """The API in this process, or in several on PostgreSQL (`microtask.api.processes`;
+    the MTurk endpoint is then `microtask mturk serve`'s alone)."""
+    port = settings.api_port if port is None else port
+    workers = default_workers(settings, database_url(settings, NETWORK))
+    if workers > 1:
+        return ApiWorkers(settings, NETWORK, settings.api_host, port, workers)
+    app = create_app(
+        settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
+    )
+    mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
+    return ApiServer(app, settings.api_host, port)
 
 
 def up_command(
@@ -193,12 +219,7 @@ def up_command(
         _state_file(settings).unlink(missing_ok=True)
     anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
-    # bound now, so a taken API port fails before anvil starts
-    app = create_app(
-        settings, network=NETWORK, content=content, with_verifier=True, with_pages=True
-    )
-    mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
-    api = ApiServer(app, settings.api_host, settings.api_port if api_port is None else api_port)
+    api = _api(settings, content, api_port, demo)  # bound now: a taken port fails before anvil
     console.info("starting anvil …")
     with Supervisor() as services:
         _bring_up(ctx, services, anvil, content, api, project, demo=demo)
@@ -214,7 +235,7 @@ def _bring_up(
     services: Supervisor,
     anvil: AnvilProcess,
     content: ContentStore,
-    api: ApiServer,
+    api: ApiServer | ApiWorkers,
     project: CompiledProject,
     *,
     demo: bool,
@@ -232,11 +253,20 @@ def _bring_up(
     indexer = IndexerService.open(settings, NETWORK, connection=connection, content=content)
     services.start(indexer)
     verifier = _verifier(settings, connection, store, indexer, market)
-    attach_verifier(api.app, verifier)
-    _serve_pages(services, api, settings, anvil.url, content)
-    services.start(verifier)
+    if isinstance(api, ApiServer):
+        attach_verifier(api.app, verifier)
+        _serve_pages(services, api, settings, anvil.url, content)
+        services.start(verifier)
+    else:  # its loop in a process of its own; its routes and the pages in each API process
+        services.on_stop("the verifier", verifier.close)
+        services.start(VerifierLoop(settings, NETWORK, anvil.url))
+        api.verifier_rpc = anvil.url
     services.start(api)
-    mturk_key = serve_demo(settings, anvil.url, content, services, api) if demo else None
+    mturk_key = (
+        serve_demo(settings, anvil.url, content, services, api)
+        if demo and isinstance(api, ApiServer)
+        else None
+    )
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
     if mturk_key is not None:

@@ -36,7 +36,10 @@ A web server never holds a user's key: the browser signs. What it needs is built
 one: `verifier_requests` (a worker's `SlotRequest`, a requester's policy and assess
 commands, and the bodies that carry them), `receipts.check_receipt`,
 `reviews.rejection_batch`, `manifests.complete_manifest`, `answers` (CSV, JSON Lines),
-`tokens` (amounts), `addresses`. `account_balances` needs no deployed escrow.
+`tokens` (amounts), `addresses`; a task from the web app's form (`task_form`) and what
+the browser's wallet signs and sends to fund it (`funding`); the requester's reading key
+derived from a wallet signature (`requester_key`, the same as the web app's).
+`account_balances` needs no deployed escrow.
 
 Example::
 

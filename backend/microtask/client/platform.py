@@ -54,8 +54,11 @@ if TYPE_CHECKING:
     from microtask.client.results import PublishedManifest
     from microtask.content import ContentStore
     from microtask.escrow import Slot, Task
+    from microtask.verifier.clock import ChainClock, Head
 
 MAX_MANIFEST_BYTES = 2 << 20
+CLOCK_REFRESH = 5.0
+"""Seconds between the reads of the newest block behind `Platform.chain_time`."""
 
 
 class Platform:
@@ -87,6 +90,8 @@ class Platform:
         self._owns_api = api is None
         self._rpc: JsonRpc | None = None
         self._tokens: dict[str, Token] = {}
+        self._clock: ChainClock | None = None
+        self._parties: dict[int, tuple[str, str]] = {}
 
     @classmethod
     def open(
@@ -215,6 +220,43 @@ class Platform:
         from microtask.chain.devchain import latest_timestamp
 
         return latest_timestamp(self.w3)
+
+    def chain_time(self) -> int:
+        """The chain's time as the platform's verifier reckons it (`verifier.clock`): the
+        wall clock plus the lead the chain's newest block had, which is read at most every
+        `CLOCK_REFRESH` seconds; so, unlike `now`, it runs on between blocks (an idle
+        development chain's newest block may be an hour old) and costs no round trip on
+        most calls. What the expiry of a signed request counts from.
+
+        Example: ``request_expiry = platform.chain_time() + 600``
+        """
+        if self._clock is None:
+            from microtask.verifier.clock import ChainClock
+
+            self._clock = ChainClock(self._newest_block, refresh=CLOCK_REFRESH)
+        return self._clock()
+
+    def _newest_block(self) -> Head:
+        from microtask.verifier.clock import Head
+
+        if self.endpoint.url is None:
+            block = self.w3.eth.get_block("latest")
+            return Head(int(block["number"]), int(block["timestamp"]))
+        rpc = self.caller
+        assert isinstance(rpc, JsonRpc)
+        found = rpc.request("eth_getBlockByNumber", ["latest", False])
+        return Head(int(found["number"], 16), int(found["timestamp"], 16))
+
+    def task_parties(self, task_id: int) -> tuple[str, str]:
+        """The task's requester and verifier, read once (the escrow never changes them):
+        who may sign its receipts.
+
+        Example: ``requester, verifier = platform.task_parties(2)``
+        """
+        if task_id not in self._parties:
+            task = self.task(task_id)
+            self._parties[task_id] = (task.requester, task.verifier)
+        return self._parties[task_id]
 
     def task(self, task_id: int) -> Task:
         """The task as the escrow stores it. Example: ``platform.task(3).reward``"""

@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +34,7 @@ from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
 from microtask.content import parse_cid
 from microtask.encoding import recover
-from microtask.escrow import Slot, SlotState, Task, has_ended, review_end
+from microtask.escrow import Slot, SlotState, has_ended, review_end
 from microtask.files import write_atomically
 
 
@@ -101,22 +101,23 @@ def receipt_of(document: Mapping[str, Any]) -> tuple[Receipt, bytes]:
 def check_receipt(
     document: Mapping[str, Any],
     *,
-    task: Task,
+    signers: Collection[str],
     worker: str,
     envelope_cid: str,
     chain_id: int,
     escrow: str,
 ) -> tuple[Receipt, bytes]:
     """The receipt and signature in ``document``, once shown to be good on chain for
-    ``worker``'s envelope ``envelope_cid``: signed by ``task``'s verifier or requester
-    (``task`` is the receipt's task as the chain has it). `ReceiptInvalid` otherwise.
+    ``worker``'s envelope ``envelope_cid``: signed by one of ``signers``, the receipt's task's
+    requester and verifier as the chain has them (`Platform.task_parties`). `ReceiptInvalid`
+    otherwise.
 
-    Example: ``check_receipt(answer, task=platform.task(2), worker=me, envelope_cid=cid,
-    chain_id=platform.chain_id, escrow=platform.escrow_address)``
+    Example: ``check_receipt(answer, signers=platform.task_parties(2), worker=me,
+    envelope_cid=cid, chain_id=platform.chain_id, escrow=platform.escrow_address)``
     """
     receipt, signature = receipt_of(document)
     signer = recover(receipt.signable(chain_id, escrow), signature)
-    if signer not in (task.verifier, task.requester):
+    if signer not in signers:
         raise ReceiptInvalid(
             f"the receipt is signed by {signer}, neither task {receipt.task_id}'s verifier nor "
             "its requester: the escrow would refuse it"

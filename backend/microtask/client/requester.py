@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -51,6 +52,7 @@ from microtask.client.errors import (
 )
 from microtask.client.manifests import complete_manifest
 from microtask.client.party import Party
+from microtask.client.platform import Platform
 from microtask.client.receipts import receipt_of
 from microtask.client.results import (
     BonusPaid,
@@ -145,7 +147,30 @@ class TaskDraft:
 
 
 class Requester(Party):
-    """A requester on the platform (see the module's note)."""
+    """A requester on the platform (see the module's note).
+
+    ``reading_key``: the private key submissions and result sets are sealed to, when it is
+    not the signer's own: the key derived from the requester's wallet signature
+    (`requester_key`, as the web app derives it; ``microtask account import-derived``).
+    With it, a requester opened by address only reads its tasks' work too.
+    """
+
+    def __init__(
+        self,
+        platform: Platform,
+        signer: LocalAccount | None = None,
+        *,
+        address: str | None = None,
+        reading_key: bytes | None = None,
+    ) -> None:
+        super().__init__(platform, signer, address=address)
+        self.reading_key = reading_key
+
+    def _reading_key(self, action: str) -> bytes:
+        """The key that opens this requester's submissions and result sets."""
+        if self.reading_key is not None:
+            return self.reading_key
+        return bytes(self.account(action).key)
 
     # ------------------------------------------------------------ creating
 
@@ -166,7 +191,8 @@ class Requester(Party):
                 raise VerifierMismatch(verifier, found.verifier)
             verifier = found.verifier
             defaults = {"verifier": found.verifier, "verifier_public_key": found.public_key}
-        key = None if self.signer is None else "0x" + public_key_of(bytes(self.signer.key)).hex()
+        opener = self.reading_key or (None if self.signer is None else bytes(self.signer.key))
+        key = None if opener is None else "0x" + public_key_of(opener).hex()
         completed = complete_manifest(
             manifest, requester=self.address, requester_public_key=key, defaults=defaults
         )
@@ -415,7 +441,7 @@ class Requester(Party):
 
         Example: ``[(a.item_id, a.answer) for a in requester.submissions(3).answers]``
         """
-        key = bytes(self.account("opening submissions").key)
+        key = self._reading_key("opening submissions")
         platform = self.platform
         published = platform.manifest(task_id)
         answers: list[SubmittedAnswer] = []
@@ -458,7 +484,7 @@ class Requester(Party):
             raise ResultSetMismatch(
                 f"the published result set at {summary.cid} is not task {task_id}'s"
             )
-        opened = open_results(sealed, bytes(self.account("opening results").key))
+        opened = open_results(sealed, self._reading_key("opening results"))
         lines = opened.jsonl.decode().splitlines()
         rows = tuple(json.loads(line) for line in lines if line.strip())
         return ResultSet(summary, rows, opened.csv, opened.jsonl)
@@ -513,7 +539,7 @@ class Requester(Party):
             )
         return open_submission(
             envelope,
-            bytes(self.account("opening submissions").key),
+            self._reading_key("opening submissions"),
             chain_id=platform.chain_id,
             escrow=platform.escrow_address,
             manifest=manifest or platform.manifest(task_id).manifest,
@@ -532,7 +558,7 @@ class Requester(Party):
 
         platform = self.platform
         named = [checked_address(worker) for worker in workers]
-        command = requests.message_command(subject, text, named, ChainClock(platform.w3)())
+        command = requests.message_command(subject, text, named, ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("signing a message"), platform.chain_id, platform.escrow_address
         )
@@ -557,8 +583,8 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        if issued_at is None:
-            issued_at = ChainClock(platform.w3)()  # policies are ordered by the second signed
+        if issued_at is None:  # policies are ordered by the second signed
+            issued_at = ChainClock.of_node(platform.w3)()
         command = requests.policy_command(task_id, policy, issued_at)
         signature = command.sign(
             self.account("signing a policy"), platform.chain_id, platform.escrow_address
@@ -577,7 +603,7 @@ class Requester(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        command = requests.assess_command(task_id, ChainClock(platform.w3)())
+        command = requests.assess_command(task_id, ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("asking for an assessment"), platform.chain_id, platform.escrow_address
         )

@@ -183,10 +183,11 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        # the verifier's now is the later of the chain's head and the wall clock (a chain
-        # that mines on demand keeps an old head while idle): count the expiry from it too,
-        # or a request signed after ten idle minutes arrives already expired
-        now = max(platform.now(), int(wall_clock()))
+        # the verifier's now runs on with the wall clock past the chain's head (a chain that
+        # mines on demand keeps an old head while idle): count the expiry from the same
+        # clock, or a request signed after ten idle minutes arrives already expired;
+        # chain_time reads the head at most every few seconds, no round trip on most calls
+        now = max(platform.chain_time(), int(wall_clock()))
         request = slot_request(task_id, slot, worker=self.address, now=now)
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
@@ -267,7 +268,7 @@ class Worker(Party):
         platform = self.platform
         check_receipt(
             document,
-            task=platform.task(int(str(document["task_id"]))),
+            signers=platform.task_parties(int(str(document["task_id"]))),
             worker=self.address,
             envelope_cid=envelope_cid,
             chain_id=platform.chain_id,
@@ -348,7 +349,7 @@ class Worker(Party):
         from microtask.verifier.clock import ChainClock
 
         platform = self.platform
-        command = requests.inbox_command(ChainClock(platform.w3)())
+        command = requests.inbox_command(ChainClock.of_node(platform.w3)())
         signature = command.sign(
             self.account("reading the inbox"), platform.chain_id, platform.escrow_address
         )

@@ -7,10 +7,19 @@ transactions it is about to send exist nowhere else. So they live here, in table
 own in the same database (one migration, one backup, and the API reads them in the same
 transactions as the index), written only by `microtask.verifier`:
 
-- ``verifier_slots``: one row per receipt slot the verifier has handed out: reserved for a
-  worker until ``lease_end``, then receipted (the receipt's fields and signature). The
-  primary key (task, slot) and the one-way move from ``reserved`` to ``receipted`` are what
-  make a slot's receipt unique, across restarts.
+- ``verifier_slots``: one row per receipt slot of each task the verifier serves, made
+  ``free`` when the task's first claim arrives: reserved for a worker until ``lease_end``,
+  then receipted (the receipt's fields and signature). The primary key (task, slot) and
+  the one-way move from ``reserved`` to ``receipted`` are what make a slot's receipt
+  unique, across restarts and processes. Two partial indexes keep claims cheap at any size:
+  the slots not receipted yet (``ix_verifier_slots_open``: the next free slot is found
+  there, not among the receipted ones), and at most one live reservation per worker and
+  task (``ix_verifier_slots_held``, unique: two processes cannot both hand one worker a
+  second slot).
+- ``verifier_arrivals``: one row per receipt not yet seen by the verifier's loop, which
+  reads them (whatever process issued the receipt), folds them into what it knows of each
+  task and deletes them: how the loop learns what changed without re-reading every
+  receipted slot (`microtask.verifier.progress`).
 - ``verifier_requests``: the digest of every signed slot request used, so a replayed
   request gets its own answer again, never a second slot.
 - ``verifier_policies``: requesters' signed policies (allow and block lists, quality rule,
@@ -32,7 +41,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microtask.db.base import Base, BigId, text_enum
@@ -46,7 +55,8 @@ SIGNATURE = String(132)
 class SlotHold(StrEnum):
     """Where a receipt slot stands with the verifier."""
 
-    RESERVED = "reserved"  # a worker holds it until lease_end
+    FREE = "free"  # no one holds it (never reserved, or a lapsed reservation given back)
+    RESERVED = "reserved"  # a worker holds it until lease_end (free again after that)
     RECEIPTED = "receipted"  # the verifier signed a receipt for it (final)
 
 
@@ -81,24 +91,56 @@ class IntentStatus(StrEnum):
 
 
 class VerifierSlot(Base):
-    """A receipt slot the verifier handed out (see the module's note)."""
+    """A receipt slot of a task the verifier serves (see the module's note).
+
+    ``worker``, ``request_digest``, ``reserved_at`` and ``lease_end`` are empty while the
+    slot is free."""
 
     __tablename__ = "verifier_slots"
-    __table_args__ = (Index(None, "task_id", "worker"), Index(None, "worker", "status"))
 
     task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     item_index: Mapped[int]
-    worker: Mapped[str] = mapped_column(Address)
+    worker: Mapped[str | None] = mapped_column(Address)
     status: Mapped[SlotHold] = mapped_column(text_enum(SlotHold))
-    request_digest: Mapped[str] = mapped_column(HASH)
-    reserved_at: Mapped[int]
-    lease_end: Mapped[int]
+    request_digest: Mapped[str | None] = mapped_column(HASH)
+    reserved_at: Mapped[int | None]
+    lease_end: Mapped[int | None]
     envelope_cid: Mapped[str | None] = mapped_column(CID_TEXT)
     result_digest: Mapped[str | None] = mapped_column(HASH)
     submitted_at: Mapped[int | None]
     receipt_expiry: Mapped[int | None]
     signature: Mapped[str | None] = mapped_column(SIGNATURE)
+
+    __table_args__ = (
+        Index(None, "task_id", "worker"),
+        Index(None, "worker", "status"),
+        Index(
+            "ix_verifier_slots_open",
+            "task_id",
+            "slot",
+            sqlite_where=text("status != 'receipted'"),
+            postgresql_where=text("status != 'receipted'"),
+        ),
+        Index(
+            "ix_verifier_slots_held",
+            "task_id",
+            "worker",
+            unique=True,
+            sqlite_where=text("status = 'reserved'"),
+            postgresql_where=text("status = 'reserved'"),
+        ),
+    )
+
+
+class VerifierArrival(Base):
+    """A receipt the verifier's loop has not seen yet (see the module's note)."""
+
+    __tablename__ = "verifier_arrivals"
+
+    task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    submitted_at: Mapped[int]
 
 
 class VerifierRequest(Base):
@@ -130,7 +172,11 @@ class VerifierDecision(Base):
     """The latest decision on one slot and what became of it."""
 
     __tablename__ = "verifier_decisions"
-    __table_args__ = (Index(None, "task_id", "settled"), Index(None, "worker"))
+    __table_args__ = (
+        Index(None, "task_id", "settled"),
+        Index(None, "worker"),
+        Index(None, "task_id", "worker", "outcome"),
+    )
 
     task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -183,6 +229,8 @@ class VerifierResult(Base):
     rejected: Mapped[int] = mapped_column(Integer)
     undecided: Mapped[int] = mapped_column(Integer)
     assessed_at: Mapped[int]
+    emptied_items: Mapped[list[int] | None] = mapped_column(JSON)
+    """The items (by index) whose every answer was rejected: their free slots go first."""
 
 
 class VerifierSettlement(Base):

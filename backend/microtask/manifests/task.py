@@ -214,7 +214,9 @@ class TaskManifest(Strict):
     time_estimate_seconds: int = Field(ge=1, le=MAX_TIME_ESTIMATE_SECONDS)
     requester: Address
     requester_public_key: PublicKey = Field(
-        description="Submissions are encrypted to this key; it must be the requester's."
+        description="Submissions and result sets are encrypted to this key: the requester "
+        "account's own, or the key derived from the requester's wallet signature (see "
+        "client.requester_key). The createTask transaction naming this manifest vouches for it."
     )
     verifier: Address | None = None
     verifier_public_key: PublicKey | None = None
@@ -239,8 +241,6 @@ class TaskManifest(Strict):
             raise ValueError(
                 f"answer_schema is for {self.answer_schema.kind}, the task is {self.kind}"
             )
-        if address_of_public_key(self.requester_public_key) != self.requester:
-            raise ValueError("requester_public_key is not the requester's key")
         if (self.verifier is None) != (self.verifier_public_key is None):
             raise ValueError("verifier and verifier_public_key come together")
         if self.verifier_public_key is not None and (

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Final
 
 from eth_account.messages import SignableMessage
-from eth_utils.address import to_checksum_address
 
-from microtask.encoding.eip712 import domain, typed_message
+from microtask.encoding.eip712 import checksum, domain, typed_message
 
 SUBMISSION: Final = {
     "Submission": [
@@ -36,7 +35,7 @@ def submission_message(
         {
             "taskId": task_id,
             "slot": slot,
-            "worker": to_checksum_address(worker),
+            "worker": checksum(worker),
             "envelopeHash": envelope_hash,
         },
     )

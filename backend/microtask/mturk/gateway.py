@@ -76,7 +76,7 @@ class Gateway:
         self.platform: Platform = requester.platform
         self.state = state
         self.token_name = token
-        self.clock: Callable[[], int] = clock or ChainClock(self.platform.w3)
+        self.clock: Callable[[], int] = clock or ChainClock.of_node(self.platform.w3)
         self._write = threading.RLock()
         self._token: Token | None = None
         self._manifests: dict[int, PublishedManifest] = {}

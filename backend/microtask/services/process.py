@@ -36,7 +36,7 @@ class ManagedProcess(ABC):
     """One child process: `start` (returns once it is ready), `check`, `stop`, `kill`.
 
     Usable as a context manager. Subclasses implement `command`, `on_output` and
-    `endpoint`, and may override `prepare`, `environment` and `on_exit`.
+    `endpoint`, and may override `prepare`, `environment`, `inherited_fds` and `on_exit`.
 
     Example::
 
@@ -84,6 +84,10 @@ class ManagedProcess(ABC):
         """Its environment variables; None inherits ours."""
         return None
 
+    def inherited_fds(self) -> tuple[int, ...]:
+        """File descriptors the child inherits (e.g. a listening socket it serves)."""
+        return ()
+
     def prepare(self) -> None:  # noqa: B027 - a hook; most processes need nothing
         """Called before each start (e.g. to initialise a repository)."""
 
@@ -125,6 +129,7 @@ class ManagedProcess(ABC):
             text=True,
             errors="replace",
             start_new_session=True,  # a Ctrl-C in the terminal reaches us, and we stop it
+            pass_fds=self.inherited_fds(),
         )
         assert self._process.stdout is not None
         self._reader = threading.Thread(

@@ -17,7 +17,8 @@ does not have (yet) is left undecided and tried again at the next assessment.
 
 What is recorded, in one transaction: a decision per slot (a slot settled already keeps
 how it was settled), each worker's scores in the task (replacing the previous
-assessment's), and the result set's CID. The result set (`results.SealedResultSet`) is
+assessment's), the result set's CID, and the items left with nothing but rejected answers
+(claims offer their free slots first). The result set (`results.SealedResultSet`) is
 on the content store before that transaction starts, so a recorded CID always resolves.
 """
 
@@ -117,10 +118,10 @@ def submitted_work(session: Session, task_id: int) -> list[SubmittedWork]:
     works = [
         SubmittedWork(
             slot=row.slot,
-            worker=row.worker,
+            worker=row.worker or "",
             envelope_cid=row.envelope_cid or "",
             started_at=row.reserved_at,
-            submitted_at=row.submitted_at or row.reserved_at,
+            submitted_at=row.submitted_at or row.reserved_at or 0,
             source="receipt",
         )
         for row in session.scalars(
@@ -335,10 +336,12 @@ def record(
         )
     }
     outcomes: Counter[str] = Counter()
+    seen: dict[int, set[Outcome]] = {}
     for values in _decision_rows(judgement):
         slot = int(str(values["slot"]))
         outcome = Outcome(str(values["outcome"]))
         outcomes[outcome.value] += 1
+        seen.setdefault(context.manifest.item_index(slot), set()).add(outcome)
         row = existing.get(slot)
         if row is None:
             row = VerifierDecision(task_id=task_id, slot=slot, settle_tx=None)
@@ -371,6 +374,9 @@ def record(
         result.rejected = outcomes["reject"]
         result.undecided = outcomes["undecided"]
         result.assessed_at = assessed_at
+    result = session.get(VerifierResult, task_id)
+    if result is not None:  # claims offer these items' free slots first
+        result.emptied_items = sorted(i for i, got in seen.items() if got == {Outcome.REJECT})
     return outcomes
 
 

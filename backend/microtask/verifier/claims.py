@@ -20,18 +20,31 @@ slot asked for. Two kinds of free slot come first, from the task's last assessme
 Receipt slots and on-chain claims never collide: the escrow reserves the first
 ``receiptSlots`` slots for receipts. A receipt slot is free when no live reservation or
 receipt of this verifier holds it and the chain has not settled it (the index has no row
-for it). All of this happens in one database transaction (SQLite's write lock serialises
-two grants; on PostgreSQL the slot's primary key refuses the second).
+for it).
+
+**Cost and exactly-once.** Every receipt slot has a row (`ensure_slots`, once per task),
+so a claim reads the worker's own rows and the first free slot through a partial index of
+the slots not yet receipted: nothing task-wide, whatever the task's size. Eligibility is
+read before the write transaction, which holds only the reservation. Two grants never
+share a slot, in one process or many: on PostgreSQL the free slot is read ``FOR UPDATE
+SKIP LOCKED`` (a concurrent claim takes the next one instead of waiting; only when every
+free row is locked does it wait for them, so a claim that is about to fail and give its row
+back never makes another one answer "no slot"), and on any
+database the reservation is a compare-and-set on the row (`SlotTaken` when it lost);
+SQLite's single write lock serialises grants on top of that (`microtask.db.engine`: one
+writer at a time, which is why several processes are for PostgreSQL). A request's digest is
+a primary key, so a request replayed concurrently gets its own grant back, never two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Final
 
-from eth_utils.address import to_checksum_address
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from microtask.db.models import Account, Assignment, Slot
@@ -40,8 +53,10 @@ from microtask.db.verifier_models import (
     SlotHold,
     VerifierDecision,
     VerifierRequest,
+    VerifierResult,
     VerifierSlot,
 )
+from microtask.encoding import checksum
 from microtask.escrow import (
     has_ended,
     is_receipt_slot,
@@ -80,6 +95,9 @@ class Grant:
 
 
 def grant_of(row: VerifierSlot, item_id: str, *, replayed: bool = False) -> Grant:
+    """The grant a held (reserved or receipted) slot's row records."""
+    if row.worker is None or row.request_digest is None or row.reserved_at is None:
+        raise ValueError(f"slot {row.slot} of task {row.task_id} is not held")
     return Grant(
         task_id=row.task_id,
         slot=row.slot,
@@ -87,7 +105,7 @@ def grant_of(row: VerifierSlot, item_id: str, *, replayed: bool = False) -> Gran
         item_id=item_id,
         worker=row.worker,
         reserved_at=row.reserved_at,
-        lease_end=row.lease_end,
+        lease_end=row.lease_end or row.reserved_at,
         request_digest=row.request_digest,
         replayed=replayed,
     )
@@ -101,7 +119,7 @@ def verify_request(
         signer = request.signer(signature, chain_id, escrow)
     except ValueError:
         raise BadSignature("the request's signature is malformed") from None
-    worker = to_checksum_address(request.worker)
+    worker = checksum(request.worker)
     if signer != worker:
         raise BadSignature(
             f"the request is signed by {signer}, not by the worker it names ({worker}); it may "
@@ -130,7 +148,10 @@ def replayed_grant(session: Session, context: TaskContext, digest: str, now: int
     if (
         row is not None
         and row.request_digest == digest
-        and (row.status is SlotHold.RECEIPTED or row.lease_end >= now)
+        and (
+            row.status is SlotHold.RECEIPTED
+            or (row.status is SlotHold.RESERVED and (row.lease_end or 0) >= now)
+        )
     ):
         return grant_of(row, context.item_of(row.slot)[1], replayed=True)
     raise Replayed(
@@ -186,122 +207,238 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
         raise NotEligible("you do not meet the task's qualifications: " + "; ".join(missing))
 
 
-def grant_slot(
-    session: Session, context: TaskContext, request: SlotRequest, digest: str, now: int
-) -> Grant:
-    """Reserve a receipt slot for the request's worker (eligibility already checked)."""
+class SlotTaken(Exception):
+    """The chosen slot was taken between choosing and reserving it (another process got
+    there first): the caller starts the claim over."""
+
+
+def ensure_slots(session: Session, context: TaskContext) -> None:
+    """Give every receipt slot of the task a row (``free`` unless it already has one), so
+    claims find free slots through ``ix_verifier_slots_open``; idempotent, and safe when
+    two processes do it at once (conflicting rows are left as they are)."""
     terms = context.terms
-    worker = to_checksum_address(request.worker)
-    rows = session.scalars(select(VerifierSlot).where(VerifierSlot.task_id == terms.task_id))
-    taken: set[int] = set()
+    rows = [
+        {"task_id": terms.task_id, "slot": slot, "item_index": context.manifest.item_index(slot),
+         "status": SlotHold.FREE.value}
+        for slot in range(terms.receipt_slots)
+    ]  # fmt: skip
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(rows), 5_000):
+        statement = insert(VerifierSlot).on_conflict_do_nothing()
+        session.execute(statement, rows[start : start + 5_000])
+
+
+def grant_slot(
+    session: Session,
+    context: TaskContext,
+    request: SlotRequest,
+    digest: str,
+    now: int,
+    preferred: Sequence[Set[int]] = (),
+) -> Grant:
+    """Reserve a receipt slot for the request's worker (eligibility already checked).
+
+    What it reads does not grow with the task: the worker's own rows, then the first free
+    slot through the open-slots index, skipping (on PostgreSQL, ``SKIP LOCKED``) a slot
+    another claim is reserving at this moment. The reservation itself is a compare-and-set
+    on the slot's row (free, or a lapsed reservation), so a slot taken meanwhile raises
+    `SlotTaken` instead of being handed out twice; the unique ``ix_verifier_slots_held``
+    refuses a second live reservation of one worker (an ``IntegrityError``) and the used
+    request's primary key a second grant for one request.
+    """
+    terms = context.terms
+    worker = checksum(request.worker)
     done: set[int] = set()
-    for row in rows:
-        live = row.status is SlotHold.RECEIPTED or row.lease_end >= now
-        if live:
-            taken.add(row.slot)
-        if row.worker != worker:
-            continue
-        if row.status is SlotHold.RECEIPTED:
-            done.add(row.item_index)
-        elif live:
+    lapsed: list[int] = []
+    for slot, item, status, lease_end in session.execute(
+        select(
+            VerifierSlot.slot, VerifierSlot.item_index, VerifierSlot.status, VerifierSlot.lease_end
+        ).where(VerifierSlot.task_id == terms.task_id, VerifierSlot.worker == worker)
+    ):
+        if status is SlotHold.RECEIPTED:
+            done.add(item)
+        elif status is SlotHold.RESERVED and lease_end is not None and lease_end >= now:
             raise NoSlot(
-                f"you hold slot {row.slot} of task {terms.task_id} until {row.lease_end}: "
+                f"you hold slot {slot} of task {terms.task_id} until {lease_end}: "
                 "submit it (or let it lapse) before asking for another"
             )
-    taken.update(
-        session.scalars(
-            select(Slot.slot).where(Slot.task_id == terms.task_id, Slot.slot < terms.receipt_slots)
-        )
-    )
+        elif status is SlotHold.RESERVED:
+            lapsed.append(slot)
     done.update(
         context.manifest.item_index(slot)
         for slot in session.scalars(
             select(Assignment.slot).where(
-                Assignment.task_id == terms.task_id,
                 Assignment.worker == worker,
+                Assignment.task_id == terms.task_id,
                 Assignment.result_cid.is_not(None),
             )
         )
     )
-    slot = _choose(context, request.slot, taken, done, _preferred(session, context, worker))
-    item_index, _ = context.item_of(slot)
+    if lapsed:
+        _give_back(session, terms.task_id, lapsed, worker)
+    if request.slot != ANY_SLOT:
+        slot = _asked_for(session, context, request.slot, done, now)
+    else:
+        slot = _first_free(session, context, done, now, preferred)
+    item_index, item_id = context.item_of(slot)
     lease_end = min(now + terms.lease, terms.deadline)
-    found = session.get(VerifierSlot, (terms.task_id, slot))
-    row = found if found is not None else VerifierSlot(task_id=terms.task_id, slot=slot)
-    if found is None:
-        session.add(row)
-    row.item_index = item_index
-    row.worker = worker
-    row.status = SlotHold.RESERVED
-    row.request_digest = digest
-    row.reserved_at = now
-    row.lease_end = lease_end
-    row.envelope_cid = row.result_digest = row.signature = None
-    row.submitted_at = row.receipt_expiry = None
+    taken = session.execute(
+        update(VerifierSlot)
+        .where(VerifierSlot.task_id == terms.task_id, VerifierSlot.slot == slot, _is_free(now))
+        .values(
+            item_index=item_index,
+            worker=worker,
+            status=SlotHold.RESERVED,
+            request_digest=digest,
+            reserved_at=now,
+            lease_end=lease_end,
+            envelope_cid=None,
+            result_digest=None,
+            signature=None,
+            submitted_at=None,
+            receipt_expiry=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotTaken(slot)
     session.add(
         VerifierRequest(
-            digest=digest,
-            task_id=terms.task_id,
-            slot=slot,
-            worker=worker,
-            expiry=request.expiry,
+            digest=digest, task_id=terms.task_id, slot=slot, worker=worker, expiry=request.expiry
         )
     )
     session.flush()
-    return grant_of(row, context.item_of(slot)[1])
+    return Grant(
+        task_id=terms.task_id,
+        slot=slot,
+        item_index=item_index,
+        item_id=item_id,
+        worker=worker,
+        reserved_at=now,
+        lease_end=lease_end,
+        request_digest=digest,
+    )
 
 
-def _preferred(session: Session, context: TaskContext, worker: str) -> list[set[int]]:
-    """The items (by index) to offer first, in order (see the module's note): gold items
-    when the worker has an undecided slot, then items with nothing but rejected answers."""
-    outcomes: dict[int, set[Outcome]] = {}
-    undecided = False
-    for slot, owner, outcome in session.execute(
-        select(VerifierDecision.slot, VerifierDecision.worker, VerifierDecision.outcome).where(
-            VerifierDecision.task_id == context.task_id
+def _is_free(now: int) -> ColumnElement[bool]:
+    """A row no one holds: free, or reserved with its lease lapsed (never receipted).
+
+    The receipted test is a literal, not a bound parameter, so the planner can use the
+    partial index ``ix_verifier_slots_open`` (whose predicate it is)."""
+    return and_(
+        literal_column("verifier_slots.status != 'receipted'"),
+        or_(VerifierSlot.status == SlotHold.FREE, VerifierSlot.lease_end < now),
+    )
+
+
+def _settled_on_chain(task_id: int) -> ColumnElement[bool]:
+    """The index has the slot: the chain settled it (a presented receipt, a direct
+    approval or rejection), whatever this verifier knows of it."""
+    return exists().where(Slot.task_id == task_id, Slot.slot == VerifierSlot.slot)
+
+
+def _give_back(session: Session, task_id: int, slots: list[int], worker: str) -> None:
+    """Free the worker's own lapsed reservations, so they may hold a new one."""
+    session.execute(
+        update(VerifierSlot)
+        .where(
+            VerifierSlot.task_id == task_id,
+            VerifierSlot.slot.in_(slots),
+            VerifierSlot.worker == worker,
+            VerifierSlot.status == SlotHold.RESERVED,
         )
-    ):
-        outcomes.setdefault(context.manifest.item_index(slot), set()).add(outcome)
-        undecided = undecided or (owner == worker and outcome is Outcome.UNDECIDED)
-    emptied = {item for item, seen in outcomes.items() if seen == {Outcome.REJECT}}
-    gold: set[int] = set()
-    if undecided and context.manifest.gold is not None:
-        index = {item_id: n for n, item_id in enumerate(context.item_ids)}
-        gold = {index[g.item_id] for g in context.manifest.gold.items if g.item_id in index}
-    return [gold, emptied]
+        .values(
+            status=SlotHold.FREE,
+            worker=None,
+            request_digest=None,
+            reserved_at=None,
+            lease_end=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _choose(
+def _first_free(
+    session: Session,
     context: TaskContext,
-    wanted: int,
-    taken: set[int],
-    done: set[int],
-    preferred: Sequence[set[int]] = (),
+    done: Set[int],
+    now: int,
+    preferred: Sequence[Set[int]],
 ) -> int:
-    terms = context.terms
-    if wanted != ANY_SLOT:
-        if not is_receipt_slot(wanted, terms.receipt_slots):
-            raise NoSlot(
-                f"slot {wanted} is not a receipt slot of task {terms.task_id} "
-                f"(those are 0 to {terms.receipt_slots - 1})"
-            )
-        if wanted in taken:
-            raise NoSlot(f"slot {wanted} of task {terms.task_id} is taken")
-        if context.manifest.item_index(wanted) in done:
-            raise NoSlot(f"you answered slot {wanted}'s item already; each item once per worker")
-        return wanted
-    free = [
-        slot
-        for slot in range(terms.receipt_slots)
-        if slot not in taken and context.manifest.item_index(slot) not in done
-    ]
+    """The lowest free slot whose item the worker has not answered, from the preferred
+    items first (see the module's note)."""
+    task_id = context.task_id
+    query = (
+        select(VerifierSlot.slot)
+        .where(VerifierSlot.task_id == task_id, _is_free(now), ~_settled_on_chain(task_id))
+        .order_by(VerifierSlot.slot)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if done:
+        query = query.where(VerifierSlot.item_index.not_in(sorted(done)))
     for items in preferred:
-        for slot in free:
-            if context.manifest.item_index(slot) in items:
-                return slot
-    if free:
-        return free[0]
+        wanted = sorted(set(items) - set(done))
+        if wanted:
+            found = session.scalar(query.where(VerifierSlot.item_index.in_(wanted)))
+            if found is not None:
+                return int(found)
+    found = session.scalar(query)
+    if found is None and session.get_bind().dialect.name == "postgresql":
+        # every free row may be locked by claims that will still fail (a request raced
+        # from two processes holds two rows for a moment): wait for them, not "no slot"
+        found = session.scalar(query.with_for_update())
+    if found is not None:
+        return int(found)
     raise NoSlot(
-        f"no receipt slot of task {terms.task_id} is left for you: the free ones are for "
+        f"no receipt slot of task {task_id} is left for you: the free ones are for "
         "items you answered already, or every slot is taken (some may free up as leases lapse)"
     )
+
+
+def _asked_for(
+    session: Session, context: TaskContext, wanted: int, done: Set[int], now: int
+) -> int:
+    """``wanted``, if it is a receipt slot that is free and whose item is new to the worker."""
+    terms = context.terms
+    if not is_receipt_slot(wanted, terms.receipt_slots):
+        raise NoSlot(
+            f"slot {wanted} is not a receipt slot of task {terms.task_id} "
+            f"(those are 0 to {terms.receipt_slots - 1})"
+        )
+    free = session.scalar(
+        select(VerifierSlot.slot)
+        .where(
+            VerifierSlot.task_id == terms.task_id,
+            VerifierSlot.slot == wanted,
+            _is_free(now),
+            ~_settled_on_chain(terms.task_id),
+        )
+        .with_for_update()
+    )
+    if free is None:
+        raise NoSlot(f"slot {wanted} of task {terms.task_id} is taken")
+    if context.manifest.item_index(wanted) in done:
+        raise NoSlot(f"you answered slot {wanted}'s item already; each item once per worker")
+    return wanted
+
+
+def preferred_items(session: Session, context: TaskContext, worker: str) -> list[set[int]]:
+    """The items (by index) to offer ``worker`` first, in order (see the module's note):
+    gold items when the worker has an undecided slot, then items with nothing but
+    rejected answers (as the task's last assessment recorded them)."""
+    undecided = session.scalar(
+        select(VerifierDecision.slot)
+        .where(
+            VerifierDecision.task_id == context.task_id,
+            VerifierDecision.worker == worker,
+            VerifierDecision.outcome == Outcome.UNDECIDED,
+        )
+        .limit(1)
+    )
+    gold = set(context.gold_items) if undecided is not None else set()
+    result = session.get(VerifierResult, context.task_id)
+    emptied = set(result.emptied_items or ()) if result is not None else set()
+    return [gold, emptied]

@@ -16,7 +16,9 @@ envelope's digest (the sha2-256 digest of its CID, so a CIDv0 envelope's ``Qm...
 task's receipt window (deadline + review period), after which the escrow would refuse it
 anyway. The slot then moves from ``reserved`` to ``receipted`` in one conditional update,
 once: the same envelope sent again gets the same receipt back, another envelope is
-refused.
+refused. The same transaction leaves a ``verifier_arrivals`` row for the verifier's loop
+(and on PostgreSQL a notification on `ARRIVALS_CHANNEL`, so a loop in another process
+wakes at once): that is how it learns what changed (`microtask.verifier.progress`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from microtask.chain.typed_data import Receipt
 from microtask.content import ContentStore, parse_cid
 from microtask.content.errors import ContentNotFound, ContentTooLarge, InvalidCid
-from microtask.db.verifier_models import SlotHold, VerifierSlot
+from microtask.db.verifier_models import SlotHold, VerifierArrival, VerifierSlot
 from microtask.encoding.eip712 import sign
 from microtask.escrow import has_ended
 from microtask.manifests import (
@@ -71,9 +73,14 @@ class IssuedReceipt:
         }
 
 
+ARRIVALS_CHANNEL = "microtask_verifier_arrivals"
+"""The PostgreSQL notification channel a receipt's transaction notifies (payload: the
+task id), which the verifier's loop listens on."""
+
+
 def receipt_of(row: VerifierSlot, verifier: str) -> IssuedReceipt:
     """The receipt recorded for a receipted slot."""
-    if not (row.result_digest and row.signature and row.envelope_cid):
+    if not (row.result_digest and row.signature and row.envelope_cid and row.worker):
         raise ValueError(f"slot {row.slot} of task {row.task_id} has no receipt")
     if row.submitted_at is None or row.receipt_expiry is None:
         raise ValueError(f"slot {row.slot} of task {row.task_id} has no receipt")
@@ -108,7 +115,7 @@ def result_digest(envelope_cid: str) -> tuple[str, bytes]:
 
 def holder(session: Session, task_id: int, slot: int) -> VerifierSlot:
     row = session.get(VerifierSlot, (task_id, slot))
-    if row is None:
+    if row is None or row.status is SlotHold.FREE:
         raise NoSlot(
             f"slot {slot} of task {task_id} was not reserved through this verifier: ask for a "
             "slot first"
@@ -189,6 +196,8 @@ def issue_receipt(
             f"task {terms.task_id}'s deadline ({terms.deadline}) has passed; no receipt can "
             "be issued for work handed in after it"
         )
+    if row.worker is None:
+        return None  # freed since it was read
     receipt = Receipt(
         task_id=terms.task_id,
         slot=row.slot,
@@ -219,4 +228,10 @@ def issue_receipt(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    session.add(VerifierArrival(task_id=terms.task_id, slot=row.slot, submitted_at=now))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_notify(:channel, :task)"),
+            {"channel": ARRIVALS_CHANNEL, "task": str(terms.task_id)},
+        )
     return IssuedReceipt(receipt, signature, envelope_cid, signer.address)

@@ -85,9 +85,8 @@ def seal_results(
     method: str | None,
     assessed_at: int,
 ) -> SealedResultSet:
-    """``results`` encrypted to ``requester_public_key`` (the manifest's requester key)."""
-    if address_of_public_key(requester_public_key) != context.requester:
-        raise ValueError("the public key is not the requester's")
+    """``results`` encrypted to ``requester_public_key`` (the manifest's requester key: the
+    account's own or one derived from its wallet, `client.requester_key`)."""
     plaintext = canonical_json(
         {"jsonl": results.jsonl.decode("utf-8"), "csv": results.csv.decode("utf-8")}
     )
@@ -108,9 +107,10 @@ def seal_results(
 def open_results(sealed: SealedResultSet, private_key: bytes) -> ResultSet:
     """The result set, decrypted with the requester's key; any other key is refused."""
     reader = address_of_private_key(private_key)
-    if reader != sealed.requester:
+    if reader != address_of_public_key(sealed.recipient_public_key):
         raise NotARecipient(
-            f"{reader} cannot open this result set; only the requester {sealed.requester} can"
+            f"{reader} cannot open this result set; only the key of the requester "
+            f"{sealed.requester} can ({address_of_public_key(sealed.recipient_public_key)})"
         )
     key = unwrap_key(sealed.wrapped_key, private_key)
     plaintext = decrypt_payload(

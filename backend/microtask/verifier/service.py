@@ -13,8 +13,14 @@ Requests (HTTP, through `microtask.api.routes.verifier`):
 - `send_message` / `inbox`: a requester's signed message to workers who did their work,
   and a worker's signed request for their messages (`messages`).
 
-Its loop (`run`, a thread under `start`) finishes any settlement a previous run left open,
-then assesses each of its tasks when it is due and settles the decisions:
+Requests need no loop: any number of processes may serve them for one key over one
+PostgreSQL database (the API's processes under `microtask up`), since a slot's reservation
+and receipt are single conditional writes there (see `claims` and `receipts`), and they
+read the chain's time from the index, not the node (`clock`).
+
+Its loop (`run`, a thread under `start`: one per key, in one process) finishes any
+settlement a previous run left open, then assesses each of its tasks when it is due and
+settles the decisions:
 
 - every slot of the task has been submitted (redundancy complete), or
 - the task's deadline passed with new submissions, or
@@ -22,21 +28,30 @@ then assesses each of its tasks when it is due and settles the decisions:
   silence and rejecting is no longer possible), or
 - the requester asked (``assess``).
 
+Whether a task is due is decided from what changed (`progress`: the receipts since the
+last round, not every receipted slot), and the loop wakes on each receipt (in this process
+directly; from other processes through PostgreSQL's ``LISTEN``, `wakeups`), at most once
+every `MIN_ROUND_SECONDS`, so a burst of receipts costs one round.
+
 Assessing and settling hold one lock, so the loop and an on-demand request never send
-transactions at once (they share the verifier's nonce).
+transactions at once (they share the verifier's nonce); on PostgreSQL it is also an
+advisory lock on the verifier's address, held across processes (a requester's "assess now"
+may arrive at any process serving the routes).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -60,7 +75,7 @@ from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
 from microtask.services import ServiceFailed
 from microtask.verifier import assessment, claims, messages, receipts
-from microtask.verifier.claims import Grant
+from microtask.verifier.claims import Grant, SlotTaken
 from microtask.verifier.clock import ChainClock
 from microtask.verifier.errors import (
     BadSignature,
@@ -70,16 +85,20 @@ from microtask.verifier.errors import (
     VerifierError,
 )
 from microtask.verifier.policy import Policy, effective_policy, store_policy
+from microtask.verifier.progress import Progress
 from microtask.verifier.receipts import IssuedReceipt
 from microtask.verifier.settlement import Settler
 from microtask.verifier.tasks import TaskContext, TaskLoader, verified_task_ids
 from microtask.verifier.typed_data import NO_PAYLOAD, SlotRequest, VerifierCommand, payload_hash
+from microtask.verifier.wakeups import ArrivalListener
 
 log = logging.getLogger("microtask.verifier")
 
 COMMAND_FRESHNESS: Final = 600
 """Seconds a signed ``assess`` command stays good, and how far ahead a policy may be dated."""
-GRANT_ATTEMPTS: Final = 3
+GRANT_ATTEMPTS: Final = 5
+MIN_ROUND_SECONDS: Final = 0.25
+"""The loop's rounds start at least this far apart, however many receipts wake it."""
 
 
 @dataclass(frozen=True)
@@ -134,12 +153,17 @@ class VerifierService:
         self.chain_id = int(w3.eth.chain_id)
         self.content = content
         self.poll_interval = poll_interval
-        self.clock: Callable[[], int] = clock or ChainClock(w3)
+        self.database_url = database_url
         self.writer: Engine = make_engine(database_url, writer=True)
         migrate(self.writer)
         self.reader: Engine = make_engine(database_url)
+        self.postgres = self.writer.dialect.name == "postgresql"
         self.writes: sessionmaker[Session] = session_factory(self.writer)
         self.reads: sessionmaker[Session] = session_factory(self.reader)
+        self.clock: Callable[[], int] = clock or ChainClock.following(self.reader, w3)
+        self.progress = Progress()
+        self._slotted: dict[int, int] = {}
+        """Task -> receipt slots known to have rows (`claims.ensure_slots`)."""
         self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
         self.loader = TaskLoader(content, self.address)
         self.settler = Settler(self.writes, self.client, content)
@@ -148,6 +172,7 @@ class VerifierService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listener: ArrivalListener | None = None
         self.failure: BaseException | None = None
 
     @classmethod
@@ -194,7 +219,13 @@ class VerifierService:
     # ------------------------------------------------------------ workers
 
     def request_slot(self, request: SlotRequest, signature: bytes) -> Grant:
-        """Reserve a receipt slot for a signed request (see `claims`)."""
+        """Reserve a receipt slot for a signed request (see `claims`).
+
+        Everything but the reservation is read first, outside the write transaction: the
+        request's signature and freshness, a replay, the worker's eligibility and the items
+        to offer first. The transaction then holds only the reservation itself; a lost race
+        (`SlotTaken`, or the database refusing a second grant) starts it over.
+        """
         now = self.clock()
         digest = claims.verify_request(
             request, signature, chain_id=self.chain_id, escrow=self.escrow, now=now
@@ -202,23 +233,35 @@ class VerifierService:
         context = self.context(request.task_id)
         worker = to_checksum_address(request.worker)
         for attempt in range(GRANT_ATTEMPTS):
+            with self.reads() as session:
+                replayed = claims.replayed_grant(session, context, digest, now)
+                if replayed is not None:
+                    return replayed
+                claims.check_eligible(session, context, worker, now)
+                preferred = claims.preferred_items(session, context, worker)
+            self._ensure_slots(context)
             try:
                 with self.writes.begin() as session:
-                    replayed = claims.replayed_grant(session, context, digest, now)
-                    if replayed is not None:
-                        return replayed
-                    claims.check_eligible(session, context, worker, now)
-                    grant = claims.grant_slot(session, context, request, digest, now)
-                log.info(
-                    "task %d: slot %d reserved for %s until %d",
-                    grant.task_id, grant.slot, worker, grant.lease_end,
-                )  # fmt: skip
-                return grant
-            except IntegrityError:
-                # another grant took the slot first (PostgreSQL); look again
+                    grant = claims.grant_slot(session, context, request, digest, now, preferred)
+            except (IntegrityError, SlotTaken):
                 if attempt == GRANT_ATTEMPTS - 1:
                     raise
+                continue
+            log.debug(
+                "task %d: slot %d reserved for %s until %d",
+                grant.task_id, grant.slot, worker, grant.lease_end,
+            )  # fmt: skip
+            return grant
         raise AssertionError("unreachable")
+
+    def _ensure_slots(self, context: TaskContext) -> None:
+        """Rows for every receipt slot of the task, once per process (and again if the
+        task grows)."""
+        if self._slotted.get(context.task_id, -1) >= context.terms.receipt_slots:
+            return
+        with self.writes.begin() as session:
+            claims.ensure_slots(session, context)
+        self._slotted[context.task_id] = context.terms.receipt_slots
 
     def submit(self, task_id: int, slot: int, envelope_cid: str) -> IssuedReceipt:
         """Check a reserved slot's envelope and sign its receipt (see `receipts`)."""
@@ -259,7 +302,7 @@ class VerifierService:
                 f"slot {slot} of task {task_id} is no longer yours: its lease lapsed and it "
                 "was reserved again"
             )
-        log.info("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
+        log.debug("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
         self._wake.set()
         return issued
 
@@ -287,7 +330,9 @@ class VerifierService:
                 .order_by(VerifierSlot.slot)
                 .limit(limit)
             )
-            return [(receipts.receipt_of(row, self.address), row.reserved_at) for row in rows]
+            return [  # a receipted slot was reserved first: reserved_at is set
+                (receipts.receipt_of(row, self.address), row.reserved_at or 0) for row in rows
+            ]
 
     def receipt(self, task_id: int, slot: int) -> IssuedReceipt | None:
         """The receipt issued for a slot, if any."""
@@ -404,10 +449,28 @@ class VerifierService:
 
     def assess(self, task_id: int, *, reason: str = "on demand", settle: bool = True) -> TaskReport:
         """Assess the task now and (unless told not to) settle what was decided."""
-        with self._lock:
+        with self.exclusive():
             self.settler.recover()
             context = self.context(task_id)
             return self._assess(context, reason, settle=settle)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the right to assess and settle as this verifier: a lock in this process,
+        and on PostgreSQL an advisory lock on the verifier's address for every process
+        (they share its nonce)."""
+        with self._lock:
+            if not self.postgres:
+                yield
+                return
+            key = int(self.address[2:17], 16)  # 60 bits: a positive bigint
+            with self.writer.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
     def _assess(self, context: TaskContext, reason: str, *, settle: bool) -> TaskReport:
         now = self.clock()
@@ -455,39 +518,35 @@ class VerifierService:
         )
 
     def due(self, session: Session, context: TaskContext, now: int) -> str | None:
-        """Why the task should be assessed now, or None (see the module's note)."""
-        works = assessment.submitted_work(session, context.task_id)
-        if not works:
+        """Why the task should be assessed now, or None (see the module's note), from the
+        loop's running view of it (`progress`), not from every submission."""
+        known = self.progress.of(session, context)
+        submissions = known.submissions
+        if not submissions:
             return None
         result = session.get(VerifierResult, context.task_id)
-        if result is not None and result.submissions >= len(works):
+        if result is not None and result.submissions >= submissions:
             return None
         terms = context.terms
-        if len(works) >= min(terms.slot_count, context.manifest.slot_count):
+        if submissions >= min(terms.slot_count, context.manifest.slot_count):
             return "every slot is in"
         if has_ended(terms.deadline, now):
             return "the deadline passed"
-        final = {
-            slot
-            for slot, settled in session.execute(
-                select(VerifierDecision.slot, VerifierDecision.settled).where(
-                    VerifierDecision.task_id == context.task_id
-                )
-            )
-            if settled not in (Settled.PENDING, Settled.LEFT)
-        }
-        open_since = [work.submitted_at for work in works if work.slot not in final]
+        oldest = known.oldest_open()
         margin = min(max(60, terms.review_period // 10), terms.review_period // 2)
-        if open_since and review_end(min(open_since), terms.review_period) - margin <= now:
+        if oldest is not None and review_end(oldest, terms.review_period) - margin <= now:
             return "a review period is closing"
         return None
 
     def tick(self) -> list[TaskReport]:
-        """One round of the loop: recover, then assess and settle what is due."""
+        """One round of the loop: recover, take in the new receipts, then assess and settle
+        what is due."""
         reports = []
-        with self._lock:
+        with self.exclusive():
             self.settler.recover()
             now = self.clock()
+            with self.writes.begin() as session:
+                self.progress.collect(session, self.address)
             with self.reads() as session:
                 task_ids = verified_task_ids(session, self.address, settleable_after=now)
             for task_id in task_ids:
@@ -499,15 +558,21 @@ class VerifierService:
                 with self.reads() as session:
                     reason = self.due(session, context, now)
                     pending = session.scalar(
-                        select(func.count()).where(
+                        select(VerifierDecision.slot)
+                        .where(
                             VerifierDecision.task_id == task_id,
                             VerifierDecision.settled == Settled.PENDING,
                         )
+                        .limit(1)
                     )
                 if reason is not None:
                     reports.append(self._assess(context, reason, settle=True))
-                elif pending:
+                elif pending is not None:
                     self.settler.settle(context, self.clock())
+                else:
+                    continue
+                with self.reads() as session:
+                    self.progress.settled(session, task_id)
         return reports
 
     # ------------------------------------------------------------ status
@@ -517,9 +582,19 @@ class VerifierService:
         context = self.context(task_id)
         now = self.clock()
         with self.reads() as session:
-            rows = list(
-                session.scalars(select(VerifierSlot).where(VerifierSlot.task_id == task_id))
-            )
+            held: dict[SlotHold, int] = {
+                status: count
+                for status, count in session.execute(
+                    select(VerifierSlot.status, func.count())
+                    .where(
+                        VerifierSlot.task_id == task_id,
+                        VerifierSlot.status != SlotHold.FREE,
+                        (VerifierSlot.status == SlotHold.RECEIPTED)
+                        | (VerifierSlot.lease_end >= now),
+                    )
+                    .group_by(VerifierSlot.status)
+                )
+            }
             decisions = list(
                 session.scalars(
                     select(VerifierDecision)
@@ -540,8 +615,8 @@ class VerifierService:
                     Assignment.task_id == task_id, Assignment.result_cid.is_not(None)
                 )
             )
-        reserved = sum(1 for r in rows if r.status is SlotHold.RESERVED and r.lease_end >= now)
-        receipted = sum(1 for r in rows if r.status is SlotHold.RECEIPTED)
+        reserved = int(held.get(SlotHold.RESERVED, 0))
+        receipted = int(held.get(SlotHold.RECEIPTED, 0))
         return {
             "task_id": task_id,
             "verifier": self.address,
@@ -584,13 +659,16 @@ class VerifierService:
         self._wake.set()
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until ``stop``: a tick, then wait for a wake-up or the poll interval."""
+        """Loop until ``stop``: a tick, then wait for a wake-up (a receipt, new blocks) or
+        the poll interval, rounds at least `MIN_ROUND_SECONDS` apart."""
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 self.tick()
             except Exception:  # a chain or database hiccup must not end the loop
                 log.exception("verifier round failed; retrying")
             self._wake.wait(self.poll_interval)
+            stop.wait(max(0.0, started + MIN_ROUND_SECONDS - time.monotonic()))
             self._wake.clear()
 
     def start(self) -> None:
@@ -604,6 +682,9 @@ class VerifierService:
                 self.failure = error
 
         self._stop.clear()
+        if self.postgres:
+            self._listener = ArrivalListener(self.database_url, self.wake)
+            self._listener.start()
         self._thread = threading.Thread(target=guarded, name="verifier", daemon=True)
         self._thread.start()
 
@@ -620,6 +701,8 @@ class VerifierService:
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop()
         if self._thread is not None:
             self._thread.join(timeout)
         self.close()

@@ -81,6 +81,8 @@ class TaskContext:
     terms: TaskTerms
     manifest: TaskManifest
     item_ids: tuple[str, ...]
+    gold_items: frozenset[int] = frozenset()
+    """The gold items' indexes (the items workers with undecided slots are offered first)."""
 
     @property
     def task_id(self) -> int:
@@ -135,7 +137,9 @@ class TaskLoader:
     def __init__(self, store: ContentStore, verifier: str) -> None:
         self.store = store
         self.verifier = verifier
-        self._cache: OrderedDict[str, tuple[TaskManifest, tuple[str, ...]]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[TaskManifest, tuple[str, ...], frozenset[int]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def context(self, session: Session, task_id: int) -> TaskContext:
@@ -146,7 +150,7 @@ class TaskLoader:
                 f"task {task_id} is verified by {terms.verifier}, not by this verifier "
                 f"({self.verifier})"
             )
-        manifest, items = self._manifest(terms.manifest_cid, task_id)
+        manifest, items, gold = self._manifest(terms.manifest_cid, task_id)
         if manifest.verifier != self.verifier:
             raise NotThisVerifier(
                 f"task {task_id}'s manifest names verifier {manifest.verifier}, not this one: "
@@ -157,9 +161,11 @@ class TaskLoader:
                 f"task {task_id}'s manifest names requester {manifest.requester}, but the "
                 f"escrow's requester is {terms.requester}"
             )
-        return TaskContext(terms=terms, manifest=manifest, item_ids=items)
+        return TaskContext(terms=terms, manifest=manifest, item_ids=items, gold_items=gold)
 
-    def _manifest(self, cid: str, task_id: int) -> tuple[TaskManifest, tuple[str, ...]]:
+    def _manifest(
+        self, cid: str, task_id: int
+    ) -> tuple[TaskManifest, tuple[str, ...], frozenset[int]]:
         with self._lock:
             cached = self._cache.get(cid)
             if cached is not None:
@@ -170,11 +176,17 @@ class TaskLoader:
             items = self._item_ids(manifest)
         except (ContentError, ManifestError) as error:
             raise UnknownTask(f"task {task_id}'s manifest {cid} is not usable: {error}") from None
+        index = {item_id: n for n, item_id in enumerate(items)}
+        gold = frozenset(
+            index[g.item_id]
+            for g in (manifest.gold.items if manifest.gold is not None else ())
+            if g.item_id in index
+        )
         with self._lock:
-            self._cache[cid] = (manifest, items)
+            self._cache[cid] = (manifest, items, gold)
             while len(self._cache) > CACHED_MANIFESTS:
                 self._cache.popitem(last=False)
-        return manifest, items
+        return manifest, items, gold
 
     def _item_ids(self, manifest: TaskManifest) -> tuple[str, ...]:
         """The item ids in order: inline, or read from the items file (JSON Lines)."""

@@ -24,10 +24,9 @@ from typing import Final, Literal, TypedDict
 
 from eth_account.messages import SignableMessage
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from microtask.encoding.eip712 import digest, domain, recover, sign, typed_message
+from microtask.encoding.eip712 import checksum, digest, domain, recover, sign, typed_message
 
 ANY_SLOT: Final = 2**32 - 1
 """A `SlotRequest.slot` that lets the verifier pick (no task has that many slots)."""
@@ -87,7 +86,7 @@ class SlotRequest:
         return {
             "taskId": self.task_id,
             "slot": self.slot,
-            "worker": to_checksum_address(self.worker),
+            "worker": checksum(self.worker),
             "nonce": self.nonce,
             "expiry": self.expiry,
         }

@@ -28,11 +28,12 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
-    ``/profile``, ``/leaders``), the requester's (``/my-tasks``, ``/policy``), the operator's
-    (``/operator``) and the arbitrator's (``/arbitrate``), and their assets (``/assets/…``)
-    from ``app``."""
+    ``/profile``, ``/leaders``), the requester's (``/requester/new``, ``/my-tasks``,
+    ``/policy``), the operator's (``/operator``) and the arbitrator's (``/arbitrate``), and
+    their assets (``/assets/…``) from ``app``."""
     from microtask.web.pages import (
         arbitrate,
+        create,
         earnings,
         operator,
         policy,
@@ -47,7 +48,8 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile, requests, policy, operator, arbitrate):
+    pages = (tasks, task, work, earnings, profile, create, requests, policy, operator, arbitrate)
+    for module in pages:
         app.include_router(module.router)
 
 

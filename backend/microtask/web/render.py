@@ -38,6 +38,7 @@ NAVIGATION: Final = (
     ("earnings", "/earnings"),
     ("profile", "/profile"),
     ("leaders", "/leaders"),
+    ("new", "/requester/new"),
 )
 REQUESTER_NAVIGATION: Final = (("requests", "/my-tasks"),)
 """The requester's pages, after the worker's."""

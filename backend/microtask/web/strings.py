@@ -132,5 +132,18 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "withdraw.done": _("Withdrawn."),
         "tx.refused": _("The escrow would refuse this: {error}."),
         "tx.reverted": _("The transaction {hash} failed on chain."),
+        "create.items_read": _("{name}: {count} items read."),
+        "create.uploading": _("Uploading {name}…"),
+        "create.fix_fields": _("The form has {count} mistakes: each is written beside its field."),
+        "create.key_signing": _(
+            "Your wallet asks you to sign the reading key's message (no gas, nothing is sent)."
+        ),
+        "create.permit_signing": _(
+            "Your wallet asks you to sign a permit for the escrow to take the task's funds."
+        ),
+        "create.approving": _("Your wallet asks you to approve the escrow to take the funds."),
+        "create.sending": _("Your wallet asks you to send the transaction that posts the task."),
+        "create.created": _("Task {task} is posted."),
+        "create.key_exported": _("The reading key's file is saved: keep it secret."),
         **role_strings(_),
     }

@@ -10,6 +10,7 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   task: () => import('./pages/task'),
   work: () => import('./pages/work'),
   earnings: () => import('./pages/earnings'),
+  create: () => import('./pages/create'),
   operator: () => import('./pages/operator'),
   arbitrate: () => import('./pages/arbitrate'),
   requests: () => import('./pages/requests'),
