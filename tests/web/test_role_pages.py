@@ -55,7 +55,8 @@ def test_the_role_pages_are_accessible_at_360_and_1280(
     folder = SCREENSHOTS if UPDATE else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     found: list[str] = []
-    for index, pages in PAGES.items():
+    pages_of = PAGES | {REQUESTER: PAGES[REQUESTER] | {"results": f"/my-tasks/{task_id}/results"}}
+    for index, pages in pages_of.items():
         context, page, _ = browser_as(web, browser, index, locale=language)
         page.goto(f"/?lang={language}")
         ready(page)

@@ -29,7 +29,7 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
     ``/profile``, ``/leaders``), the requester's (``/requester/new``, ``/my-tasks``,
-    ``/policy``), the operator's (``/operator``) and the arbitrator's (``/arbitrate``), and
+    ``/my-tasks/{id}/results``, ``/policy``), the operator's (``/operator``) and the arbitrator's (``/arbitrate``), and
     their assets (``/assets/…``) from ``app``."""
     from microtask.web.pages import (
         arbitrate,
@@ -39,6 +39,7 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
         policy,
         profile,
         requests,
+        results,
         task,
         tasks,
         work,
@@ -48,7 +49,19 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    pages = (tasks, task, work, earnings, profile, create, requests, policy, operator, arbitrate)
+    pages = (
+        tasks,
+        task,
+        work,
+        earnings,
+        profile,
+        create,
+        requests,
+        results,
+        policy,
+        operator,
+        arbitrate,
+    )
     for module in pages:
         app.include_router(module.router)
 

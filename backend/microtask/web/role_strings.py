@@ -30,6 +30,17 @@ def role_strings(_: Callable[[str], str]) -> dict[str, str]:
             "Done: the escrow has it. The figures update once the index has the block."
         ),
         "requester.updated": _("Your tasks were updated."),
+        "results.signing": _(
+            "Your wallet asks you to sign the reading key's message (no gas, nothing is sent)."
+        ),
+        "results.opened": _("{count} items, opened in your browser."),
+        "results.not_this_task": _("The published result set is not this task's."),
+        "results.other_key": _(
+            "This result set is sealed to another key: the manifest names a key your wallet does not derive."
+        ),
+        "results.status_answered": _("answered"),
+        "results.status_emptied": _("every answer rejected"),
+        "results.status_unanswered": _("unanswered"),
         "policy.signing": _("Your wallet asks you to sign the policy (no gas)."),
         "policy.sent": _("The verifier has your policy: it applies from now on."),
         "policy.hash_mismatch": _(

@@ -102,7 +102,7 @@ def policy_draft(ctx: PageDep, fields: Annotated[PolicyFields, Body()]) -> dict[
         raise unavailable("chain", "these pages serve no chain: set policies with the CLI")
     from microtask.verifier.clock import ChainClock
 
-    issued_at = ChainClock(platform.w3)()
+    issued_at = ChainClock.of_node(platform.w3)()
     command = policy_command(fields.task_id, policy, issued_at)
     return {
         "canonical": policy.canonical().decode(),

@@ -15,6 +15,7 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   arbitrate: () => import('./pages/arbitrate'),
   requests: () => import('./pages/requests'),
   policy: () => import('./pages/policy'),
+  results: () => import('./pages/results'),
 }
 
 setUpWallet()
