@@ -55,7 +55,13 @@ def test_the_role_pages_are_accessible_at_360_and_1280(
     folder = SCREENSHOTS if UPDATE else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     found: list[str] = []
-    pages_of = PAGES | {REQUESTER: PAGES[REQUESTER] | {"results": f"/my-tasks/{task_id}/results"}}
+    pages_of = PAGES | {
+        REQUESTER: PAGES[REQUESTER]
+        | {
+            "results": f"/my-tasks/{task_id}/results",
+            "review": f"/my-tasks/{task_id}/review",
+        }
+    }
     for index, pages in pages_of.items():
         context, page, _ = browser_as(web, browser, index, locale=language)
         page.goto(f"/?lang={language}")

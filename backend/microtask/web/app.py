@@ -29,7 +29,7 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
     ``/profile``, ``/leaders``), the requester's (``/requester/new``, ``/my-tasks``,
-    ``/my-tasks/{id}/results``, ``/policy``), the operator's (``/operator``) and the arbitrator's (``/arbitrate``), and
+    ``/my-tasks/{id}/review``, ``/my-tasks/{id}/results``, ``/policy``), the operator's (``/operator``) and the arbitrator's (``/arbitrate``), and
     their assets (``/assets/…``) from ``app``."""
     from microtask.web.pages import (
         arbitrate,
@@ -40,6 +40,7 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
         profile,
         requests,
         results,
+        review,
         task,
         tasks,
         work,
@@ -58,6 +59,7 @@ def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
         create,
         requests,
         results,
+        review,
         policy,
         operator,
         arbitrate,

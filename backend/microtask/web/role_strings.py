@@ -41,6 +41,17 @@ def role_strings(_: Callable[[str], str]) -> dict[str, str]:
         "results.status_answered": _("answered"),
         "results.status_emptied": _("every answer rejected"),
         "results.status_unanswered": _("unanswered"),
+        "review.signing": _(
+            "Your wallet asks you to sign the reading key's message (no gas, nothing is sent)."
+        ),
+        "review.opened": _("{count} submissions opened in your browser."),
+        "review.other_key": _(
+            "A submission is sealed to another key: the manifest names a key your wallet does not derive."
+        ),
+        "review.select": _("Select at least one slot first."),
+        "review.uploading": _("Uploading the reasons; your wallet asks you to send the rejection."),
+        "review.approved": _("{count} slots approved: their workers are paid."),
+        "review.rejected": _("{count} slots rejected: their workers can read why and dispute."),
         "policy.signing": _("Your wallet asks you to sign the policy (no gas)."),
         "policy.sent": _("The verifier has your policy: it applies from now on."),
         "policy.hash_mismatch": _(

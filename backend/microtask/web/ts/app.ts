@@ -16,6 +16,7 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   requests: () => import('./pages/requests'),
   policy: () => import('./pages/policy'),
   results: () => import('./pages/results'),
+  review: () => import('./pages/review'),
 }
 
 setUpWallet()

@@ -41,6 +41,30 @@ export const ROLES_ABI = [
     ],
     outputs: [],
   },
+  {
+    type: 'function',
+    name: 'approve',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'taskId', type: 'uint256' },
+      { name: 'slots', type: 'uint32[]' },
+      { name: 'workers', type: 'address[]' },
+      { name: 'direct', type: 'bool' },
+    ],
+    outputs: [],
+  },
+  {
+    type: 'function',
+    name: 'reject',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'taskId', type: 'uint256' },
+      { name: 'slots', type: 'uint32[]' },
+      { name: 'workers', type: 'address[]' },
+      { name: 'reasonCid', type: 'bytes' },
+    ],
+    outputs: [],
+  },
   { type: 'function', name: 'cancel', stateMutability: 'nonpayable', inputs: [{ name: 'taskId', type: 'uint256' }], outputs: [] },
   {
     type: 'function',
