@@ -243,6 +243,14 @@ def test_refusals_are_one_line_and_change_nothing(
 
     refused = cli.fails("operator", "pause", "--account", "bob")
     assert refused.startswith("error: reverted with OwnableUnauthorizedAccount(account=0x")
+    refused = cli.fails(
+        "operator", "set-minimum-fee", "0.05", "--token", token, "--account", "bob"
+    )  # fmt: skip
+    assert refused.startswith("error: reverted with OwnableUnauthorizedAccount(account=0x")
+    too_precise = cli.fails(
+        "operator", "set-minimum-fee", "0.0000001", "--token", token, "--account", "owner"
+    )  # fmt: skip
+    assert too_precise.startswith("error: ")  # one line (cli.fails), before any transaction
     (tmp_path / "password").write_text("wrong")
     assert cli.fails("work", "claim", str(task_id), "--account", "bob") == (
         "error: wrong password for account 'bob'"
@@ -268,3 +276,19 @@ def test_refusals_are_one_line_and_change_nothing(
         "work", "submit", str(task_id), "0", "--answers", str(answer_file), "--account", "bob"
     )
     assert late.startswith("error: reverted with LeaseExpired(")
+
+
+def test_the_owner_sets_a_minimum_fee_that_new_tasks_pay(
+    cli: Cli, token: str, anvil_w3: Web3, tmp_path: Path
+) -> None:
+    set_to = cli.ok("operator", "set-minimum-fee", "0.05", "--token", token, "--account", "owner")
+    assert set_to["minimum_fee"] == "50000"
+    manifest_file = tmp_path / "manifest.json"
+    manifest_file.write_text(json.dumps(manifest(1)))
+    before = wallet(anvil_w3, token, "requester")
+    cli.ok(
+        "task", "create", str(manifest_file), "--reward", "0.01", "--token", token, "--yes",
+        "--account", "requester",
+    )  # fmt: skip
+    # 1% of 0.01 would be 0.0001; the fee per slot is the minimum instead
+    assert before - wallet(anvil_w3, token, "requester") == 10_000 + 50_000

@@ -4,6 +4,7 @@ and enforcing a kept receipt, each checked on chain."""
 from __future__ import annotations
 
 import pytest
+from eth_account.signers.local import LocalAccount
 
 from microtask.chain.devchain import advance_time, latest_timestamp
 from microtask.chain.escrow import TaskEscrowClient
@@ -182,3 +183,83 @@ def test_a_worker_opened_by_address_reads_but_never_signs(chain: Chain) -> None:
         reader.claim(task_id, 0)
     assert chain.platform.slot(task_id, 0).state is SlotState.OPEN
     assert PER_SLOT > REWARD
+
+
+def escrow_of(chain: Chain, signer: LocalAccount) -> TaskEscrowClient:
+    record = chain.platform.record
+    return TaskEscrowClient.at(chain.w3, record.address, record.abi, signer)
+
+
+def second_receipt(chain: Chain, task_id: int, slot: int, worker: str) -> tuple[Receipt, bytes]:
+    """The requester signing ``slot`` again, for ``worker``: an equivocation."""
+    now = latest_timestamp(chain.w3)
+    receipt = Receipt(
+        task_id=task_id,
+        slot=slot,
+        worker=worker,
+        result_digest=b"\x01" * 32,
+        submitted_at=now,
+        expiry=now + 86_400,
+    )
+    return receipt, escrow_of(chain, REQUESTER).sign_receipt(receipt)
+
+
+def keep(chain: Chain, task_id: int, slot: int, worker: Worker) -> None:
+    document = kept_receipt(chain, task_id, slot, worker)
+    worker.receipts.save(task_id, slot, {"task_id": task_id, "slot": slot, "receipt": document})
+
+
+def test_a_receipt_whose_slot_went_to_another_worker_is_proven_and_paid_once(
+    chain: Chain,
+) -> None:
+    task_id = post(chain, 3, receipt_slots=2).task_id
+    alice = Worker(chain.platform, ALICE)
+    keep(chain, task_id, 0, alice)
+    # the signer gives slot 0 again, to bob, who presents first
+    escrow_of(chain, BOB).present_receipts([second_receipt(chain, task_id, 0, BOB.address)])
+    proven = alice.enforce(task_id, 0)
+    # paid through the highest open slot: a claimable one, not the next receipt slot
+    assert (proven.done, proven.paid_slot, proven.state) == (("proven",), 2, SlotState.APPROVED)
+    assert alice.balance(chain.token.address) == REWARD
+    assert chain.platform.slot(task_id, 1).state is SlotState.OPEN
+    again = alice.enforce(task_id, 0)
+    assert (again.done, again.paid_slot) == ((), 2)
+    assert alice.balance(chain.token.address) == REWARD
+
+
+def test_a_receipt_slot_approved_to_someone_else_without_its_receipt_is_proven_by_its_batch(
+    chain: Chain,
+) -> None:
+    task_id = post(chain, 3, receipt_slots=2).task_id
+    alice = Worker(chain.platform, ALICE)
+    keep(chain, task_id, 1, alice)
+    escrow_of(chain, REQUESTER).approve(task_id, [(0, ALICE.address), (1, BOB.address)])
+    assert chain.platform.slot(task_id, 1).worker == "0x" + "0" * 40  # the batch names bob
+    proven = alice.enforce(task_id, 1)
+    assert (proven.done, proven.paid_slot) == (("proven",), 2)
+    assert alice.balance(chain.token.address) == 2 * REWARD  # slot 0 and the proven slot 1
+
+
+def test_a_slot_approved_to_its_own_holder_proves_nothing(chain: Chain) -> None:
+    task_id = post(chain, 2, receipt_slots=1).task_id
+    alice = Worker(chain.platform, ALICE)
+    keep(chain, task_id, 0, alice)
+    escrow_of(chain, REQUESTER).approve(task_id, [(0, ALICE.address)])
+    outcome = alice.enforce(task_id, 0)
+    assert (outcome.done, outcome.paid_slot, outcome.state) == ((), None, SlotState.APPROVED)
+    assert chain.platform.slot(task_id, 1).state is SlotState.OPEN
+
+
+def test_a_given_away_receipt_waits_for_an_open_slot_to_pay_through(chain: Chain) -> None:
+    from microtask.client.errors import NoSlotToPayThrough
+
+    task_id = post(chain, 1, receipt_slots=1).task_id
+    alice = Worker(chain.platform, ALICE)
+    keep(chain, task_id, 0, alice)
+    escrow_of(chain, BOB).present_receipts([second_receipt(chain, task_id, 0, BOB.address)])
+    with pytest.raises(NoSlotToPayThrough, match="it pays once the requester adds a slot"):
+        alice.enforce(task_id, 0)
+    assert alice.balance(chain.token.address) == 0
+    Requester(chain.platform, REQUESTER).add_slots(task_id, 1)
+    assert alice.enforce(task_id, 0).paid_slot == 1
+    assert alice.balance(chain.token.address) == REWARD

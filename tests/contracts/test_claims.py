@@ -186,3 +186,26 @@ def test_paused_escrow_refuses_claims_but_not_submissions(world: World) -> None:
     world.client(world.owner).pause()
     assert reverted(world, world.workers[1], "claim", task_id, 1).error == "EnforcedPause"
     world.client(world.workers[0]).submit(task_id, 0, RESULT)
+
+
+def test_slots_are_read_in_one_batch_as_getslot_reads_each(world: World) -> None:
+    from microtask.chain import escrow as escrow_module
+
+    task_id = world.create(slots=5)
+    world.client(world.workers[0]).claim(task_id, 1)
+    world.client(world.workers[1]).claim(task_id, 3)
+    wanted = [4, 3, 1, 0, 3]  # any order, repeats allowed
+    one_by_one = [world.escrow.slot(task_id, slot) for slot in wanted]
+    assert world.escrow._batches  # anvil takes JSON-RPC batches
+    assert world.escrow.slots(task_id, wanted) == one_by_one
+    assert [view.worker for view in one_by_one[1:3]] == [
+        world.workers[1].address,
+        world.workers[0].address,
+    ]
+    original = escrow_module.SLOTS_PER_BATCH
+    escrow_module.SLOTS_PER_BATCH = 2  # several batches, in order
+    try:
+        assert world.escrow.slots(task_id, wanted) == one_by_one
+    finally:
+        escrow_module.SLOTS_PER_BATCH = original
+    assert world.escrow.slots(task_id, []) == []

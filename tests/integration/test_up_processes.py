@@ -10,10 +10,15 @@ import re
 import signal
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import boto3
 import httpx
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from eth_account import Account
 
 from microtask.chain.accounts import dev_accounts
@@ -51,6 +56,7 @@ def up(up_env: dict[str, str], postgres_server: PostgresServer) -> Iterator[UpPr
         MICROTASK_DATABASE_URL=postgres_server.new_database(),
         MICROTASK_API_WORKERS=str(WORKERS),
         MICROTASK_CONTENT_STORE="local",
+        MICROTASK_MTURK_PORT="0",
     )
     process = UpProcess(up_env, "--demo")
     yield process
@@ -69,6 +75,32 @@ def settings_for(
     return Settings(api_url=api_url, networks={"local": local})
 
 
+def mturk_endpoint_is_served_by_up(printed: str, api_url: str) -> None:
+    """The demo requester's MTurk endpoint answers boto3 on the URL `up` printed (its own
+    port in this layout), and the API processes' ``/mturk`` names that URL."""
+    endpoint = re.search(r"^MTurk endpoint\s+(\S+)$", printed, re.M)
+    keys = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", printed)
+    assert endpoint is not None, printed
+    assert keys is not None, printed
+    assert not endpoint.group(1).startswith(api_url)
+
+    def turk(url: str) -> Any:
+        return boto3.client(
+            "mturk",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id=keys.group(1),
+            aws_secret_access_key=keys.group(2),
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    balance = turk(endpoint.group(1)).get_account_balance()
+    assert Decimal(balance["AvailableBalance"]) > 0  # the demo requester's dUSD
+    with pytest.raises(ClientError) as elsewhere:
+        turk(api_url + "/mturk").get_account_balance()
+    assert endpoint.group(1) in elsewhere.value.response["Error"]["Message"]
+
+
 def test_up_on_postgresql_serves_gasless_work_from_several_processes(
     up: UpProcess, up_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,6 +117,7 @@ def test_up_on_postgresql_serves_gasless_work_from_several_processes(
     page = httpx.get(api.group(1) + "/", timeout=30)  # the web app, from the API processes
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+    mturk_endpoint_is_served_by_up(text, api.group(1))
     with Platform.open(settings, "local") as platform:
         manifest = {
             "type": "microtask/task-manifest",

@@ -128,6 +128,9 @@ class ApiWorkers:
         self.port = int(self.sock.getsockname()[1])
         self.verifier_rpc = verifier_rpc
         """Set before `start` when the chain's URL is known only then."""
+        self.mturk_idle: str | None = None
+        """Set before `start` to answer ``/mturk`` with this `RequestError` message (`up`
+        says where the MTurk endpoint is, as the one-process API serves it there)."""
         logs = settings.data_dir / "logs"
         spec = _spec(settings, network, "api", fd=self.sock.fileno())
         self.children = [
@@ -142,6 +145,7 @@ class ApiWorkers:
     def start(self) -> None:
         for child in self.children:
             child.spec["verifier_rpc"] = self.verifier_rpc
+            child.spec["mturk_idle"] = self.mturk_idle
             child.start()
 
     def check(self) -> None:
@@ -208,6 +212,10 @@ def _serve(settings: Settings, spec: dict[str, Any]) -> None:
         settings, network=network, content=content, with_verifier=rpc is not None,
         with_pages=rpc is not None,
     )  # fmt: skip
+    if spec.get("mturk_idle") is not None:
+        from microtask.mturk.app import mount_mturk
+
+        mount_mturk(app, idle=spec["mturk_idle"])
     verifier = platform = None
     if rpc is not None:
         verifier = _dev_verifier(settings, network, rpc, content)

@@ -1,5 +1,6 @@
 """Running a requester's MTurk gateway: on its own (`microtask mturk serve`), or inside the
-API of `microtask up` at ``/mturk`` (the demo requester's, with ``--demo``).
+API of `microtask up` at ``/mturk`` (the demo requester's, with ``--demo``; with the API
+in several processes, on PostgreSQL, `up` serves it on ``mturk_port`` instead).
 
 Under ``up --demo`` the gateway signs as the demo requester (dev account 1, whose key is
 public: a development chain only) and its access key is derived from that key, so every
@@ -61,15 +62,34 @@ def serve(
             services.wait()
 
 
+def demo_gateway(settings: Settings, api_url: str) -> tuple[ApiServer, str]:
+    """Where the demo requester's MTurk endpoint is served when the API runs in several
+    processes: by `up` itself, on ``mturk_port`` (one process holds the requester's key and
+    runs the endpoint's rounds, which several would repeat); and what the API processes'
+    ``/mturk`` answers, which names it. Bound now, so a taken port fails before anvil."""
+    from microtask.api.server import ApiServer
+    from microtask.mturk.app import mturk_app
+
+    gateway = ApiServer(
+        mturk_app(), settings.mturk_host, settings.mturk_port, name="the MTurk endpoint"
+    )
+    return gateway, (
+        f"with the API in several processes, `microtask up --demo` serves the demo "
+        f"requester's MTurk endpoint at {gateway.url} (not at {api_url}/mturk)"
+    )
+
+
 def serve_demo(
     settings: Settings,
     rpc_url: str,
     content: ContentStore,
     services: Supervisor,
-    api: ApiServer,
-) -> tuple[str, str]:
-    """The demo requester's gateway in ``api`` (the API of `microtask up`), started under
-    ``services``; its demo access key id and secret."""
+    api_url: str,
+    gateway: ApiServer,
+) -> tuple[str, str, str]:
+    """The demo requester's gateway in ``gateway`` (the API of `microtask up`, or the
+    server of `demo_gateway`, which it then starts), started under ``services``; its URL
+    and demo access key id and secret."""
     from microtask.chain.accounts import dev_accounts
     from microtask.chain.deployments import DeploymentStore
     from microtask.chain.networks import reach
@@ -80,7 +100,7 @@ def serve_demo(
     from microtask.mturk.service import open_service
 
     requester = dev_accounts()[REQUESTER_INDEX]
-    client = ApiClient(api.url)
+    client = ApiClient(api_url)
     services.on_stop("the MTurk endpoint's API client", client.close)
     endpoint = reach(settings, NETWORK, url=rpc_url)
     record = DeploymentStore(settings.deployments_dir, NETWORK).load("TaskEscrow")
@@ -89,14 +109,17 @@ def serve_demo(
     service = open_service(settings, platform, requester)
     key_id, secret = ensure_demo_key(service.keys, bytes(requester.key))
     services.start(service)
-    attach_mturk(api.app, service.endpoint)
-    return key_id, secret
+    attach_mturk(gateway.app, service.endpoint)
+    if gateway.url == api_url:
+        return f"{api_url}/mturk", key_id, secret
+    services.start(gateway)
+    return gateway.url, key_id, secret
 
 
-def print_demo_lines(api_url: str, key_id: str, secret: str) -> None:
+def print_demo_lines(url: str, key_id: str, secret: str) -> None:
     """The lines `up --demo` prints for boto3: where, and with which keys (one line each,
     however narrow the terminal, so they can be copied or grepped)."""
-    console.out.print(f"MTurk endpoint  {api_url}/mturk", markup=False)
+    console.out.print(f"MTurk endpoint  {url}", markup=False)
     console.out.print(
         f"MTurk keys      AWS_ACCESS_KEY_ID={key_id} AWS_SECRET_ACCESS_KEY={secret}",
         markup=False,

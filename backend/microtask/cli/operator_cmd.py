@@ -47,6 +47,35 @@ def set_fee(
     )
 
 
+@operator_app.command("set-minimum-fee")
+def set_minimum_fee(
+    ctx: typer.Context,
+    amount: Annotated[
+        str, typer.Argument(help="Least fee per approved slot, in the token's units (0: none).")
+    ],
+    token_text: TokenOption = None,
+    network: NetworkOption = "local",
+    account: AccountOption = None,
+) -> None:
+    """Set the least fee per approved slot in a token, for tasks created from now on
+    (MTurk's minimum commission): a task's fee per slot is its rate, and at least this.
+
+    Example: microtask operator set-minimum-fee 0.01 --token dUSD --account owner
+    """
+    from microtask.client import Operator
+
+    with party(ctx, Operator, network, account) as owner:
+        token = owner.platform.token(token_text)
+        units = token.parse(amount)
+        with waiting(ctx, "setting the minimum fee …"):
+            tx = owner.set_minimum_fee(token, units)
+    console.emit(
+        ctx,
+        {"token": token.address, "minimum_fee": str(units), "tx": tx.hash},
+        lambda: console.success(f"the minimum fee per slot is now {token.format(units)}"),
+    )
+
+
 @operator_app.command("set-treasury")
 def set_treasury(
     ctx: typer.Context,

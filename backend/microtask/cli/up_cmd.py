@@ -37,7 +37,7 @@ from microtask.cli import console
 from microtask.cli.context import settings_of
 from microtask.cli.deploy_cmd import report
 from microtask.cli.index_cmd import configure_logging
-from microtask.cli.mturk_serve import print_demo_lines, serve_demo
+from microtask.cli.mturk_serve import demo_gateway, print_demo_lines, serve_demo
 from microtask.client import Platform
 from microtask.config import ANVIL_CHAIN_ID, NetworkProfile, Settings
 from microtask.content import ContentStore, open_content_store
@@ -181,7 +181,7 @@ def _api(
     settings: Settings, content: ContentStore, port: int | None, demo: bool
 ) -> ApiServer | ApiWorkers:
     """The API in this process, or in several on PostgreSQL (`microtask.api.processes`;
-    the MTurk endpoint is then `microtask mturk serve`'s alone)."""
+    the demo's MTurk endpoint is then on a port of its own: `_gateway`)."""
     port = settings.api_port if port is None else port
     workers = default_workers(settings, database_url(settings, NETWORK))
     if workers > 1:
@@ -191,6 +191,17 @@ def _api(
     )
     mount_mturk(app, idle=None if demo else NO_MTURK_REQUESTER)
     return ApiServer(app, settings.api_host, port)
+
+
+def _gateway(settings: Settings, api: ApiServer | ApiWorkers, demo: bool) -> ApiServer | None:
+    """Where the demo requester's MTurk endpoint is served: in the API's own process, or,
+    with the API in several processes, in a server of `up`'s (whose URL the API's
+    ``/mturk`` then names); None without ``--demo``."""
+    if isinstance(api, ApiServer):
+        return api if demo else None
+    gateway, where = demo_gateway(settings, api.url) if demo else (None, NO_MTURK_REQUESTER)
+    api.mturk_idle = where
+    return gateway
 
 
 def up_command(
@@ -220,9 +231,10 @@ def up_command(
     anvil = _anvil(settings, profile, port)
     content = open_content_store(settings)  # an unreachable configured Kubo fails before anvil
     api = _api(settings, content, api_port, demo)  # bound now: a taken port fails before anvil
+    gateway = _gateway(settings, api, demo)
     console.info("starting anvil …")
     with Supervisor() as services:
-        _bring_up(ctx, services, anvil, content, api, project, demo=demo)
+        _bring_up(ctx, services, anvil, content, api, project, gateway=gateway, demo=demo)
         try:
             services.wait()
         finally:
@@ -238,6 +250,7 @@ def _bring_up(
     api: ApiServer | ApiWorkers,
     project: CompiledProject,
     *,
+    gateway: ApiServer | None,
     demo: bool,
 ) -> None:
     """Start anvil, deploy (and seed the demo), then the indexer, verifier and API (with
@@ -262,15 +275,15 @@ def _bring_up(
         services.start(VerifierLoop(settings, NETWORK, anvil.url))
         api.verifier_rpc = anvil.url
     services.start(api)
-    mturk_key = (
-        serve_demo(settings, anvil.url, content, services, api)
-        if demo and isinstance(api, ApiServer)
+    mturk = (
+        serve_demo(settings, anvil.url, content, services, api.url, gateway)
+        if gateway is not None
         else None
     )
     summary = _summary(anvil, connection.chain_id, store, content, indexer, verifier, api)
     console.out.print(_with_demo(summary, market))
-    if mturk_key is not None:
-        print_demo_lines(api.url, *mturk_key)
+    if mturk is not None:
+        print_demo_lines(*mturk)
     console.success("microtask is up; press Ctrl-C to stop")
     if market is not None:
         console.out.print(demo_next_steps())

@@ -111,7 +111,8 @@ def enforce(
     account: AccountOption = None,
 ) -> None:
     """Collect a receipted slot the verifier never settled: present the receipt on chain,
-    then (after the review period) take the pay. Costs you gas; run it again until paid.
+    then (after the review period) take the pay; if the slot went to another worker, prove
+    it and be paid through another slot. Costs you gas; run it again until paid.
 
     Example: microtask work enforce 2 4 --account bob
     """
@@ -125,6 +126,7 @@ def enforce(
         "done": list(outcome.done),
         "state": outcome.state.name.lower(),
         "payable_after": outcome.payable_after,
+        "paid_slot": outcome.paid_slot,
     }
     console.emit(ctx, document, lambda: _enforced(outcome))
 
@@ -133,7 +135,12 @@ def _enforced(outcome: Enforcement) -> None:
     where = f"slot {outcome.slot} of task {outcome.task_id}"
     done = " and ".join(outcome.done) or "nothing to do yet"
     state = outcome.state.name.lower()
-    if state == "approved":
+    if outcome.paid_slot is not None:
+        console.success(
+            f"{where}: {done or 'proven before'}; the slot went to another worker, so you "
+            f"are paid through slot {outcome.paid_slot} ({state})"
+        )
+    elif state == "approved":
         console.success(f"{where}: {done}; paid")
     elif state == "submitted":
         console.success(

@@ -97,6 +97,19 @@ class NoOpenSlot(Refused):
         self.last_looked_at = last_looked_at
 
 
+class NoSlotToPayThrough(Refused):
+    """A receipt's slot went to another worker, and no open slot of the task is left to pay
+    it through (``proveEquivocation`` needs one): once the requester adds a slot, it pays."""
+
+    def __init__(self, task_id: int, slot: int) -> None:
+        super().__init__(
+            f"slot {slot} of task {task_id} went to another worker, and the task has no open "
+            "slot to pay your receipt through; it pays once the requester adds a slot"
+        )
+        self.task_id = task_id
+        self.slot = slot
+
+
 class SlotNotReviewable(Refused):
     """A slot named without its worker is in no state the chain can say the worker of."""
 

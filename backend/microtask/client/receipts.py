@@ -8,8 +8,14 @@ lower case), written atomically. The file holds the verifier's grant with the si
 request, then the receipt once the work is handed in. A worker who loses contact with the
 verifier still holds it and can enforce it on chain (`Worker.enforce`).
 
-`check_receipt` and `enforcement_step` are pure (no key, no I/O): a web server can check
-a receipt, and say what enforcing it does next, for a worker whose browser holds the key.
+`check_receipt`, `enforcement_step` and `equivocation` are pure (no key, no I/O): a web
+server can check a receipt, and say what enforcing it does next, for a worker whose
+browser holds the key.
+
+A receipt is as good as payment even against the party that signed it: if its slot went to
+another worker (a second receipt presented first, or the slot approved to someone else
+without its receipt), `equivocation` says so and `Worker.enforce` proves it on chain
+(``proveEquivocation``), which pays the receipt's holder through another open slot.
 
 Example::
 
@@ -21,7 +27,7 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +40,7 @@ from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
 from microtask.content import parse_cid
 from microtask.encoding import recover
-from microtask.escrow import Slot, SlotState, has_ended, review_end
+from microtask.escrow import ZERO_ADDRESS, Slot, SlotState, has_ended, review_end
 from microtask.files import write_atomically
 
 
@@ -151,3 +157,39 @@ def enforcement_step(view: Slot, worker: str, review_period: int, now: int) -> E
         due = review_end(view.timestamp, review_period)
         return EnforcementStep("finalize" if has_ended(due, now) else "wait", due)
     return EnforcementStep("none")
+
+
+@dataclass(frozen=True)
+class Equivocation:
+    """A receipt slot the chain shows held by another worker than the receipt names:
+    ``holder``, and ``batch``, the ``SlotsApproved`` pairs that show it when the slot was
+    approved without its receipt (empty when the chain keeps the holder in the slot)."""
+
+    holder: str
+    batch: tuple[tuple[int, str], ...] = ()
+
+
+def equivocation(
+    view: Slot, worker: str, slot: int, approvals: Iterable[Sequence[tuple[int, str]]]
+) -> Equivocation | None:
+    """Whether ``worker``'s receipt for ``slot`` (which the chain shows as ``view``) was
+    given away: the slot is held by someone else, on chain or, approved without a receipt,
+    in the first of ``approvals`` (the task's ``SlotsApproved`` batches in chain order, as
+    ``(slot, worker)`` pairs) that names it (later batches skip a settled slot).
+    ``proveEquivocation`` pays it; nothing to prove is None.
+
+    Example: ``equivocation(platform.slot(2, 0), me, 0, [[(0, other)]]).holder   # other``
+    """
+    me = to_checksum_address(worker)
+    if view.state is SlotState.OPEN:
+        return None
+    if view.worker != ZERO_ADDRESS:
+        return None if view.worker == me else Equivocation(view.worker)
+    if view.state is not SlotState.APPROVED:
+        return None
+    for pairs in approvals:
+        for paid_slot, paid_worker in pairs:
+            if paid_slot == slot:
+                holder = to_checksum_address(paid_worker)
+                return None if holder == me else Equivocation(holder, tuple(pairs))
+    return None

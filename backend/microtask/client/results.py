@@ -232,14 +232,17 @@ class GaslessWork:
 
 @dataclass(frozen=True)
 class Enforcement:
-    """What enforcing a kept receipt did (``presented``, ``finalized``, or nothing yet),
-    and where the slot stands; ``payable_after`` is when silence pays, once submitted."""
+    """What enforcing a kept receipt did (``presented``, ``finalized``, ``proven``, or
+    nothing yet), and where the slot stands; ``payable_after`` is when silence pays, once
+    submitted. ``paid_slot``: the open slot that paid a proven equivocation (the receipt's
+    slot went to another worker), whose state is then ``state``."""
 
     task_id: int
     slot: int
     done: tuple[str, ...]
     state: SlotState
     payable_after: int | None
+    paid_slot: int | None = None
 
 
 @dataclass(frozen=True)

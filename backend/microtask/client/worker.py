@@ -31,9 +31,15 @@ from microtask.client.documents import (
     TaskPage,
     WorkerProfile,
 )
-from microtask.client.errors import NoOpenSlot, NoReceipt
+from microtask.client.errors import NoOpenSlot, NoReceipt, NoSlotToPayThrough
 from microtask.client.party import Party
-from microtask.client.receipts import ReceiptStore, check_receipt, enforcement_step, receipt_of
+from microtask.client.receipts import (
+    ReceiptStore,
+    check_receipt,
+    enforcement_step,
+    equivocation,
+    receipt_of,
+)
 from microtask.client.results import (
     Claimed,
     Disputed,
@@ -48,7 +54,7 @@ from microtask.client.results import (
 )
 from microtask.client.reviews import check_dispute_reason
 from microtask.encoding import canonical_json
-from microtask.escrow import claimable
+from microtask.escrow import Slot, SlotState, claimable
 from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
 
 MAX_SLOTS_SCANNED = 500
@@ -289,7 +295,9 @@ class Worker(Party):
     def enforce(self, task_id: int, slot: int) -> Enforcement:
         """Collect a receipted slot the verifier never settled: present the kept receipt
         while the slot is open, then, once its review period has passed without a
-        rejection, finalize it. Costs gas; call it again until the slot is paid.
+        rejection, finalize it; if the slot went to another worker (the signer gave it
+        twice), prove it and be paid through another open slot. Costs gas; call it again
+        until the slot is paid.
 
         Example: ``worker.enforce(2, 4).done   # ('presented',), later ('finalized',)``
         """
@@ -313,7 +321,54 @@ class Worker(Party):
             escrow.finalize(task_id, [slot])
             done.append("finalized")
             view = platform.slot(task_id, slot)
+        if step.action == "none":
+            proven = self._prove_equivocation(task_id, slot, view)
+            if proven is not None:
+                return proven
         return Enforcement(task_id, slot, tuple(done), view.state, step.payable_after)
+
+    def _prove_equivocation(self, task_id: int, slot: int, view: Slot) -> Enforcement | None:
+        """Be paid for a receipt whose slot went to another worker (`equivocation`): once,
+        through the highest open slot of the task (claimable slots first, so the verifier's
+        next free receipt slot stays free). None when the slot was not given away."""
+        platform, me = self.platform, self.address
+        reader, since = platform.reader, platform.record.block_number
+        proven = [
+            event
+            for event in reader.logs("EquivocationProven", from_block=since, task_id=task_id)
+            if event["slot"] == slot and event["worker"] == me
+        ]
+        if proven:
+            paid = int(proven[0]["paidSlot"])
+            return Enforcement(task_id, slot, (), platform.slot(task_id, paid).state, None, paid)
+        approvals = (
+            list(zip(event["slots"], event["workers"], strict=True))
+            for event in reader.logs("SlotsApproved", from_block=since, task_id=task_id)
+        )
+        given_away = equivocation(view, me, slot, approvals)
+        if given_away is None:
+            return None
+        paid = self._open_slot_to_pay_through(task_id, slot)
+        kept = self.receipts.load(task_id, slot)
+        assert kept is not None  # enforce loaded and checked it
+        assert kept.receipt
+        receipt, signature = receipt_of(kept.receipt)
+        self.escrow.prove_equivocation(receipt, signature, paid, given_away.batch)
+        state = platform.slot(task_id, paid).state
+        return Enforcement(task_id, slot, ("proven",), state, None, paid)
+
+    def _open_slot_to_pay_through(self, task_id: int, slot: int) -> int:
+        platform = self.platform
+        task = platform.task(task_id)
+        slot_count, receipt_slots = int(task.slot_count), int(task.receipt_slots)
+        claimable_first: list[int] = [
+            *range(slot_count - 1, receipt_slots - 1, -1),
+            *range(receipt_slots - 1, -1, -1),
+        ]
+        for candidate in claimable_first[:MAX_SLOTS_SCANNED]:
+            if candidate != slot and platform.slot(task_id, candidate).state is SlotState.OPEN:
+                return candidate
+        raise NoSlotToPayThrough(task_id, slot)
 
     # ------------------------------------------------------------ the record
 

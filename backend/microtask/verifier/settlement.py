@@ -89,8 +89,8 @@ def plan(
     """Sort pending decisions by what the chain allows (see the module's table)."""
     terms = context.terms
     result = Plan()
-    for decision in pending:
-        view = client.slot(terms.task_id, decision.slot)
+    views = client.slots(terms.task_id, [decision.slot for decision in pending])
+    for decision, view in zip(pending, views, strict=True):
         if unused_receipt_slot(view.state, decision.slot, terms.receipt_slots):
             if not terms.receipt_window_open(now):
                 result.missed.append(decision.slot)
