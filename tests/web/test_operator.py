@@ -20,8 +20,9 @@ def submit(page: Any, selector: str, value: str | None = None) -> None:
     form = page.locator(selector)
     if value is not None:
         form.locator("input").first.fill(value)
+    kind = form.get_attribute("data-operator")
     form.locator("button").click()
-    page.wait_for_url("**/operator?done=*")
+    page.wait_for_url(lambda url: url.endswith(f"/operator?done={kind}"))
     ready(page)
 
 
