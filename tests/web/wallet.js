@@ -9,6 +9,7 @@
       if (answer && answer.error) {
         const error = new Error(answer.error.message)
         error.code = answer.error.code
+        if (answer.error.data !== undefined) error.data = answer.error.data // a revert's data, as wallets pass it
         throw error
       }
       return answer.result

@@ -171,6 +171,14 @@ class TaskEscrowClient:
     def default_arbitrator(self) -> str:
         return str(self.contract.functions.defaultArbitrator().call())
 
+    def owner(self) -> str:
+        """The escrow's owner: the one address its operator settings obey."""
+        return str(self.contract.functions.owner().call())
+
+    def paused(self) -> bool:
+        """Whether new tasks and claims are stopped (settlement goes on)."""
+        return bool(self.contract.functions.paused().call())
+
     def minimum_fee(self, token: str = ETH) -> int:
         """The minimum fee per paid slot of new tasks in ``token``."""
         return int(self.contract.functions.minimumFee(Web3.to_checksum_address(token)).call())

@@ -28,15 +28,46 @@ PageDep = Annotated[PageContext, Depends(page_context)]
 
 def mount_pages(app: FastAPI, assets: Assets | None = None) -> None:
     """Serve the worker's pages (``/``, ``/task/{id}``, ``/my-work``, ``/earnings``,
-    ``/profile``, ``/leaders``; a requester's ``/requester/new``; an MTurk HIT's question
-    and service worker) and their assets (``/assets/…``) from ``app``."""
-    from microtask.web.pages import create, earnings, mturk, profile, task, tasks, work
+    ``/profile``, ``/leaders``; an MTurk HIT's question and service worker), the
+    requester's (``/requester/new``, ``/my-tasks``, ``/my-tasks/{id}/review``,
+    ``/my-tasks/{id}/results``, ``/policy``), the operator's (``/operator``) and the
+    arbitrator's (``/arbitrate``), and their assets (``/assets/…``) from ``app``."""
+    from microtask.web.pages import (
+        arbitrate,
+        create,
+        earnings,
+        mturk,
+        operator,
+        policy,
+        profile,
+        requests,
+        results,
+        review,
+        task,
+        tasks,
+        work,
+    )
 
     chosen = assets or Assets()
     app.state.renderer = Renderer(chosen)
     app.state.site = getattr(app.state, "site", None)
     app.include_router(asset_router(chosen))
-    for module in (tasks, task, work, earnings, profile, create, mturk):
+    pages = (
+        tasks,
+        task,
+        work,
+        earnings,
+        profile,
+        create,
+        mturk,
+        requests,
+        results,
+        review,
+        policy,
+        operator,
+        arbitrate,
+    )
+    for module in pages:
         app.include_router(module.router)
 
 

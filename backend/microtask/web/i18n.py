@@ -96,6 +96,10 @@ class Formats:
     def percent(self, value: float) -> str:
         return str(format_percent(value, locale=self.locale))
 
+    def basis_points(self, bps: int) -> str:
+        """A rate in basis points as a percentage with every digit it has (2.35%)."""
+        return str(format_percent(Decimal(bps) / 10_000, "#,##0.##%", locale=self.locale))
+
     def amount(self, value: int, decimals: int, symbol: str) -> str:
         """A token amount (smallest units) in the token's units: every significant digit."""
         units = Decimal(value).scaleb(-decimals) if decimals else Decimal(value)

@@ -27,6 +27,7 @@ from microtask.api.state import ApiState
 from microtask.web import i18n
 from microtask.web.assets import Assets
 from microtask.web.markdown import render_markdown
+from microtask.web.roles import Roles, roles_of
 from microtask.web.site import Site
 from microtask.web.strings import script_strings
 
@@ -39,6 +40,13 @@ NAVIGATION: Final = (
     ("leaders", "/leaders"),
     ("new", "/requester/new"),
 )
+REQUESTER_NAVIGATION: Final = (("requests", "/my-tasks"),)
+"""The requester's pages, after the worker's."""
+ROLE_NAVIGATION: Final = (
+    ("operator", "/operator", "owner"),
+    ("arbitrate", "/arbitrate", "arbitrator"),
+)
+"""Pages linked only for the addresses with that role (`roles.Roles`)."""
 
 
 def content_security_policy(site: Site, frames: tuple[str, ...] = ()) -> str:
@@ -126,6 +134,18 @@ class PageContext:
         return str(to_checksum_address(value)) if is_address(value) else None
 
     @cached_property
+    def roles(self) -> Roles:
+        """The connected address's roles (which extra pages the header links to)."""
+        return roles_of(self.state, self.worker)
+
+    @property
+    def navigation(self) -> tuple[tuple[str, str], ...]:
+        extra = tuple(
+            (name, href) for name, href, role in ROLE_NAVIGATION if getattr(self.roles, role)
+        )
+        return NAVIGATION + REQUESTER_NAVIGATION + extra
+
+    @cached_property
     def now(self) -> int:
         with self.state.sessions() as session:
             return chain_now(session, self.state.clock())
@@ -183,7 +203,7 @@ class PageContext:
                 language=self.language,
                 direction=self.formats.direction,
                 languages=i18n.LANGUAGES,
-                navigation=NAVIGATION,
+                navigation=self.navigation,
                 worker=self.worker,
                 config=Markup(json.dumps(config).replace("<", "\\u003c")),  # noqa: S704 (JSON, < escaped)
                 script=f"/assets/{assets.entry}" if assets.entry else None,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from microtask.web.role_strings import role_strings
+
 
 def script_strings(_: Callable[[str], str]) -> dict[str, str]:
     return {
@@ -147,4 +149,5 @@ def script_strings(_: Callable[[str], str]) -> dict[str, str]:
         "mturk.received": _("The requester's page sent its answers."),
         "mturk.use_form": _("Answer in the requester's page and press its own submit button."),
         "mturk.choose_between": _("Choose between {min} and {max} answers to “{question}”."),
+        **role_strings(_),
     }

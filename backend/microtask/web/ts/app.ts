@@ -11,6 +11,12 @@ const pages: Record<string, () => Promise<{ setUp(): void }>> = {
   work: () => import('./pages/work'),
   earnings: () => import('./pages/earnings'),
   create: () => import('./pages/create'),
+  operator: () => import('./pages/operator'),
+  arbitrate: () => import('./pages/arbitrate'),
+  requests: () => import('./pages/requests'),
+  policy: () => import('./pages/policy'),
+  results: () => import('./pages/results'),
+  review: () => import('./pages/review'),
 }
 
 setUpWallet()

@@ -152,8 +152,14 @@ function revertData(error: unknown): unknown {
 
 /** Simulate, then send one escrow call from the wallet and wait until it is mined. */
 export async function sendEscrow(connection: Connection, call: EscrowCall): Promise<Hex> {
-  const data = encodeFunctionData(call)
-  const transaction = { from: connection.address, to: config().escrow, data }
+  return sendEscrowData(connection, encodeFunctionData(call))
+}
+
+/** `sendEscrow` for calldata already encoded (with another part of the escrow's ABI), and
+ * ``value`` in wei for the payable calls of a task paid in ETH. */
+export async function sendEscrowData(connection: Connection, data: Hex, value = 0n): Promise<Hex> {
+  const transaction: Record<string, string> = { from: connection.address, to: config().escrow, data }
+  if (value > 0n) transaction.value = `0x${value.toString(16)}`
   try {
     await connection.provider.request({ method: 'eth_call', params: [transaction, 'latest'] })
   } catch (error) {
