@@ -31,7 +31,6 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from microtask.chain.typed_data import ReceiptRejection
 from microtask.client.addresses import checked_address
 from microtask.client.documents import (
     AssessmentReport,
@@ -53,7 +52,6 @@ from microtask.client.errors import (
 from microtask.client.manifests import complete_manifest
 from microtask.client.party import Party
 from microtask.client.platform import Platform
-from microtask.client.receipts import receipt_of
 from microtask.client.results import (
     BonusPaid,
     CreatedTask,
@@ -309,8 +307,7 @@ class Requester(Party):
         unpresented = {
             slot
             for slot, _ in pairs
-            if slot in receipted
-            and self.platform.slot(task_id, slot).state is SlotState.OPEN
+            if slot in receipted and self.platform.slot(task_id, slot).state is SlotState.OPEN
         }
         proofs = list(
             rejection_proofs(
