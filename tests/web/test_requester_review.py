@@ -3,7 +3,8 @@ derived key; two workers hand in on chain; the requester's browser opens every
 submission with the key derived from one signature, approves two slots and rejects one
 with a reason code and words, each from the wallet and checked on chain to the wei; the
 rejected worker reads the reasons from the uploaded review batch. A worker gets neither the
-page nor a review batch for someone else's task."""
+page nor a review batch for someone else's task. A gasless slot whose receipt was never
+presented is listed and rejected from the page with its proof (``rejectReceipts``)."""
 
 from __future__ import annotations
 
