@@ -3,7 +3,8 @@ derived key; two workers hand in on chain; the requester's browser opens every
 submission with the key derived from one signature, approves two slots and rejects one
 with a reason code and words, each from the wallet and checked on chain to the wei; the
 rejected worker reads the reasons from the uploaded review batch. A worker gets neither the
-page nor a review batch for someone else's task."""
+page nor a review batch for someone else's task. A gasless slot whose receipt was never
+presented is listed and rejected from the page with its proof (``rejectReceipts``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from typing import Any
 import httpx
 
 from microtask.chain.accounts import dev_accounts
+from microtask.chain.devchain import latest_timestamp
 from microtask.client import Requester, TaskTerms, Worker
 from microtask.client.requester_key import derive_with_account
+from microtask.content import parse_cid
 from microtask.escrow import SlotState
+from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, seal_submission
+from microtask.manifests.answers import ClassificationAnswer
+from microtask.verifier import ANY_SLOT, SlotRequest
+from microtask.verifier.typed_data import new_nonce
 from tests.web.conftest import WebPlatform, page_errors, ready
 from tests.web.roles import REQUESTER, REWARD, WORKER, browser_as, manifest, worked
 
@@ -94,3 +101,68 @@ def test_a_requester_opens_submissions_and_approves_and_rejects_from_the_wallet(
     assert reviews[0].review.reviewer == account.address
     assert page_errors(page) == []
     context.close()
+
+
+def test_a_gasless_slot_never_presented_is_rejected_from_the_page_with_its_proof(
+    web: WebPlatform, browser: Any
+) -> None:
+    """A slot handed in without gas whose receipt the worker never presented is open on
+    chain: the page lists it from the verifier's receipts and the wallet rejects it with
+    ``rejectReceipts`` and the proof the server builds. To keep the slot undecided and
+    unpresented, the verifier's thread is stopped before the hand-in (it neither decides
+    nor settles); its receipts are still issued and read in this process."""
+    task_id = web.post_task(manifest(2), reward=REWARD)
+    web.verifier.stop()
+    try:
+        worker = dev_accounts()[WORKER]
+        cid = httpx.get(f"{web.url}/tasks/{task_id}").json()["manifest"]["cid"]
+        document = TaskManifest.model_validate(web.store.cat_json(cid))
+        expiry = max(latest_timestamp(web.w3), int(time.time())) + 600
+        request = SlotRequest(task_id, ANY_SLOT, worker.address, new_nonce(), expiry)
+        grant = web.verifier.request_slot(
+            request, request.sign(worker, web.chain_id, web.record.address)
+        )
+        answer = ItemAnswer(item_id=grant.item_id, answer=ClassificationAnswer(label="pos"))
+        envelope = seal_submission(
+            SubmissionAnswers(answers=[answer]),
+            manifest=document,
+            manifest_cid=cid,
+            chain_id=web.chain_id,
+            escrow=web.record.address,
+            task_id=task_id,
+            slot=grant.slot,
+            worker=worker,
+        )
+        envelope_cid = str(web.store.add_json(envelope.model_dump(mode="json")))
+        web.verifier.submit(task_id, grant.slot, envelope_cid)
+        escrow = web.client(dev_accounts()[REQUESTER])
+        assert escrow.slot(task_id, grant.slot).state is SlotState.OPEN  # never presented
+
+        context, page, wallet = browser_as(web, browser, REQUESTER)
+        page.goto(f"/my-tasks/{task_id}/review")
+        ready(page)
+        row = page.locator(f'tr[data-review-slot="{grant.slot}"]')
+        assert worker.address in row.inner_text()
+        page.locator(f"#pick-{grant.slot}").check()
+        page.locator("#reject-reason").select_option("spam")
+        page.locator("#reject-detail").fill("Not an answer.")
+        page.locator("#reject-selected").click()
+        page.locator("#review-note", has_text="1 slots rejected").wait_for()
+        assert len(wallet.sent) == 1  # one rejectReceipts, no plain reject
+
+        view = escrow.slot(task_id, grant.slot)
+        assert view.state is SlotState.REJECTED
+        assert view.worker == worker.address
+        logs = web.platform.reader.logs(
+            "SlotsRejected", from_block=web.record.block_number, task_id=task_id
+        )
+        assert len(logs) == 1
+        batch = web.store.cat_json(parse_cid(bytes(logs[0]["reasonCid"])))
+        assert [(r["slot"], r["submission"]) for r in batch["reviews"]] == [
+            (grant.slot, envelope_cid)
+        ]
+        assert batch["reviews"][0]["reasons"][0]["code"] == "spam"
+        assert page_errors(page) == []
+        context.close()
+    finally:
+        web.restart_verifier()

@@ -31,7 +31,6 @@ from web3 import Web3
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from microtask.chain.typed_data import ReceiptRejection
 from microtask.client.addresses import checked_address
 from microtask.client.documents import (
     AssessmentReport,
@@ -53,7 +52,6 @@ from microtask.client.errors import (
 from microtask.client.manifests import complete_manifest
 from microtask.client.party import Party
 from microtask.client.platform import Platform
-from microtask.client.receipts import receipt_of
 from microtask.client.results import (
     BonusPaid,
     CreatedTask,
@@ -68,7 +66,7 @@ from microtask.client.results import (
     Transaction,
     Withdrawn,
 )
-from microtask.client.reviews import check_reason_code, rejection_batch
+from microtask.client.reviews import check_reason_code, rejection_batch, rejection_proofs
 from microtask.client.tokens import Token
 from microtask.content import parse_cid
 from microtask.encoding import canonical_json
@@ -306,11 +304,19 @@ class Requester(Party):
             reviewed_at=self.platform.now(),
         )
         cid = self.platform.content.add_json(batch.model_dump(mode="json"))
-        proofs = [
-            self._rejection_proof(receipted[slot])
+        unpresented = {
+            slot
             for slot, _ in pairs
             if slot in receipted and self.platform.slot(task_id, slot).state is SlotState.OPEN
-        ]
+        }
+        proofs = list(
+            rejection_proofs(
+                [slot for slot, _ in pairs],
+                {slot: row.model_dump() for slot, row in receipted.items()},
+                unpresented,
+                lambda cid: self.platform.content.cat(cid, max_bytes=MAX_ENVELOPE_BYTES),
+            ).values()
+        )
         proven = {proof.receipt.slot for proof in proofs}
         plain = [(slot, worker) for slot, worker in pairs if slot not in proven]
         sent = []
@@ -321,17 +327,6 @@ class Requester(Party):
         transactions = tuple(Transaction.of(receipt) for receipt in sent)
         return SlotsRejected(
             task_id, tuple(pairs), str(cid), transactions[-1], transactions=transactions
-        )
-
-    def _rejection_proof(self, row: ReceiptRow) -> ReceiptRejection:
-        """What rejecting a receipt slot the worker has not presented takes: the receipt
-        the verifier signed, and the worker's own signature of the envelope it vouches for
-        (so the escrow knows the rejected worker really handed that work in)."""
-        data = self.platform.content.cat(row.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
-        envelope = parse_as(SubmissionEnvelope, data)
-        receipt, signature = receipt_of(row.model_dump())
-        return ReceiptRejection(
-            receipt, signature, envelope.envelope_hash(), bytes(envelope.signature)
         )
 
     def submission_cids(self, task_id: int) -> dict[int, str]:

@@ -5,6 +5,12 @@ slot, so each worker finds why their own slot was rejected. These builders are p
 key, no I/O), for any front end: the CLI, or a web server preparing what the requester's
 wallet will send.
 
+A slot handed in without gas and never presented is still open on chain: the escrow
+rejects it only with a proof (`ReceiptRejection`: the verifier's receipt and signature,
+the envelope's hash and the worker's envelope signature). `rejection_proofs` builds those
+from the verifier's receipts and the envelopes, also without a key, so the CLI and the web
+app's Review page follow one rule.
+
 Example::
 
     batch = rejection_batch(3, [(1, worker)], {1: envelope_cid}, reviewer=me,
@@ -13,11 +19,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import get_args
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, get_args
 
+from microtask.chain.typed_data import ReceiptRejection
 from microtask.client.errors import NoSubmission, Refused
-from microtask.manifests import RejectionReason, Review, ReviewBatch
+from microtask.client.receipts import receipt_of
+from microtask.manifests import RejectionReason, Review, ReviewBatch, SubmissionEnvelope, parse_as
 from microtask.manifests.review import ReasonCode
 
 REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
@@ -78,3 +86,50 @@ def check_ruling(pay: bool, reason: str) -> bytes | None:
     if not pay and not reason.strip():
         raise Refused("upholding a rejection needs --reason")
     return reason.encode("utf-8") if reason.strip() else None
+
+
+def rejection_proof(receipt: Mapping[str, Any], envelope: bytes) -> ReceiptRejection:
+    """What rejecting an unpresented receipt slot takes: the receipt the verifier signed
+    (``receipt``, as its API gives it), and the worker's own signature of the envelope it
+    vouches for (``envelope``, the stored bytes), so the escrow knows the rejected worker
+    really handed that work in."""
+    signed, signature = receipt_of(receipt)
+    handed_in = parse_as(SubmissionEnvelope, envelope)
+    return ReceiptRejection(
+        signed, signature, handed_in.envelope_hash(), bytes(handed_in.signature)
+    )
+
+
+def rejection_proofs(
+    slots: Iterable[int],
+    receipts: Mapping[int, Mapping[str, Any]],
+    unpresented: Collection[int],
+    envelope: Callable[[str], bytes],
+) -> dict[int, ReceiptRejection]:
+    """The proof for each of ``slots`` that is an unpresented receipt slot: it has a
+    receipt (``receipts``, by slot) and is still open on chain (in ``unpresented``).
+    ``envelope`` reads an envelope CID's bytes. Every other slot is rejected plainly."""
+    return {
+        slot: rejection_proof(receipts[slot], envelope(str(receipts[slot]["envelope_cid"])))
+        for slot in slots
+        if slot in receipts and slot in unpresented
+    }
+
+
+def proof_json(proof: ReceiptRejection) -> dict[str, Any]:
+    """``proof`` as the ABI tuple a browser wallet sends (bytes as 0x hex, numbers as
+    decimal strings so no precision is lost in JavaScript)."""
+    receipt = proof.receipt
+    return {
+        "receipt": {
+            "taskId": str(receipt.task_id),
+            "slot": receipt.slot,
+            "worker": receipt.worker,
+            "resultDigest": "0x" + receipt.result_digest.hex(),
+            "submittedAt": str(receipt.submitted_at),
+            "expiry": str(receipt.expiry),
+        },
+        "signature": "0x" + proof.signature.hex(),
+        "envelopeHash": "0x" + proof.envelope_hash.hex(),
+        "workerSignature": "0x" + proof.worker_signature.hex(),
+    }

@@ -11,12 +11,17 @@ Approving is the wallet's ``approve``. Rejecting cites a review batch: the page 
 uploads that JSON and the wallet sends ``reject`` with its CID; each worker reads why on
 their My work page and may dispute.
 
-Undecided receipt slots the worker has not presented need the verifier's receipt and the
-worker's envelope signature as proofs: ``microtask task reject`` gathers those.
+Undecided receipt slots the worker handed in without gas and never presented are still
+open on chain, so the index has no assignment for them: the page lists them from this
+process's verifier's receipts, and the batch route also returns each one's proof (the
+verifier's receipt and signature, the envelope's hash and the worker's envelope
+signature, built by the client library's `rejection_proofs` as for ``microtask task
+reject``); the script sends ``rejectReceipts`` with those and ``reject`` for the rest.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -27,7 +32,9 @@ from sqlalchemy import select
 
 from microtask.api.problems import invalid_field
 from microtask.client.errors import NoSubmission, Refused
-from microtask.client.reviews import REASON_CODES, rejection_batch
+from microtask.client.requester import MAX_ENVELOPE_BYTES
+from microtask.client.reviews import REASON_CODES, proof_json, rejection_batch, rejection_proofs
+from microtask.content import ContentStoreUnavailable
 from microtask.db.base import AssignmentStatus
 from microtask.db.models import Assignment, Task
 from microtask.escrow import review_end
@@ -40,10 +47,49 @@ router = APIRouter(include_in_schema=False)
 SHOWN = 500
 
 
-def _checks(ctx: PageContext, task: Task) -> dict[int, dict[str, Any]]:
-    """The verifier's decision per slot (outcome, reasons, checks with their numbers)."""
+@dataclass(frozen=True)
+class HandedIn:
+    """A slot handed in without gas and never presented: what the page shows of it."""
+
+    slot: int
+    worker: str
+    result_cid: str
+
+
+def _verifier(ctx: PageContext, task: Task) -> Any:
+    """This process's verifier when it is the task's (None otherwise)."""
     verifier = getattr(ctx.request.app.state, "verifier", None)
     if verifier is None or verifier.address != task.verifier:
+        return None
+    return verifier
+
+
+def _unpresented(ctx: PageContext, task: Task) -> dict[int, dict[str, Any]]:
+    """The receipts (as the verifier's API gives them) of the task's receipt slots that
+    have no assignment in the index: handed in without gas, never presented."""
+    verifier = _verifier(ctx, task)
+    if verifier is None:
+        return {}
+    try:
+        issued = [receipt.as_json() for receipt, _ in verifier.receipts(task.task_id, limit=SHOWN)]
+    except Exception:
+        return {}
+    with ctx.state.sessions() as session:
+        known = set(
+            session.scalars(
+                select(Assignment.slot).where(
+                    Assignment.task_id == task.task_id,
+                    Assignment.slot.in_([int(r["slot"]) for r in issued]),
+                )
+            ).all()
+        )
+    return {int(r["slot"]): r for r in issued if int(r["slot"]) not in known}
+
+
+def _checks(ctx: PageContext, task: Task) -> dict[int, dict[str, Any]]:
+    """The verifier's decision per slot (outcome, reasons, checks with their numbers)."""
+    verifier = _verifier(ctx, task)
+    if verifier is None:
         return {}
     try:
         status = verifier.task_status(task.task_id)
@@ -65,16 +111,21 @@ def _reviewable(ctx: PageContext, task: Task) -> list[dict[str, Any]]:
             .limit(SHOWN)
         ).all()
     checks = _checks(ctx, task)
+    handed: list[tuple[Any, int]] = [(row, row.submitted_at or 0) for row in rows]
+    handed += [
+        (HandedIn(slot, str(r["worker"]), str(r["envelope_cid"])), int(r["submitted_at"]))
+        for slot, r in _unpresented(ctx, task).items()
+    ]
     shown = []
-    for assignment in rows:
-        decision = checks.get(assignment.slot)
+    for entry, submitted_at in sorted(handed, key=lambda pair: int(pair[0].slot)):
+        decision = checks.get(entry.slot)
         if decision is not None and decision["outcome"] != "undecided":
             continue  # the verifier decided it: it settles it
         shown.append(
             {
-                "a": assignment,
+                "a": entry,
                 "decision": decision,
-                "until": review_end(assignment.submitted_at or 0, task.review_period),
+                "until": review_end(submitted_at, task.review_period),
             }
         )
     return shown
@@ -140,15 +191,29 @@ def review_batch(
                 Assignment.status == AssignmentStatus.SUBMITTED,
             )
         ).all()
-    found = {row.slot: row for row in rows}
+    found: dict[int, tuple[str, str]] = {
+        row.slot: (row.worker, str(row.result_cid)) for row in rows
+    }
+    receipts = _unpresented(ctx, task) if any(s not in found for s in fields.slots) else {}
+    for slot, receipt in receipts.items():
+        found.setdefault(slot, (str(receipt["worker"]), str(receipt["envelope_cid"])))
     missing = [slot for slot in fields.slots if slot not in found]
     if missing:
         raise invalid_field("body", "slots", f"slot {missing[0]} has no submission in review")
     try:
+        proofs = rejection_proofs(
+            fields.slots,
+            receipts,
+            receipts.keys(),
+            lambda cid: ctx.state.content.get().cat(cid, max_bytes=MAX_ENVELOPE_BYTES),
+        )
+    except ContentStoreUnavailable:
+        raise invalid_field("body", "slots", "the content store cannot give an envelope") from None
+    try:
         batch = rejection_batch(
             task_id,
-            [(slot, found[slot].worker) for slot in fields.slots],
-            {slot: str(found[slot].result_cid) for slot in fields.slots},
+            [(slot, found[slot][0]) for slot in fields.slots],
+            {slot: found[slot][1] for slot in fields.slots},
             reviewer=task.requester,
             reason=fields.reason,
             detail=fields.detail.strip() or None,
@@ -158,5 +223,6 @@ def review_batch(
         raise invalid_field("body", "reason", str(error)) from None
     return {
         "batch": batch.model_dump(mode="json"),
-        "workers": [found[slot].worker for slot in fields.slots],
+        "workers": [found[slot][0] for slot in fields.slots],
+        "proofs": [proof_json(proofs[slot]) for slot in fields.slots if slot in proofs],
     }

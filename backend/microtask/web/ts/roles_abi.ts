@@ -65,6 +65,37 @@ export const ROLES_ABI = [
     ],
     outputs: [],
   },
+  {
+    type: 'function',
+    name: 'rejectReceipts',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'taskId', type: 'uint256' },
+      {
+        name: 'rejections',
+        type: 'tuple[]',
+        components: [
+          {
+            name: 'receipt',
+            type: 'tuple',
+            components: [
+              { name: 'taskId', type: 'uint256' },
+              { name: 'slot', type: 'uint32' },
+              { name: 'worker', type: 'address' },
+              { name: 'resultDigest', type: 'bytes32' },
+              { name: 'submittedAt', type: 'uint64' },
+              { name: 'expiry', type: 'uint64' },
+            ],
+          },
+          { name: 'signature', type: 'bytes' },
+          { name: 'envelopeHash', type: 'bytes32' },
+          { name: 'workerSignature', type: 'bytes' },
+        ],
+      },
+      { name: 'reasonCid', type: 'bytes' },
+    ],
+    outputs: [],
+  },
   { type: 'function', name: 'cancel', stateMutability: 'nonpayable', inputs: [{ name: 'taskId', type: 'uint256' }], outputs: [] },
   {
     type: 'function',

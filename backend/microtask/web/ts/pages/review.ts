@@ -1,7 +1,8 @@
 // Review: open each submission in the browser with the requester's derived key (and the
 // crowd's aggregate from the published result set, when there is one), then approve or
 // reject the selected slots from the wallet; a rejection cites a review batch the server
-// builds with the client library and this script uploads.
+// builds with the client library and this script uploads. Slots handed in without gas and
+// never presented are rejected with `rejectReceipts` and the proofs the server builds.
 import { ProblemError, getJson, postJson, upload } from '../api'
 import { toHex, utf8 } from '../bytes'
 import { cidBytes } from '../cid'
@@ -12,7 +13,32 @@ import { canonicalJson } from '../seal'
 import { sendRoleCall } from '../roles_abi'
 import { type Envelope, NotARecipient, type SealedResultSet, openEnvelope, openResults } from '../unseal'
 import { WalletError, requireWallet, walletMessage } from '../wallet'
-import { getAddress } from 'viem'
+import { type Hex, getAddress } from 'viem'
+
+/** A receipt slot's rejection proof as the server gives it (numbers as decimal strings). */
+interface ProofJson {
+  receipt: { taskId: string; slot: number; worker: string; resultDigest: Hex; submittedAt: string; expiry: string }
+  signature: Hex
+  envelopeHash: Hex
+  workerSignature: Hex
+}
+
+function proofArgument(proof: ProofJson) {
+  const r = proof.receipt
+  return {
+    receipt: {
+      taskId: BigInt(r.taskId),
+      slot: r.slot,
+      worker: getAddress(r.worker),
+      resultDigest: r.resultDigest,
+      submittedAt: BigInt(r.submittedAt),
+      expiry: BigInt(r.expiry),
+    },
+    signature: proof.signature,
+    envelopeHash: proof.envelopeHash,
+    workerSignature: proof.workerSignature,
+  }
+}
 
 interface ItemAnswerJson {
   item_id: string
@@ -99,14 +125,24 @@ async function decide(button: HTMLButtonElement, approve: boolean): Promise<void
       }
       const form = must<HTMLFormElement>('#review-form')
       const fields = new FormData(form)
-      const made = await postJson<{ batch: unknown }>(`/my-tasks/${taskId}/review/batch`, {
+      const made = await postJson<{ batch: unknown; proofs: ProofJson[] }>(`/my-tasks/${taskId}/review/batch`, {
         slots,
         reason: String(fields.get('reason') ?? ''),
         detail: String(fields.get('detail') ?? ''),
       })
       announce(t('review.uploading'))
       const cid = await upload(utf8(canonicalJson(made.batch)), true)
-      await sendRoleCall(connection, { functionName: 'reject', args: [taskId, slots, pairs, toHex(cidBytes(cid))] })
+      const reasonCid = toHex(cidBytes(cid))
+      const proven = new Set(made.proofs.map((proof) => proof.receipt.slot))
+      if (made.proofs.length > 0) {
+        const rejections = made.proofs.map(proofArgument)
+        await sendRoleCall(connection, { functionName: 'rejectReceipts', args: [taskId, rejections, reasonCid] })
+      }
+      const plain = slots.filter((slot) => !proven.has(slot))
+      if (plain.length > 0) {
+        const workersOf = plain.map((slot) => getAddress(workers[String(slot)] ?? ''))
+        await sendRoleCall(connection, { functionName: 'reject', args: [taskId, plain, workersOf, reasonCid] })
+      }
     })
     for (const slot of slots) document.querySelector(`tr[data-review-slot="${slot}"]`)?.remove()
     const note = t(approve ? 'review.approved' : 'review.rejected', { count: slots.length })
