@@ -204,7 +204,10 @@ def accept(page: Any) -> Any:
     page.locator("#accept").focus()
     page.keyboard.press("Enter")
     page.locator("iframe#mturk-frame").wait_for()
-    page.locator("#auto-next").uncheck()
+    auto_next = page.locator("#auto-next")  # by keyboard too: the frame loading moves it
+    auto_next.focus()
+    page.keyboard.press("Space")
+    assert not auto_next.is_checked()
     return page.frame_locator("iframe#mturk-frame")
 
 
