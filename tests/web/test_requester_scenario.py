@@ -24,6 +24,7 @@ from microtask.escrow import SlotState, fee_of, funding_of, per_slot
 from tests.web.conftest import (
     InjectedWallet,
     WebPlatform,
+    answer_items,
     connect_wallet,
     page_errors,
     ready,
@@ -52,31 +53,6 @@ def careless_label(item: str) -> str:
     """Wrong on the gold items, right elsewhere: 2 of 4, too little to reject at 95%."""
     right = TRUTH[item]
     return ("negative" if right == "positive" else "positive") if item in GOLD else right
-
-
-def answer_task(page: Any, task_id: int, careless: bool) -> int:
-    """Accept the task, then answer items with number keys and Enter until none is left
-    (as `test_worker_flows.answer_in_browser` does for the demo's task)."""
-    page.goto(f"/task/{task_id}")
-    ready(page)
-    page.locator("#accept").focus()
-    page.keyboard.press("Enter")
-    done = 0
-    while True:
-        page.wait_for_selector(
-            "#item input[name=label], #accept-note:not([hidden]), #error:not([hidden])"
-        )
-        assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
-        if page.locator("#accept-note").is_visible():
-            return done
-        item = page.locator("#slot-heading").inner_text().rsplit(" ", 1)[1]
-        label = careless_label(item) if careless else TRUTH[item]
-        page.locator("input[name=label]").first.focus()
-        page.keyboard.press(str(LABELS.index(label) + 1))
-        assert page.locator(f"input[name=label][value={label}]").is_checked()
-        page.keyboard.press("Enter")
-        done += 1
-        page.locator("#done-list li").nth(done - 1).wait_for(state="attached")
 
 
 def test_a_task_is_posted_done_reviewed_read_disputed_and_ruled_in_the_browser(
@@ -136,7 +112,15 @@ def test_a_task_is_posted_done_reviewed_read_disputed_and_ruled_in_the_browser(
     pages = {}
     for index in workers:
         worker_context, worker_page, worker_wallet = browser_as(web, browser, index)
-        assert answer_task(worker_page, task_id, careless=index == CARELESS) == ITEMS
+        assert (
+            answer_items(
+                worker_page,
+                task_id,
+                LABELS,
+                careless_label if index == CARELESS else TRUTH.__getitem__,
+            )
+            == ITEMS
+        )
         pages[index] = (worker_context, worker_page, worker_wallet)
 
     def decisions() -> dict[int, str]:
