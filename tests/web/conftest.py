@@ -17,7 +17,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -306,3 +306,30 @@ def connect_wallet(page: Any, wallet: InjectedWallet) -> None:
     page.wait_for_selector(f'body[data-worker="{wallet.account.address}"]', state="attached")
     page.wait_for_selector("html[data-wallet=connected]", state="attached")
     ready(page)
+
+
+def answer_items(
+    page: Any, task_id: int, labels: Sequence[str], label_of: Callable[[str], str]
+) -> int:
+    """Accept a classification task, then answer each item ``label_of(item id)`` with its
+    number key (``labels`` in the task's order) and Enter until none is left; how many."""
+    page.goto(f"/task/{task_id}")
+    ready(page)
+    page.locator("#accept").focus()
+    page.keyboard.press("Enter")
+    done = 0
+    while True:
+        page.wait_for_selector(
+            "#item input[name=label], #accept-note:not([hidden]), #error:not([hidden])"
+        )
+        assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
+        if page.locator("#accept-note").is_visible():
+            return done
+        item = page.locator("#slot-heading").inner_text().rsplit(" ", 1)[1]
+        label = label_of(item)
+        page.locator("input[name=label]").first.focus()
+        page.keyboard.press(str(labels.index(label) + 1))
+        assert page.locator(f"input[name=label][value={label}]").is_checked()
+        page.keyboard.press("Enter")  # implicit submission: hand in
+        done += 1
+        page.locator("#done-list li").nth(done - 1).wait_for(state="attached")

@@ -23,6 +23,7 @@ from tests.web.conftest import (
     WAIT_MS,
     InjectedWallet,
     WebPlatform,
+    answer_items,
     connect_wallet,
     new_page,
     page_errors,
@@ -52,27 +53,9 @@ def truth(item_id: str) -> str:
 
 def answer_in_browser(page: Any, careless: bool = False) -> int:
     """Accept, then answer items with number keys and Enter until none is left."""
-    page.goto(f"/task/{SENTIMENT}")
-    ready(page)
-    page.locator("#accept").focus()
-    page.keyboard.press("Enter")
-    done = 0
-    while True:
-        page.wait_for_selector(
-            "#item input[name=label], #accept-note:not([hidden]), #error:not([hidden])"
-        )
-        assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
-        if page.locator("#accept-note").is_visible():
-            break
-        item = page.locator("#slot-heading").inner_text().rsplit(" ", 1)[1]
-        label = SWAP[truth(item)] if careless else truth(item)
-        page.locator("input[name=label]").first.focus()
-        page.keyboard.press(str(LABELS.index(label) + 1))
-        assert page.locator(f"input[name=label][value={label}]").is_checked()
-        page.keyboard.press("Enter")  # implicit submission: hand in
-        done += 1
-        page.locator("#done-list li").nth(done - 1).wait_for(state="attached")
-    return done
+    return answer_items(
+        page, SENTIMENT, LABELS, lambda item: SWAP[truth(item)] if careless else truth(item)
+    )
 
 
 def python_worker(web: WebPlatform, worker: Any, manifest: TaskManifest, cid: str) -> None:
