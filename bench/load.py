@@ -17,7 +17,10 @@ in the first and the last fifth of the slots, the time from the last receipt to 
 slot settled on chain, the settlement gas, and a check of the whole task afterwards:
 every slot receipted once, decided once and settled on chain once for the worker who
 holds its receipt (`SlotsApproved`/`SlotsRejected` events), the verifier's own account of
-it (`GET /verifier/tasks/{id}`), and every worker's balance in the escrow.
+it (`GET /verifier/tasks/{id}`), and every worker's balance in the escrow. And the CPU
+each slot cost, from "go" to everything settled: `up` with every process it started
+(anvil included), the PostgreSQL server, and the simulated workers. Unlike slots per
+second, that hardly moves when other work shares the machine.
 
 The machine is shared: the load average is printed beside each level.
 
@@ -57,7 +60,7 @@ from tests.postgres import PostgresServer, find_pg_bin  # noqa: E402
 
 from microtask.services import ManagedProcess  # noqa: E402
 
-console = Console(width=250)
+console = Console(width=300)
 LABELS = ("positive", "neutral", "negative")
 REWARD = 10_000  # 0.01 dUSD a slot
 LEVELS = "1x60,10x600,50x600,50x2000,200x2000"
@@ -68,6 +71,34 @@ ENDPOINTS = {
     ("POST", "/content"): "upload",
     ("POST", "/verifier/submissions"): "submit",
 }
+
+
+def tree_cpu_seconds(root: int | None) -> float:
+    """CPU time (user + system) of ``root`` and every process below it, from /proc (Linux);
+    NaN elsewhere. Processes that already ended are not counted."""
+    if root is None or not Path("/proc/self/stat").exists():
+        return float("nan")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    inside = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in inside and pid not in inside:
+                inside.add(pid)
+                changed = True
+    return sum(cpu.get(pid, 0.0) for pid in inside)
 
 
 def free_port() -> int:
@@ -342,13 +373,20 @@ def client_main(spec: dict[str, Any]) -> None:
     print("ready", flush=True)
     sys.stdin.readline()  # "go"
     started = time.time()
+    cpu_at_go = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     print(
         json.dumps(
-            {"started": started, "timings": timings, "receipts": receipts, "errors": errors}
+            {
+                "started": started,
+                "timings": timings,
+                "receipts": receipts,
+                "errors": errors,
+                "cpu": time.process_time() - cpu_at_go,
+            }
         ),
         flush=True,
     )
@@ -362,6 +400,7 @@ class LoadResult:
     timings: list[tuple[str, float, int]] = field(default_factory=list)
     receipts: list[tuple[float, int, str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cpu: float = 0.0  # seconds the load processes spent on CPU from "go"
 
 
 def run_load(
@@ -409,6 +448,7 @@ def run_load(
         result.timings += [tuple(t) for t in out["timings"]]
         result.receipts += [tuple(r) for r in out["receipts"]]
         result.errors += out["errors"]
+        result.cpu += out["cpu"]
     return result
 
 
@@ -530,11 +570,17 @@ def level(
     careless: float,
     processes: int,
     seed: int,
+    servers: tuple[int | None, int | None],
 ) -> list[str]:
-    """Post a task of ``slots``, work it with ``workers``, check it: one table row."""
+    """Post a task of ``slots``, work it with ``workers``, check it: one table row.
+
+    ``servers`` are the process ids of `up` and of the PostgreSQL server (if any): their
+    CPU time from "go" to everything settled, per slot, is what a slot costs the platform
+    whatever else runs on the machine."""
     redundancy = 1 if workers == 1 else (3 if slots <= 600 else 5)
     task = post_task(env, slots // redundancy, redundancy, seed)
     load_before = os.getloadavg()[0]
+    cpu_before = [tree_cpu_seconds(pid) for pid in servers]
     load = run_load(env, task, workers, careless, min(workers, processes))
     load_after = os.getloadavg()[0]
     times = sorted(r[0] for r in load.receipts)
@@ -542,6 +588,9 @@ def level(
         raise RuntimeError(f"no receipts at all: {load.errors[:5]}")
     elapsed = times[-1] - load.started
     settlement = settle_and_check(env, task, load, times[-1])
+    platform_cpu, database_cpu = (
+        tree_cpu_seconds(pid) - before for pid, before in zip(servers, cpu_before, strict=True)
+    )
     by_endpoint: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
     for name, seconds, status in load.timings:
@@ -571,6 +620,10 @@ def level(
         f"{settlement.gas:,} ({settlement.gas // max(1, len(times)):,}/slot, "
         f"{settlement.transactions} tx)",
         "[green]exactly once[/green]" if not problems else f"[red]{len(problems)} problems[/red]",
+        " / ".join(
+            "-" if cpu != cpu else f"{cpu * 1000 / len(times):,.1f}"
+            for cpu in (platform_cpu, database_cpu, load.cpu)
+        ),
         f"{load_before:.1f} → {load_after:.1f}",
     ]
 
@@ -578,7 +631,8 @@ def level(
 COLUMNS = (
     "workers", "slots", "slots/s", "claim p50/p99 ms", "upload p50/p99 ms",
     "submit p50/p99 ms", "errors", "pace first → last fifth /s", "last receipt → settled",
-    "approved / rejected", "settlement gas", "every slot", "load avg",
+    "approved / rejected", "settlement gas", "every slot",
+    "CPU ms/slot: up / PostgreSQL / workers", "load avg",
 )  # fmt: skip
 
 
@@ -620,7 +674,15 @@ def main(argv: list[str] | None = None) -> None:
                 for seed, (workers, slots) in enumerate(levels):
                     console.print(f"  {workers} workers on a {slots}-slot task …")
                     table.add_row(
-                        *level(env, workers, slots, options.careless, options.load_processes, seed)
+                        *level(
+                            env,
+                            workers,
+                            slots,
+                            options.careless,
+                            options.load_processes,
+                            seed,
+                            (up.pid, pg.pid if database == "postgresql" and pg else None),
+                        )
                     )
                 console.print(table)
             finally:
