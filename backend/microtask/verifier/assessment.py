@@ -54,6 +54,7 @@ from microtask.manifests import (
 )
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.quality import Assessment, GoldKey, GoldUnavailable, Submission, assess
+from microtask.verifier.opened import OpenedKey, OpenedSubmissions
 from microtask.verifier.policy import Policy
 from microtask.verifier.results import ResultContext, seal_results
 from microtask.verifier.tasks import TaskContext
@@ -156,13 +157,26 @@ def open_work(
     verifier_key: bytes,
     chain_id: int,
     escrow: str,
+    kept: OpenedSubmissions | None = None,
 ) -> tuple[list[Submission], list[Unopened]]:
-    """Each submission opened into a `quality.Submission`, or set aside with the reason."""
+    """Each submission opened into a `quality.Submission`, or set aside with the reason;
+    one opened already (``kept``, see `opened`) is taken from there, and one opened here
+    is left there."""
     opened: list[Submission] = []
     unopened: list[Unopened] = []
     for work in works:
         if not work.envelope_cid or work.envelope_cid.startswith("0x"):
             unopened.append(Unopened(work, "the submitted result is not a CID", retry=True))
+            continue
+        started = work.started_at
+        if started is not None and started > work.submitted_at:
+            started = None
+        key = OpenedKey(
+            context.task_id, work.slot, work.worker, work.envelope_cid, context.terms.manifest_cid
+        )
+        known = kept.get(key) if kept is not None else None
+        if known is not None:
+            opened.append(at_times(known, submitted_at=work.submitted_at, started_at=started))
             continue
         try:
             data = store.cat(work.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
@@ -192,19 +206,25 @@ def open_work(
         except ManifestError as error:
             unopened.append(Unopened(work, f"the submission cannot be used: {error}", retry=False))
             continue
-        started = work.started_at
-        if started is not None and started > work.submitted_at:
-            started = None
-        opened.append(
-            Submission.opened(
-                envelope,
-                answers,
-                submitted_at=work.submitted_at,
-                started_at=started,
-                cid=work.envelope_cid,
-            )
+        submission = Submission.opened(
+            envelope,
+            answers,
+            submitted_at=work.submitted_at,
+            started_at=started,
+            cid=work.envelope_cid,
         )
+        if kept is not None:
+            kept.keep(key, submission)
+        opened.append(submission)
     return opened, unopened
+
+
+def at_times(submission: Submission, *, submitted_at: int, started_at: int | None) -> Submission:
+    """A kept opening with the times this assessment reads for its slot (the same ones,
+    unless the slot's row changed: then a copy with the row's)."""
+    if (submission.submitted_at, submission.started_at) == (submitted_at, started_at):
+        return submission
+    return submission.model_copy(update={"submitted_at": submitted_at, "started_at": started_at})
 
 
 def gold_key(context: TaskContext, policy: Policy, verifier_key: bytes) -> GoldKey:

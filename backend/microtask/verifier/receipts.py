@@ -40,6 +40,7 @@ from microtask.manifests import (
     DecryptionFailed,
     NotARecipient,
     SignatureInvalid,
+    SubmissionAnswers,
     SubmissionEnvelope,
     open_submission,
     parse_as,
@@ -132,8 +133,10 @@ def check_envelope(
     verifier_key: bytes,
     chain_id: int,
     escrow: str,
-) -> None:
-    """Raise `SubmissionRefused` (or `DocumentInvalid`) unless the envelope checks out."""
+) -> tuple[SubmissionEnvelope, SubmissionAnswers]:
+    """Raise `SubmissionRefused` (or `DocumentInvalid`) unless the envelope checks out;
+    the envelope and its opened answers when it does (kept for the assessment:
+    `opened`)."""
     terms = context.terms
     try:
         data = store.cat(envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
@@ -171,6 +174,7 @@ def check_envelope(
             f"slot {row.slot} is item {item_id!r}: answer that item, and only it "
             f"(the envelope answers {', '.join(map(repr, answered))})"
         )
+    return envelope, answers
 
 
 def issue_receipt(

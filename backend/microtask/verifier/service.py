@@ -73,6 +73,7 @@ from microtask.db.verifier_models import (
 )
 from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
+from microtask.quality import Submission
 from microtask.services import ServiceFailed
 from microtask.verifier import assessment, claims, messages, receipts
 from microtask.verifier.claims import Grant, SlotTaken
@@ -84,6 +85,7 @@ from microtask.verifier.errors import (
     SubmissionRefused,
     VerifierError,
 )
+from microtask.verifier.opened import OpenedKey, OpenedSubmissions
 from microtask.verifier.policy import Policy, effective_policy, store_policy
 from microtask.verifier.progress import Progress
 from microtask.verifier.receipts import IssuedReceipt
@@ -162,6 +164,8 @@ class VerifierService:
         self.reads: sessionmaker[Session] = session_factory(self.reader)
         self.clock: Callable[[], int] = clock or ChainClock.following(self.reader, w3)
         self.progress = Progress()
+        self.opened = OpenedSubmissions()
+        """Envelopes opened at hand-in or by an assessment, for the next assessments."""
         self._slotted: dict[int, int] = {}
         """Task -> receipt slots known to have rows (`claims.ensure_slots`)."""
         self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
@@ -272,7 +276,7 @@ class VerifierService:
             row = receipts.holder(session, task_id, slot)
         if row.status is SlotHold.RECEIPTED:
             return self._same_receipt(row, cid)
-        receipts.check_envelope(
+        envelope, answers = receipts.check_envelope(
             context,
             row,
             cid,
@@ -303,8 +307,25 @@ class VerifierService:
                 "was reserved again"
             )
         log.debug("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
+        self._keep_opened(context, row, cid, Submission.opened(
+            envelope,
+            answers,
+            submitted_at=now,
+            started_at=row.reserved_at if (row.reserved_at or 0) <= now else None,
+            cid=cid,
+        ))  # fmt: skip
         self._wake.set()
         return issued
+
+    def _keep_opened(
+        self, context: TaskContext, row: VerifierSlot, cid: str, submission: Submission
+    ) -> None:
+        """Leave a receipted slot's opened answers for the assessment (`opened`): it would
+        open the same envelope against the same task, slot, worker and manifest."""
+        if row.worker is None:
+            return
+        key = OpenedKey(context.task_id, row.slot, row.worker, cid, context.terms.manifest_cid)
+        self.opened.keep(key, submission)
 
     def _same_receipt(self, row: VerifierSlot, cid: str) -> IssuedReceipt:
         if row.envelope_cid != cid:
@@ -485,6 +506,7 @@ class VerifierService:
             verifier_key=bytes(self.account.key),
             chain_id=self.chain_id,
             escrow=self.escrow,
+            kept=self.opened,
         )
         gold = assessment.gold_key(context, policy, bytes(self.account.key))
         judgement = assessment.judge(context, submissions, unopened, gold=gold, policy=policy)
