@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from web3.exceptions import Web3RPCError
 
 from microtask.chain.reverts import TransactionReverted
 from microtask.escrow import SlotState
@@ -209,3 +210,5 @@ def test_slots_are_read_in_one_batch_as_getslot_reads_each(world: World) -> None
     finally:
         escrow_module.SLOTS_PER_BATCH = original
     assert world.escrow.slots(task_id, []) == []
+    with pytest.raises(Web3RPCError, match="getSlot"):  # a slot the task does not have
+        world.escrow.slots(task_id, [0, 5])
