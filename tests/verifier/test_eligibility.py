@@ -137,3 +137,27 @@ def test_a_task_that_waits_for_its_policy_hands_out_no_slot_before_it(platform: 
     assert platform.request(EXPERT, task_id).task_id == task_id
     with pytest.raises(NotEligible, match="does not accept your work"):
         platform.request(SLOPPY, task_id)
+
+
+def test_a_newer_policy_takes_effect_at_once_and_a_tasks_own_replaces_the_default(
+    platform: Platform,
+) -> None:
+    """Policies are parsed once per process but read every time: the newest one stored
+    is the one in force."""
+    task_id, _ = platform.post(form_manifest())
+    other_id, _ = platform.post(form_manifest())
+    now = platform.verifier.clock()
+    set_task_policy(platform, 0, Policy(block=[SLOPPY.address]), now)  # the default
+    with pytest.raises(NotEligible, match="does not accept your work"):
+        platform.request(SLOPPY, task_id)
+    set_task_policy(platform, task_id, Policy(block=[NOVICE.address]), now)  # the task's own
+    with pytest.raises(NotEligible, match="does not accept your work"):
+        platform.request(NOVICE, task_id)
+    assert platform.request(SLOPPY, task_id).task_id == task_id  # the default no longer counts
+    with pytest.raises(NotEligible, match="does not accept your work"):
+        platform.request(SLOPPY, other_id)  # but still does for the requester's other tasks
+    # a newer policy of the task replaces the one parsed and kept for it
+    set_task_policy(platform, task_id, Policy(allow=[EXPERT.address]), now + 1)
+    with pytest.raises(NotEligible, match="only from workers they chose"):
+        platform.request(NOVICE, task_id)
+    assert platform.request(EXPERT, task_id).task_id == task_id

@@ -25,11 +25,12 @@ newest of each (by ``issued_at``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from microtask.db.verifier_models import VerifierPolicy
@@ -110,22 +111,61 @@ DEFAULT_POLICY: Final = Policy()
 
 def task_policy(session: Session, requester: str, task_id: int) -> Policy | None:
     """The task's own policy, if its requester set one (not the default)."""
-    row = session.get(VerifierPolicy, (requester, task_id))
-    return None if row is None else Policy.model_validate(row.document)
+    return _read(session, requester, task_id, [task_id])
 
 
 def effective_policy(session: Session, requester: str, task_id: int) -> Policy:
     """The task's own policy, else the requester's default, else the platform's."""
-    rows = {
+    return _read(session, requester, task_id, [0, task_id]) or DEFAULT_POLICY
+
+
+def _read(session: Session, requester: str, task_id: int, wanted: list[int]) -> Policy | None:
+    """The policy kept for the first of ``wanted`` (the task's own, then task 0) that has
+    one, read every time (another process may have stored a newer one) but parsed once
+    per process (`_PARSED`)."""
+    connection = session.connection()
+    versions = {
         row.task_id: row
-        for row in session.scalars(
-            select(VerifierPolicy).where(
-                VerifierPolicy.requester == requester, VerifierPolicy.task_id.in_([0, task_id])
-            )
-        )
+        for row in connection.execute(_VERSIONS, {"requester": requester, "wanted": wanted})
     }
-    chosen = rows.get(task_id) or rows.get(0)
-    return DEFAULT_POLICY if chosen is None else Policy.model_validate(chosen.document)
+    chosen = versions.get(task_id) or versions.get(0)
+    if chosen is None:
+        return None
+    key = (requester, chosen.task_id, chosen.issued_at, chosen.signature)
+    with _PARSED_LOCK:
+        policy = _PARSED.get(key)
+    if policy is None:
+        document = connection.scalar(
+            _DOCUMENT,
+            {"requester": requester, "task_id": chosen.task_id, "issued_at": chosen.issued_at},
+        )
+        if document is None:  # replaced since the versions were read: read it again
+            return _read(session, requester, task_id, wanted)
+        policy = Policy.model_validate(document)
+        with _PARSED_LOCK:
+            _PARSED[key] = policy
+            while len(_PARSED) > MAX_PARSED:
+                del _PARSED[next(iter(_PARSED))]
+    return policy
+
+
+MAX_PARSED: Final = 1_000
+_PARSED: dict[tuple[str, int, int, str], Policy] = {}
+"""Policies parsed, by requester, task, ``issued_at`` and signature: a stored policy is
+only ever replaced by one issued later (`store_policy`), and the signature covers the
+document, so a key names one document for good and needs no invalidation."""
+_PARSED_LOCK: Final = threading.Lock()
+_VERSIONS: Final = select(
+    VerifierPolicy.task_id, VerifierPolicy.issued_at, VerifierPolicy.signature
+).where(
+    VerifierPolicy.requester == bindparam("requester"),
+    VerifierPolicy.task_id.in_(bindparam("wanted", expanding=True)),
+)
+_DOCUMENT: Final = select(VerifierPolicy.document).where(
+    VerifierPolicy.requester == bindparam("requester"),
+    VerifierPolicy.task_id == bindparam("task_id"),
+    VerifierPolicy.issued_at == bindparam("issued_at"),
+)
 
 
 def store_policy(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from microtask.content import ContentStore
@@ -94,30 +94,22 @@ class TaskContext:
         return index, self.item_ids[index]
 
 
+_TERMS: Final = select(*(getattr(Task, name) for name in TaskTerms.__dataclass_fields__)).where(
+    Task.task_id == bindparam("task_id")
+)
+"""The index's row of a task, as `TaskTerms` takes it: read for every claim and
+submission, so built once (SQLAlchemy builds and keys a statement at each call otherwise)
+and read without the ORM. Always read, never cached: a cancellation, a new deadline or
+added slots take effect as soon as the index has them."""
+
+
 def load_terms(session: Session, task_id: int) -> TaskTerms:
-    row = session.get(Task, task_id)
+    row = session.connection().execute(_TERMS, {"task_id": task_id}).first()
     if row is None:
         raise UnknownTask(
             f"task {task_id} is not in the index (yet): if it was just created, retry in a moment"
         )
-    return TaskTerms(
-        task_id=row.task_id,
-        requester=row.requester,
-        token=row.token,
-        manifest_cid=row.manifest_cid,
-        reward=row.reward,
-        slot_count=row.slot_count,
-        receipt_slots=row.receipt_slots,
-        deadline=row.deadline,
-        review_period=row.review_period,
-        lease=row.lease,
-        verifier=row.verifier,
-        arbitrator=row.arbitrator,
-        min_approved=row.min_approved,
-        min_approval_bps=row.min_approval_bps,
-        cancelled=row.cancelled,
-        receipt_slots_reclaimed=row.receipt_slots_reclaimed,
-    )
+    return TaskTerms(**row._asdict())
 
 
 def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
