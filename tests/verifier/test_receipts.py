@@ -192,3 +192,24 @@ def test_a_presented_receipt_is_still_settled_by_the_verifier(platform: Platform
         view = platform.client(REQUESTER).slot(task_id, issued.receipt.slot)
         assert view.state is SlotState.APPROVED
         assert platform.client(REQUESTER).balance(issued.receipt.worker, token) == REWARD
+
+
+def test_a_receipts_digest_is_the_envelope_cids_sha256_however_it_is_spelled() -> None:
+    from multiformats import CID
+
+    from microtask.content.cid import CODEC_DAG_PB, CODEC_RAW, block_cid
+    from microtask.verifier.receipts import result_digest
+
+    for codec, version in ((CODEC_DAG_PB, 0), (CODEC_DAG_PB, 1), (CODEC_RAW, 1)):
+        cid = block_cid(b"an envelope", codec, version)
+        expected = (str(cid), bytes(cid.raw_digest))
+        spellings = [str(cid), f" {cid} ", f"/ipfs/{cid}"]
+        if version == 1:
+            spellings.append(cid.encode("base58btc"))
+        for spelling in spellings:
+            assert result_digest(spelling) == expected
+    with pytest.raises(SubmissionRefused, match="not a CID"):
+        result_digest("Qm" + "0" * 44)
+    identity = CID("base32", 1, "raw", ("identity", b"abc"))
+    with pytest.raises(SubmissionRefused, match="sha2-256"):
+        result_digest(str(identity))

@@ -42,6 +42,7 @@ _TEMPLATES: Final = {
     (0, CODEC_DAG_PB): CID("base58btc", 0, CODEC_DAG_PB, _SHA2_256_PREFIX + bytes(32)),
     (1, CODEC_DAG_PB): CID("base32", 1, CODEC_DAG_PB, _SHA2_256_PREFIX + bytes(32)),
     (1, CODEC_RAW): CID("base32", 1, CODEC_RAW, _SHA2_256_PREFIX + bytes(32)),
+    (1, CODEC_DAG_CBOR): CID("base32", 1, CODEC_DAG_CBOR, _SHA2_256_PREFIX + bytes(32)),
 }
 
 CidLike = CID | str | bytes
@@ -72,6 +73,9 @@ def parse_cid(value: CidLike) -> CID:
             text = value.strip().removeprefix("/ipfs/").rstrip("/")
             if not text:
                 raise InvalidCid("an empty string is not a CID")
+            parts = _sha256_parts(text)
+            if parts is not None:
+                return cid_from_digest(parts[2], parts[1], parts[0])
             return normalized(CID.decode(text))
         return normalized(CID.decode(bytes(value)))
     except InvalidCid:
@@ -79,6 +83,51 @@ def parse_cid(value: CidLike) -> CID:
     except (ValueError, KeyError, TypeError, IndexError) as error:  # IndexError: "z" and the like
         shown = value if isinstance(value, str) else bytes(value).hex()
         raise InvalidCid(f"{shown[:80]!r} is not a valid CID ({error})") from None
+
+
+def sha256_digest(text: str) -> tuple[str, bytes] | None:
+    """A sha2-256 CID spelled as Kubo prints it (``Qm...``, or ``b...`` in base32) and its
+    32-byte digest, without making a `CID`; None for any other text (`parse_cid` it).
+
+    The verifier reads the digest of every envelope it receipts; ``multiformats`` checks
+    each part of a CID at runtime, which costs more than the rest of taking it apart."""
+    parts = _sha256_parts(text)
+    return None if parts is None else (text, parts[2])
+
+
+_BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_VALUES: Final = {char: value for value, char in enumerate(_BASE58)}
+_BASE32: Final = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
+def _sha256_parts(text: str) -> tuple[int, int, bytes] | None:
+    """(version, codec, digest) of a sha2-256 CID in its canonical spelling (base58btc
+    CIDv0, base32 CIDv1 of the codecs in `_TEMPLATES`); None for anything else, which the
+    caller hands to ``multiformats`` (so nothing is refused here that it would take)."""
+    if len(text) == 46 and text.startswith("Qm"):
+        number = 0
+        for char in text:
+            value = _BASE58_VALUES.get(char)
+            if value is None:
+                return None
+            number = number * 58 + value
+        if number >= 1 << 272:
+            return None
+        raw = number.to_bytes(34, "big")
+        if raw[:2] != _SHA2_256_PREFIX:
+            return None
+        return 0, CODEC_DAG_PB, raw[2:]
+    if len(text) == 59 and text[0] == "b" and _BASE32.issuperset(text[1:]):
+        body = text[1:].upper()
+        raw = base64.b32decode(body + "=" * (-len(body) % 8))
+        if len(raw) != 36 or raw[0] != 1 or raw[2:4] != _SHA2_256_PREFIX:
+            return None
+        if (1, raw[1]) not in _TEMPLATES:
+            return None
+        if base64.b32encode(raw).decode("ascii").rstrip("=") != body:
+            return None  # stray bits past the end: not how a CID is spelled
+        return 1, raw[1], raw[4:]
+    return None
 
 
 def block_cid(data: bytes | memoryview, codec: int, version: int) -> CID:

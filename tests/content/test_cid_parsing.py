@@ -1,0 +1,65 @@
+"""`parse_cid`'s fast path for the spellings Kubo prints gives exactly the CID
+``multiformats`` gives, and leaves every other spelling to it (refused or taken as
+before)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from multiformats import CID
+
+from microtask.content.cid import (
+    CODEC_DAG_CBOR,
+    CODEC_DAG_PB,
+    CODEC_RAW,
+    block_cid,
+    cid_from_digest,
+    parse_cid,
+    sha256_digest,
+)
+from microtask.content.errors import InvalidCid
+
+KINDS = [(CODEC_DAG_PB, 0), (CODEC_DAG_PB, 1), (CODEC_RAW, 1), (CODEC_DAG_CBOR, 1)]
+PUBLISHED = [
+    "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
+    "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+]
+
+
+def spellings() -> list[str]:
+    digests = [hashlib.sha256(bytes([n])).digest() for n in range(64)]
+    made = [str(cid_from_digest(digest, *kind)) for digest in digests for kind in KINDS]
+    # digests with leading and trailing zero bytes, and all ones: the edges of the number
+    for digest in (bytes(32), b"\xff" * 32, bytes(31) + b"\x01", b"\x01" + bytes(31)):
+        made += [str(cid_from_digest(digest, *kind)) for kind in KINDS]
+    return made + PUBLISHED
+
+
+def test_canonical_spellings_parse_as_multiformats_parses_them() -> None:
+    for text in spellings():
+        slow = CID.decode(text)
+        fast = parse_cid(text)
+        assert fast == slow
+        assert str(fast) == text
+        assert bytes(fast) == bytes(slow)
+        assert (fast.version, fast.codec, fast.hashfun) == (slow.version, slow.codec, slow.hashfun)
+        assert sha256_digest(text) == (text, bytes(slow.raw_digest))
+        assert parse_cid(f" /ipfs/{text}/ ") == slow
+
+
+def test_other_spellings_are_left_to_multiformats() -> None:
+    v1 = block_cid(b"hello", CODEC_RAW, 1)
+    v0 = block_cid(b"hello", CODEC_DAG_PB, 0)
+    other_bases = [v1.encode("base58btc"), v1.encode("base16"), str(v1).upper()]
+    for text in other_bases:
+        assert sha256_digest(text) is None
+        assert parse_cid(text) == v1
+        assert str(parse_cid(text)) == str(v1)  # printed as Kubo does
+    identity = CID("base32", 1, "raw", ("identity", b"abc"))
+    assert sha256_digest(str(identity)) is None
+    assert parse_cid(str(identity)) == identity
+    for bad in (str(v0)[:-1] + "0", str(v0)[:-1] + "l", str(v1)[:-1] + "1", "Qm" + "z" * 44):
+        assert sha256_digest(bad) is None
+        with pytest.raises(InvalidCid):
+            parse_cid(bad)
