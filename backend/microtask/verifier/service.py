@@ -307,9 +307,12 @@ class VerifierService:
                 "was reserved again"
             )
         log.debug("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
-        self._keep_opened(context, row, cid, Submission.opened(
-            envelope,
-            answers,
+        # what `Submission.opened` would make, from parts validated already (the envelope
+        # and answers just checked, the CID normalised, times from this verifier's clock)
+        self._keep_opened(context, row, cid, Submission.model_construct(
+            slot=envelope.slot,
+            worker=envelope.worker,
+            answers=tuple(answers.answers),
             submitted_at=now,
             started_at=row.reserved_at if (row.reserved_at or 0) <= now else None,
             cid=cid,

@@ -40,7 +40,7 @@ from typing import Any, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
@@ -316,11 +316,21 @@ class Settler:
                 settled = (
                     Settled.APPROVED if intent.kind is IntentKind.APPROVE else Settled.REJECTED
                 )
-                for slot, worker in zip(intent.slots, intent.workers, strict=True):
-                    decision = session.get(VerifierDecision, (intent.task_id, slot))
-                    if decision is not None and decision.worker == worker:
-                        decision.settled = settled
-                        decision.settle_tx = intent.tx_hash
+                # each slot's decision, if it is still that worker's: one statement for the
+                # batch (up to `MAX_BATCH` slots), not an ORM object per slot
+                session.connection().execute(
+                    _SETTLED,
+                    [
+                        {
+                            "of_task": intent.task_id,
+                            "of_slot": slot,
+                            "of_worker": worker,
+                            "new_settled": settled,
+                            "new_settle_tx": intent.tx_hash,
+                        }
+                        for slot, worker in zip(intent.slots, intent.workers, strict=True)
+                    ],
+                )
             else:
                 intent.error = "reverted on chain"
         return status
@@ -404,6 +414,17 @@ class Settler:
                 decision = session.get(VerifierDecision, (task_id, slot))
                 if decision is not None and decision.settled is Settled.PENDING:
                     decision.settled = settled
+
+
+_SETTLED: Final = (
+    update(VerifierDecision)
+    .where(
+        VerifierDecision.task_id == bindparam("of_task"),
+        VerifierDecision.slot == bindparam("of_slot"),
+        VerifierDecision.worker == bindparam("of_worker"),
+    )
+    .values(settled=bindparam("new_settled"), settle_tx=bindparam("new_settle_tx"))
+)
 
 
 def _chunks(decisions: list[VerifierDecision]) -> list[list[VerifierDecision]]:
