@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from microtask.db.models import Assignment, Checkpoint, Task
@@ -69,6 +69,13 @@ class TaskProgress:
         return min(times) if times else None
 
 
+_ARRIVALS: Final = select(  # read every round of the loop: built once
+    VerifierArrival.task_id, VerifierArrival.slot, VerifierArrival.submitted_at
+).where(
+    VerifierArrival.task_id.in_(select(Task.task_id).where(Task.verifier == bindparam("verifier")))
+)
+
+
 class Progress:
     """The loop's view of every task it serves (see the module's note)."""
 
@@ -80,13 +87,7 @@ class Progress:
         """Fold in (and delete) the receipts issued since the last call for ``verifier``'s
         tasks (another key's loop on the same database takes its own); the task ids that
         had any."""
-        arrivals = session.execute(
-            select(
-                VerifierArrival.task_id, VerifierArrival.slot, VerifierArrival.submitted_at
-            ).where(
-                VerifierArrival.task_id.in_(select(Task.task_id).where(Task.verifier == verifier))
-            )
-        ).all()
+        arrivals = session.connection().execute(_ARRIVALS, {"verifier": verifier}).all()
         for task_id, slot, submitted_at in arrivals:
             known = self.tasks.get(task_id)
             if known is not None:

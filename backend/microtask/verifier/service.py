@@ -51,7 +51,7 @@ from typing import Any, ClassVar, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -128,6 +128,20 @@ class TaskReport:
             "settled": self.settled,
             "coverage": self.coverage,
         }
+
+
+# The loop's reads each round, built once (see `claims`, statements).
+_ASSESSED: Final = select(VerifierResult.submissions).where(
+    VerifierResult.task_id == bindparam("task_id")
+)
+_PENDING: Final = (
+    select(VerifierDecision.slot)
+    .where(
+        VerifierDecision.task_id == bindparam("task_id"),
+        VerifierDecision.settled == Settled.PENDING,
+    )
+    .limit(1)
+)
 
 
 class VerifierService:
@@ -549,8 +563,8 @@ class VerifierService:
         submissions = known.submissions
         if not submissions:
             return None
-        result = session.get(VerifierResult, context.task_id)
-        if result is not None and result.submissions >= submissions:
+        assessed = session.connection().scalar(_ASSESSED, {"task_id": context.task_id})
+        if assessed is not None and assessed >= submissions:
             return None
         terms = context.terms
         if submissions >= min(terms.slot_count, context.manifest.slot_count):
@@ -582,14 +596,7 @@ class VerifierService:
                     continue
                 with self.reads() as session:
                     reason = self.due(session, context, now)
-                    pending = session.scalar(
-                        select(VerifierDecision.slot)
-                        .where(
-                            VerifierDecision.task_id == task_id,
-                            VerifierDecision.settled == Settled.PENDING,
-                        )
-                        .limit(1)
-                    )
+                    pending = session.connection().scalar(_PENDING, {"task_id": task_id})
                 if reason is not None:
                     reports.append(self._assess(context, reason, settle=True))
                 elif pending is not None:

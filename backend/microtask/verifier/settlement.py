@@ -253,14 +253,7 @@ class Settler:
         """Finish every intent a previous run left signed or sent; the ids finished."""
         with self.sessions() as session:
             open_ids = list(
-                session.scalars(
-                    select(VerifierSettlement.id)
-                    .where(
-                        VerifierSettlement.status.in_(OPEN_INTENTS),
-                        VerifierSettlement.sender == self.account.address,
-                    )
-                    .order_by(VerifierSettlement.nonce, VerifierSettlement.id)
-                )
+                session.connection().scalars(_OPEN_INTENTS, {"sender": self.account.address})
             )
         finished = []
         for intent_id in open_ids:
@@ -416,6 +409,14 @@ class Settler:
                     decision.settled = settled
 
 
+_OPEN_INTENTS: Final = (  # read every round of the loop: built once
+    select(VerifierSettlement.id)
+    .where(
+        VerifierSettlement.status.in_(OPEN_INTENTS),
+        VerifierSettlement.sender == bindparam("sender"),
+    )
+    .order_by(VerifierSettlement.nonce, VerifierSettlement.id)
+)
 _SETTLED: Final = (
     update(VerifierDecision)
     .where(

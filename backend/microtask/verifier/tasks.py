@@ -114,13 +114,20 @@ def load_terms(session: Session, task_id: int) -> TaskTerms:
 
 def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
     """Tasks naming ``verifier`` whose receipt window is still open at ``settleable_after``."""
-    # `microtask.escrow.receipt_window_end` in SQL
-    rows = session.scalars(
-        select(Task.task_id)
-        .where(Task.verifier == verifier, Task.deadline + Task.review_period >= settleable_after)
-        .order_by(Task.task_id)
+    rows = session.connection().scalars(
+        _VERIFIED, {"verifier": verifier, "settleable_after": settleable_after}
     )
     return list(rows)
+
+
+_VERIFIED: Final = (  # `microtask.escrow.receipt_window_end` in SQL
+    select(Task.task_id)
+    .where(
+        Task.verifier == bindparam("verifier"),
+        Task.deadline + Task.review_period >= bindparam("settleable_after"),
+    )
+    .order_by(Task.task_id)
+)
 
 
 class TaskLoader:
