@@ -248,10 +248,12 @@ class VerifierService:
         digest = claims.verify_request(
             request, signature, chain_id=self.chain_id, escrow=self.escrow, now=now
         )
-        context = self.context(request.task_id)
         worker = to_checksum_address(request.worker)
+        context: TaskContext | None = None
         for attempt in range(GRANT_ATTEMPTS):
             with self.reads() as session:
+                if context is None:  # read once, with the first attempt's reads
+                    context = self.loader.context(session, request.task_id)
                 replayed = claims.replayed_grant(session, context, digest, now)
                 if replayed is not None:
                     return replayed
@@ -285,8 +287,8 @@ class VerifierService:
         """Check a reserved slot's envelope and sign its receipt (see `receipts`)."""
         now = self.clock()
         cid, digest = receipts.result_digest(envelope_cid)
-        context = self.context(task_id)
         with self.reads() as session:
+            context = self.loader.context(session, task_id)
             row = receipts.holder(session, task_id, slot)
         if row.status is SlotHold.RECEIPTED:
             return self._same_receipt(row, cid)
