@@ -23,8 +23,9 @@ def path(tmp_path: Path) -> Path:
 @pytest.fixture
 def writers(path: Path) -> Iterator[tuple[Engine, Engine]]:
     """Two writer engines on one file, as the indexer and the verifier have in `up`."""
-    first, second = make_engine(f"sqlite:///{path}", writer=True), make_engine(
-        f"sqlite:///{path}", writer=True
+    first, second = (
+        make_engine(f"sqlite:///{path}", writer=True),
+        make_engine(f"sqlite:///{path}", writer=True),
     )
     with first.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS marks (n INTEGER)"))
@@ -111,4 +112,5 @@ def test_a_writer_that_never_gets_its_turn_is_told_the_database_is_locked(
         thread = threading.Thread(target=late)
         thread.start()
         thread.join(timeout=30)
-    assert len(failures) == 1 and "database is locked" in str(failures[0])
+    assert len(failures) == 1
+    assert "database is locked" in str(failures[0])
