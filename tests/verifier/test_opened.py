@@ -12,7 +12,7 @@ from microtask.manifests import TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.quality import Submission
 from microtask.verifier import assessment
-from microtask.verifier.opened import OpenedSubmissions
+from microtask.verifier.opened import OpenedSubmissions, OpeningSeal
 from microtask.verifier.tasks import TaskContext
 from tests.quality.scenario import WORKERS, item_id, manifest_data
 from tests.verifier.conftest import Platform
@@ -109,3 +109,57 @@ def test_an_assessment_keeps_what_it_opened_and_not_what_it_could_not(
     moved, _ = open_with(platform, context, later, empty, restarted.opened)
     assert [s.submitted_at for s in moved] == [w.submitted_at for w in later]
     assert [s.answers for s in moved] == [s.answers for s in opened]
+
+
+def test_another_process_reads_the_sealed_openings_and_only_for_their_own_slot(
+    platform: Platform, tmp_path: Path
+) -> None:
+    context, works = three_receipts(platform)
+    assert all(work.sealed is not None for work in works)
+    for work in works:  # never the answers in the clear
+        assert work.sealed is not None
+        assert b"cat" not in work.sealed
+    fresh, _ = open_with(platform, context, works, platform.store, None)
+    restarted = platform.restart_verifier()  # another process: nothing in its memory
+    empty = LocalStore(tmp_path / "empty", fsync=False)
+    opened, none = assessment.open_work(
+        context,
+        works,
+        store=empty,
+        verifier_key=bytes(restarted.account.key),
+        chain_id=platform.chain_id,
+        escrow=platform.escrow,
+        kept=restarted.opened,
+        seal=restarted.opening_seal,
+    )
+    assert opened == fresh  # not one envelope fetched
+    assert none == []
+    assert len(restarted.opened) == 3
+    # sealed answers moved to another slot, or sealed by another key, do not open: the
+    # envelope is opened instead (here: not on this store, so left for the next round)
+    moved = [replace(works[0], sealed=works[1].sealed), replace(works[1], sealed=b"\0" * 60)]
+    stranger = OpeningSeal(bytes(32 * [7]))
+    opened, unopened = assessment.open_work(
+        context,
+        [*moved, works[2]],
+        store=empty,
+        verifier_key=bytes(restarted.account.key),
+        chain_id=platform.chain_id,
+        escrow=platform.escrow,
+        kept=OpenedSubmissions(),
+        seal=stranger,
+    )
+    assert opened == []
+    assert [u.retry for u in unopened] == [True, True, True]
+    opened, unopened = assessment.open_work(
+        context,
+        moved,
+        store=empty,
+        verifier_key=bytes(restarted.account.key),
+        chain_id=platform.chain_id,
+        escrow=platform.escrow,
+        kept=OpenedSubmissions(),
+        seal=restarted.opening_seal,
+    )
+    assert opened == []
+    assert len(unopened) == 2

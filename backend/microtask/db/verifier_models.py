@@ -41,7 +41,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from microtask.db.base import Base, BigId, text_enum
@@ -111,6 +121,10 @@ class VerifierSlot(Base):
     submitted_at: Mapped[int | None]
     receipt_expiry: Mapped[int | None]
     signature: Mapped[str | None] = mapped_column(SIGNATURE)
+    opened: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The answers the hand-in check opened, sealed with a key only the verifier's key
+    derives (`microtask.verifier.opened`): an assessment in any process reads them
+    instead of opening the envelope again; never plaintext at rest."""
 
     __table_args__ = (
         Index(None, "task_id", "worker"),

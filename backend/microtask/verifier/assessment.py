@@ -54,7 +54,7 @@ from microtask.manifests import (
 )
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.quality import Assessment, GoldKey, GoldUnavailable, Submission, assess
-from microtask.verifier.opened import OpenedKey, OpenedSubmissions
+from microtask.verifier.opened import OpenedKey, OpenedSubmissions, OpeningSeal
 from microtask.verifier.policy import Policy
 from microtask.verifier.results import ResultContext, seal_results
 from microtask.verifier.tasks import TaskContext
@@ -76,6 +76,8 @@ class SubmittedWork:
     started_at: int | None
     submitted_at: int
     source: Literal["receipt", "chain"]
+    sealed: bytes | None = None
+    """The answers the hand-in check opened, sealed (`opened.OpeningSeal`); receipts only."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def submitted_work(session: Session, task_id: int) -> list[SubmittedWork]:
             started_at=row.reserved_at,
             submitted_at=row.submitted_at or row.reserved_at or 0,
             source="receipt",
+            sealed=row.opened,
         )
         for row in session.scalars(
             select(VerifierSlot).where(
@@ -158,10 +161,11 @@ def open_work(
     chain_id: int,
     escrow: str,
     kept: OpenedSubmissions | None = None,
+    seal: OpeningSeal | None = None,
 ) -> tuple[list[Submission], list[Unopened]]:
     """Each submission opened into a `quality.Submission`, or set aside with the reason;
-    one opened already (``kept``, see `opened`) is taken from there, and one opened here
-    is left there."""
+    one opened already (``kept``, or sealed in its row and opening with ``seal``: see
+    `opened`) is taken from there, and one opened here is left in ``kept``."""
     opened: list[Submission] = []
     unopened: list[Unopened] = []
     for work in works:
@@ -175,6 +179,19 @@ def open_work(
             context.task_id, work.slot, work.worker, work.envelope_cid, context.terms.manifest_cid
         )
         known = kept.get(key) if kept is not None else None
+        if known is None and work.sealed is not None and seal is not None:
+            answers = seal.open(key, work.sealed)
+            if answers is not None:  # checked at hand-in against this key's every part
+                known = Submission.model_construct(
+                    slot=work.slot,
+                    worker=work.worker,
+                    answers=tuple(answers.answers),
+                    submitted_at=work.submitted_at,
+                    started_at=started,
+                    cid=work.envelope_cid,
+                )
+                if kept is not None:
+                    kept.keep(key, known)
         if known is not None:
             opened.append(at_times(known, submitted_at=work.submitted_at, started_at=started))
             continue

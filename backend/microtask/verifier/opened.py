@@ -19,6 +19,13 @@ process:
 A submission that could not be opened is never kept (it is tried again next time). The
 memory is bounded (least recently used first out); a miss only costs the opening it
 would have saved.
+
+Across processes (on PostgreSQL the routes run in several, the loop in one of its own)
+the receipt's row carries the answers too (``verifier_slots.opened``), sealed with
+`OpeningSeal`: AES-256-GCM under a key derived from the verifier's own key (HKDF-SHA256),
+with the `OpenedKey` as associated data, so the database never holds a worker's answers
+in the clear, and sealed answers moved to another slot, worker, envelope or manifest do
+not open (the envelope is then opened as before).
 """
 
 from __future__ import annotations
@@ -26,8 +33,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
+from Crypto.Hash import SHA256
+from Crypto.Protocol.KDF import HKDF
+from pydantic import ValidationError
+
+from microtask.manifests import DecryptionFailed, SubmissionAnswers
+from microtask.manifests.sealing import NONCE_BYTES, decrypt_payload, encrypt_payload
 from microtask.quality import Submission
 
 MAX_KEPT: Final = 50_000
@@ -71,3 +84,37 @@ class OpenedSubmissions:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+class OpeningSeal:
+    """Seals a slot's opened answers for the database, and opens them (see the module's
+    note), with a key only the verifier's own key derives."""
+
+    CONTEXT: ClassVar[bytes] = b"microtask verifier openings v1"
+
+    def __init__(self, verifier_key: bytes) -> None:
+        derived = HKDF(verifier_key, 32, b"", SHA256, 1, context=self.CONTEXT)
+        assert isinstance(derived, bytes)
+        self._key = derived
+
+    def seal(self, key: OpenedKey, answers: SubmissionAnswers) -> bytes:
+        nonce, sealed = encrypt_payload(
+            self._key, answers.model_dump_json().encode(), _associated(key)
+        )
+        return nonce + sealed
+
+    def open(self, key: OpenedKey, blob: bytes) -> SubmissionAnswers | None:
+        """The answers sealed for ``key``; None if ``blob`` was not sealed for it with
+        this verifier's key (altered, moved, or another key's)."""
+        try:
+            plaintext = decrypt_payload(
+                self._key, blob[:NONCE_BYTES], blob[NONCE_BYTES:], _associated(key)
+            )
+            return SubmissionAnswers.model_validate_json(plaintext)
+        except (DecryptionFailed, ValidationError):
+            return None
+
+
+def _associated(key: OpenedKey) -> bytes:
+    parts = (key.task_id, key.slot, key.worker, key.envelope_cid, key.manifest_cid)
+    return "\n".join(map(str, parts)).encode()

@@ -192,8 +192,10 @@ def issue_receipt(
     chain_id: int,
     escrow: str,
     now: int,
+    opened: bytes | None = None,
 ) -> IssuedReceipt | None:
-    """Sign the receipt and record it, if the slot is still the worker's reservation.
+    """Sign the receipt and record it, if the slot is still the worker's reservation
+    (with ``opened``: the answers the check opened, sealed, `opened.OpeningSeal`).
 
     Returns None when the row changed since it was read (another submission or a new
     reservation got there first): the caller reads it again.
@@ -228,6 +230,7 @@ def issue_receipt(
             "new_submitted_at": now,
             "new_receipt_expiry": receipt.expiry,
             "new_signature": "0x" + signature.hex(),
+            "new_opened": opened,
         },
     )
     if changed.rowcount != 1:
@@ -256,6 +259,7 @@ _RECEIPT: Final = (
         submitted_at=bindparam("new_submitted_at"),
         receipt_expiry=bindparam("new_receipt_expiry"),
         signature=bindparam("new_signature"),
+        opened=bindparam("new_opened"),
     )
 )
 _ARRIVAL: Final = insert(VerifierArrival)

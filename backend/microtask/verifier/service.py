@@ -85,7 +85,7 @@ from microtask.verifier.errors import (
     SubmissionRefused,
     VerifierError,
 )
-from microtask.verifier.opened import OpenedKey, OpenedSubmissions
+from microtask.verifier.opened import OpenedKey, OpenedSubmissions, OpeningSeal
 from microtask.verifier.policy import Policy, effective_policy, store_policy
 from microtask.verifier.progress import Progress
 from microtask.verifier.receipts import IssuedReceipt
@@ -180,6 +180,8 @@ class VerifierService:
         self.progress = Progress()
         self.opened = OpenedSubmissions()
         """Envelopes opened at hand-in or by an assessment, for the next assessments."""
+        self.opening_seal = OpeningSeal(bytes(account.key))
+        """Seals what the hand-in opened into the receipt's row, for other processes."""
         self._slotted: dict[int, int] = {}
         """Task -> receipt slots known to have rows (`claims.ensure_slots`)."""
         self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
@@ -292,6 +294,7 @@ class VerifierService:
             row = receipts.holder(session, task_id, slot)
         if row.status is SlotHold.RECEIPTED:
             return self._same_receipt(row, cid)
+        opened_key = OpenedKey(task_id, slot, row.worker or "", cid, context.terms.manifest_cid)
         envelope, answers = receipts.check_envelope(
             context,
             row,
@@ -312,6 +315,7 @@ class VerifierService:
                 chain_id=self.chain_id,
                 escrow=self.escrow,
                 now=now,
+                opened=self.opening_seal.seal(opened_key, answers),
             )
         if issued is None:
             with self.reads() as session:
@@ -325,7 +329,7 @@ class VerifierService:
         log.debug("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
         # what `Submission.opened` would make, from parts validated already (the envelope
         # and answers just checked, the CID normalised, times from this verifier's clock)
-        self._keep_opened(context, row, cid, Submission.model_construct(
+        self.opened.keep(opened_key, Submission.model_construct(
             slot=envelope.slot,
             worker=envelope.worker,
             answers=tuple(answers.answers),
@@ -335,16 +339,6 @@ class VerifierService:
         ))  # fmt: skip
         self._wake.set()
         return issued
-
-    def _keep_opened(
-        self, context: TaskContext, row: VerifierSlot, cid: str, submission: Submission
-    ) -> None:
-        """Leave a receipted slot's opened answers for the assessment (`opened`): it would
-        open the same envelope against the same task, slot, worker and manifest."""
-        if row.worker is None:
-            return
-        key = OpenedKey(context.task_id, row.slot, row.worker, cid, context.terms.manifest_cid)
-        self.opened.keep(key, submission)
 
     def _same_receipt(self, row: VerifierSlot, cid: str) -> IssuedReceipt:
         if row.envelope_cid != cid:
@@ -526,6 +520,7 @@ class VerifierService:
             chain_id=self.chain_id,
             escrow=self.escrow,
             kept=self.opened,
+            seal=self.opening_seal,
         )
         gold = assessment.gold_key(context, policy, bytes(self.account.key))
         judgement = assessment.judge(context, submissions, unopened, gold=gold, policy=policy)
