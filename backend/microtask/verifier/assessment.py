@@ -3,9 +3,10 @@
 The submissions are the slots this verifier receipted and the slots submitted on chain
 (the index's assignments with a result CID): the verifier judges all the work of its
 tasks, however it arrived. Each envelope is fetched and opened with the verifier's key
-against the manifest; `quality.assess` then scores gold, aggregates, measures agreement,
-looks for fraud and decides each slot under the requester's rule (their policy's, else
-the platform default).
+against the manifest, once (what the hand-in check or an earlier assessment opened is
+taken as it was: `microtask.verifier.opened`); `quality.assess` then scores gold,
+aggregates, measures agreement, looks for fraud and decides each slot under the
+requester's rule (their policy's, else the platform default).
 
 Times come from clocks the worker cannot set: a receipt slot started when it was
 reserved and was submitted when the receipt says; an on-chain slot from its claim's and

@@ -1,31 +1,31 @@
-"""Submissions this process opened already, so an assessment does not open them again.
+"""Submissions opened already, so an assessment does not open them again.
 
 Opening an envelope (fetch it, parse it, check the worker's signature, unwrap the key,
 decrypt, check the answers against the manifest) is most of what an assessment costs, and
 every assessment of a task used to do it again for every submission. Its outcome depends
 only on what the key here names: the envelope's CID (which names its bytes), the task,
 slot and worker it must be for, and the task's manifest (its CID; the verifier's key,
-chain and escrow are fixed for one `VerifierService`). So an opening is done once per
-process:
+chain and escrow are fixed for one `VerifierService`). So an envelope is opened once:
 
 - the receipt check at hand-in (`receipts.check_envelope`) opens every envelope it
-  receipts, checking more than the assessment does, and leaves the answers here once the
+  receipts, checking more than the assessment does, and leaves the answers here
+  (`OpenedSubmissions`, in memory) and, sealed, in the receipt's row (below) once the
   receipt is recorded;
-- the assessment (`assessment.open_work`) takes what is here and opens only the rest (in
-  a process that did not receipt them: after a restart, in another process serving the
-  routes, or submissions made on chain), leaving those here too, so the next assessment
-  of the task opens only what arrived since.
+- the assessment (`assessment.open_work`) takes what is here, else what the row holds,
+  and opens only the rest (receipts recorded before the row held answers, and
+  submissions made on chain), leaving those here too, so the next assessment of the task
+  opens only what arrived since.
 
 A submission that could not be opened is never kept (it is tried again next time). The
 memory is bounded (least recently used first out); a miss only costs the opening it
 would have saved.
 
-Across processes (on PostgreSQL the routes run in several, the loop in one of its own)
-the receipt's row carries the answers too (``verifier_slots.opened``), sealed with
-`OpeningSeal`: AES-256-GCM under a key derived from the verifier's own key (HKDF-SHA256),
-with the `OpenedKey` as associated data, so the database never holds a worker's answers
-in the clear, and sealed answers moved to another slot, worker, envelope or manifest do
-not open (the envelope is then opened as before).
+Across processes (on PostgreSQL the routes run in several, the loop in one of its own;
+and after a restart) the receipt's row carries the answers (``verifier_slots.opened``),
+sealed with `OpeningSeal`: AES-256-GCM under a key derived from the verifier's own key
+(HKDF-SHA256), with the `OpenedKey` as associated data, so the database never holds a
+worker's answers in the clear, and sealed answers moved to another slot, worker,
+envelope or manifest do not open (the envelope is then opened as before).
 """
 
 from __future__ import annotations
