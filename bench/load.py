@@ -338,6 +338,7 @@ def client_main(spec: dict[str, Any]) -> None:
     # the verifier package: ~1.5 s of CPU once per process) is loaded before the clock
     # starts too, as in a worker that has been running: the column is CPU per slot
     import microtask.client.verifier_requests  # noqa: F401
+
     truth: dict[str, str] = spec["truth"]
 
     def answers(careless: bool) -> SubmissionAnswers:

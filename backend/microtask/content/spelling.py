@@ -1,23 +1,29 @@
-"""A CID's text without ``multiformats``' encoders, for the stores' hot paths.
+"""A CID's text (and a text's digest) without ``multiformats``, for the hot paths.
 
 ``str(cid)`` goes through ``multiformats``, which type-checks every argument of every
 call: about 0.8 ms of CPU for one CIDv0, and an upload to the local store spelled its CID
 three times (the pin's file name, the pin's content, the API's answer). The two spellings
 the platform prints (`microtask.content.cid.normalized`: base58btc for CIDv0, base32 for
 CIDv1) are a few lines of the standard library; any other base falls back to
-``multiformats``. A property test holds `cid_text` equal to ``str(cid)`` for every version,
-codec and digest.
+``multiformats``. `sha256_digest` reads the other way, for checking a receipt's digest
+against the envelope CID a worker got back (every CID the stores make is sha2-256): the
+two common spellings directly, anything else through `parse_cid`. Property tests hold both
+equal to ``multiformats`` for every version, codec and digest.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Final
 
-from microtask.content.cid import CID
+from microtask.content.cid import CID, parse_cid
 from microtask.content.varint import encode_varint
 
 BASE58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_VALUES: Final = {digit: value for value, digit in enumerate(BASE58_ALPHABET)}
+_SHA2_256_HEADER: Final = b"\x12\x20"
+_CIDV0_LENGTH: Final = 46
 
 
 def base58btc(data: bytes) -> str:
@@ -53,3 +59,57 @@ def cid_text(cid: CID) -> str:
 def v1_base32_text(cid: CID) -> str:
     """``str(cid.set(version=1, base="base32"))``: one spelling for both versions."""
     return base32_text(v1_bytes(cid))
+
+
+def _from_base58(text: str) -> bytes | None:
+    number = 0
+    for digit in text:
+        value = _BASE58_VALUES.get(digit)
+        if value is None:
+            return None
+        number = number * 58 + value
+    zeros = len(text) - len(text.lstrip("1"))
+    return b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def _from_base32(text: str) -> bytes | None:
+    try:
+        return base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _fast_digest(text: str) -> bytes | None:
+    """The sha2-256 digest of a CIDv0 (``Qm...``) or base32 CIDv1 (``b...``) of codec
+    dag-pb, raw or dag-cbor, spelled exactly as `cid_text` spells it (decoded, then encoded
+    back and compared: no lenient spelling gets through); None for anything else (left to
+    `parse_cid`)."""
+    if len(text) == _CIDV0_LENGTH and text.startswith("Qm"):
+        multihash = _from_base58(text)
+        if multihash is None or base58btc(multihash) != text:
+            return None
+    elif text.startswith("b"):
+        binary = _from_base32(text[1:])
+        if binary is None or len(binary) != 36 or base32_text(binary) != text:
+            return None
+        if binary[:1] != b"\x01" or binary[1:2] not in (b"\x70", b"\x55", b"\x71"):
+            return None
+        multihash = binary[2:]
+    else:
+        return None
+    if len(multihash) != 34 or multihash[:2] != _SHA2_256_HEADER:
+        return None
+    return multihash[2:]
+
+
+def sha256_digest(cid: str) -> bytes | None:
+    """The sha2-256 digest ``cid`` names (`InvalidCid` if it is no CID); None when it is a
+    CID of another hash function."""
+    text = cid.strip().removeprefix("/ipfs/").rstrip("/")
+    fast = _fast_digest(text)
+    if fast is not None:
+        return fast
+    parsed = parse_cid(cid)
+    if bytes(parsed.digest)[:2] != _SHA2_256_HEADER:
+        return None
+    return bytes(parsed.raw_digest)
