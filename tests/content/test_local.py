@@ -180,7 +180,7 @@ def test_an_add_is_durable_when_it_returns(
     real_fsync = os.fsync
 
     def recording_fsync(descriptor: int) -> None:
-        flushed.append(Path(os.readlink(f"/proc/self/fd/{descriptor}")))
+        flushed.append(Path(f"/proc/self/fd/{descriptor}").readlink())
         real_fsync(descriptor)
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
