@@ -77,8 +77,9 @@ router = APIRouter(prefix="/verifier", tags=["verifier"])
 T = TypeVar("T")
 
 
-def get_verifier(request: Request) -> VerifierService:
-    """The running verifier, or a 503 while it starts."""
+async def get_verifier(request: Request) -> VerifierService:
+    """The running verifier, or a 503 while it starts (async: nothing here blocks, and a
+    sync dependency would cost every verifier request a trip to the thread pool)."""
     service: VerifierService | None = getattr(request.app.state, "verifier", None)
     if service is None:
         raise unavailable("verifier", "the verifier is starting; retry in a moment")
