@@ -8,12 +8,14 @@ two writers (the indexer and its manifest worker) wait for each other instead of
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microtask.config import Settings
@@ -66,11 +68,94 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # A writer takes SQLite's write lock when its transaction begins, so a read-then-write
-    # transaction never fails half way with "database is locked" because another writer
-    # got in between; the busy timeout makes it wait for the lock instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+class WriterGate:
+    """This process's writers to one SQLite file, one at a time, queued on a lock.
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which polls
+    the lock with sleeps growing to 100 ms, so under a crowd of claims and submissions in
+    one process a writer could sleep long after the lock was free (p99 over a second in
+    `bench/load.py`). Writers of this process queue on the gate instead and go the moment
+    the previous transaction ends; the busy timeout still covers writers in other
+    processes. The gate is held from ``BEGIN IMMEDIATE`` until the transaction's commit or
+    rollback has returned (or its connection is closed or invalidated).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: Any = None
+
+    def enter(self, dbapi_connection: Any) -> None:
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        self._holder = dbapi_connection
+
+    def leave(self, dbapi_connection: Any) -> None:
+        """End ``dbapi_connection``'s turn, if it is its turn (a rollback on a connection
+        without a transaction, as the pool does on check-in, leaves the gate alone)."""
+        if self._holder is not None and self._holder is dbapi_connection:
+            self._holder = None
+            self._lock.release()
+
+
+_GATES: dict[str, WriterGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def writer_gate(database: str) -> WriterGate:
+    """The one gate of this process for the SQLite file ``database``."""
+    key = str(Path(database).resolve())
+    with _GATES_LOCK:
+        return _GATES.setdefault(key, WriterGate())
+
+
+def _raw(connection: Any) -> Any:
+    """The DBAPI connection under a pool proxy (or the connection itself)."""
+    return getattr(connection, "dbapi_connection", connection)
+
+
+def _gate_writers(engine: Engine, gate: WriterGate) -> None:
+    """Take the gate before ``BEGIN IMMEDIATE``; give it back once the transaction ended."""
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def begin(connection: Any) -> None:
+        raw = _raw(connection.connection)
+        gate.enter(raw)
+        try:
+            # A writer takes SQLite's write lock when its transaction begins, so a
+            # read-then-write transaction never fails half way with "database is locked"
+            # because another writer got in between; the busy timeout makes it wait for
+            # writers of other processes.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(raw)
+            raise
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            gate.leave(_raw(dbapi_connection))
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            gate.leave(_raw(dbapi_connection))
+
+    def gone(dbapi_connection: Any, *_: Any) -> None:
+        gate.leave(dbapi_connection)
+
+    # The dialect object belongs to this engine alone: its commit and rollback are where
+    # a transaction ends, whether the session, the pool's reset or `engine.begin()` ends it.
+    setattr(dialect, "do_commit", do_commit)  # noqa: B010
+    setattr(dialect, "do_rollback", do_rollback)  # noqa: B010
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "close", gone)
+    event.listen(engine, "invalidate", gone)
+    event.listen(engine, "soft_invalidate", gone)
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -81,8 +166,8 @@ def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine
     """An engine for ``url`` with the settings this project relies on.
 
     ``writer`` (the indexer and its manifest worker) makes SQLite transactions take the
-    write lock up front; readers (the API) begin ordinary transactions, which WAL never
-    blocks.
+    write lock up front, queued behind this process's other writers to the same file
+    (`WriterGate`); readers (the API) begin ordinary transactions, which WAL never blocks.
     """
     try:
         parsed = make_url(normalize_url(url))
@@ -98,7 +183,10 @@ def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine
             connect_args={"check_same_thread": False, "isolation_level": None},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate if writer else _sqlite_begin)
+        if writer:
+            _gate_writers(engine, writer_gate(database or ":memory:"))
+        else:
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, echo=echo, pool_pre_ping=True)
