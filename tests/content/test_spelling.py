@@ -17,7 +17,13 @@ from microtask.content.cid import (
     parse_cid,
 )
 from microtask.content.errors import InvalidCid
-from microtask.content.spelling import base58btc, cid_text, sha256_digest, v1_base32_text
+from microtask.content.spelling import (
+    base58btc,
+    cid_text,
+    fast_parse_cid,
+    sha256_digest,
+    v1_base32_text,
+)
 from tests.content.test_cids import PUBLISHED
 
 KINDS = [(CODEC_DAG_PB, 0), (CODEC_DAG_PB, 1), (CODEC_RAW, 1), (CODEC_DAG_CBOR, 1)]
@@ -75,6 +81,19 @@ def test_a_digest_reads_back_as_multiformats_reads_it(data: bytes, kind: tuple[i
 def test_what_is_no_cid_is_refused_as_parse_cid_refuses_it(text: str) -> None:
     with pytest.raises(InvalidCid):
         sha256_digest(text)
+    with pytest.raises(InvalidCid):
+        fast_parse_cid(text)
+
+
+@given(st.binary(max_size=64), st.sampled_from(KINDS))
+def test_a_cid_parses_as_parse_cid_parses_it(data: bytes, kind: tuple[int, int]) -> None:
+    codec, version = kind
+    cid = block_cid(data, codec, version)
+    for spelling in (str(cid), f" /ipfs/{cid}/", str(cid.set(base="base58btc")), bytes(cid)):
+        fast, reference = fast_parse_cid(spelling), parse_cid(spelling)
+        assert fast == reference
+        assert str(fast) == str(reference)
+        assert (fast.version, fast.codec, fast.digest) == (cid.version, cid.codec, cid.digest)
 
 
 def test_a_cid_of_another_hash_function_has_no_sha256_digest() -> None:

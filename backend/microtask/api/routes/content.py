@@ -23,8 +23,8 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from microtask.api.deps import ContentStoreDep, SettingsDep
 from microtask.api.problems import Problem, problem_responses, too_large
 from microtask.api.schemas import EXAMPLE_CID, ContentCreated
-from microtask.content import ContentStore, parse_cid
-from microtask.content.spelling import cid_text
+from microtask.content import ContentStore
+from microtask.content.spelling import cid_text, fast_parse_cid
 from microtask.manifests import parse_document
 from microtask.manifests.documents import DOCUMENTS, SIZE_LIMITS
 
@@ -176,7 +176,7 @@ def _looks_like_json(data: bytes) -> bool:
 )
 def read(cid: CidPath, store: ContentStoreDep) -> Response:
     """Content is immutable, so answers may be cached for good (``ETag`` is the CID)."""
-    parsed = parse_cid(cid)
+    parsed = fast_parse_cid(cid)
     stat = store.stat(parsed)
     headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{parsed}"'}
     if stat.kind != "file":
