@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -210,3 +211,38 @@ def test_a_pin_is_named_by_its_cidv1_and_holds_the_cid_as_added(
     assert pin.name == str(cid.set(version=1, base="base32"))
     assert pin.read_text(encoding="utf-8") == str(cid)
     assert str(cid).startswith("Qm" if cid_version == 0 else "baf")
+
+
+def test_an_add_waits_for_a_flush_of_its_directories_running_in_another_thread(
+    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adds in two threads share the directories to flush: B's flush takes the shard
+    directory A's block was renamed into; A's own flush must not return (and A must not
+    record its pin) before B's fsync of that directory is done."""
+    blocks = local_store.blocks
+    real_fsync = os.fsync
+    b_fsyncing, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_directory_fsync(descriptor: int) -> None:
+        if Path(f"/proc/self/fd/{descriptor}").readlink().parent == blocks.root:
+            b_fsyncing.set()
+            release.wait()
+            order.append("B's fsync of the directory done")
+        real_fsync(descriptor)
+
+    from microtask.content.cid import block_cid
+
+    data = b"A's block"
+    blocks.put(block_cid(data, 0x55, 1), data)  # A wrote its block; its directory is dirty
+    monkeypatch.setattr(os, "fsync", slow_directory_fsync)
+    flush_b = threading.Thread(target=blocks.flush)
+    flush_b.start()
+    b_fsyncing.wait()
+    flush_a = threading.Thread(target=lambda: (blocks.flush(), order.append("A flushed")))
+    flush_a.start()
+    flush_a.join(0.5)  # a flush that does not wait returns at once (nothing left to take)
+    release.set()
+    flush_a.join()
+    flush_b.join()
+    assert order == ["B's fsync of the directory done", "A flushed"]
