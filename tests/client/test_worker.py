@@ -171,6 +171,10 @@ def test_a_receipt_for_someone_else_is_refused_before_it_is_kept(chain: Chain) -
     with pytest.raises((ReceiptInvalid, ValueError)):
         alice.check_receipt(forged, str(document["envelope_cid"]))
     alice.check_receipt(document, str(document["envelope_cid"]))  # the good one passes
+    envelope = parse_cid(str(document["envelope_cid"]))
+    alice.check_receipt(document, str(envelope.set(version=1, base="base32")))  # same digest
+    with pytest.raises(ReceiptInvalid, match="digest is not your envelope's"):
+        alice.check_receipt(document, "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
 
 
 def test_a_worker_opened_by_address_reads_but_never_signs(chain: Chain) -> None:

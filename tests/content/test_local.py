@@ -6,10 +6,12 @@ import base64
 import fcntl
 import hashlib
 import io
+import os
 import random
 import subprocess
 import sys
 import textwrap
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -166,3 +168,81 @@ def test_pins_survive_a_new_store_object(local_store: LocalStore) -> None:
     assert reopened.pins() == [cid]
     assert reopened.gc().removed_blocks == 0
     assert reopened.describe() == f"local store at {local_store.root}"
+
+
+@pytest.mark.parametrize("size", [1_421, 262_144, 600_000])
+def test_an_add_is_durable_when_it_returns(
+    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Every block, the directories its renames went into, then the pin and the pins'
+    directory are flushed to disk before the add returns (small adds write in the
+    caller's thread, large ones through the writer pool: both keep this order)."""
+    flushed: list[Path] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        flushed.append(Path(f"/proc/self/fd/{descriptor}").readlink())
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    data = random_bytes(size, seed=size)
+    cid = local_store.add_bytes(data)
+    monkeypatch.setattr(os, "fsync", real_fsync)
+
+    blocks = local_store.blocks.root
+    pins = local_store.root / "pins"
+    block_files = [p for p in flushed if p.parent.parent == blocks]
+    assert len(block_files) == len(list(local_store.blocks.iter_keys()))
+    shards = {p.parent for p in block_files}
+    assert shards <= set(flushed)  # each shard directory the blocks were renamed into
+    pin_file = next(i for i, p in enumerate(flushed) if p.parent == pins)
+    assert all(flushed.index(p) < pin_file for p in [*block_files, *shards])
+    assert flushed[-1] == pins  # the pin's rename itself
+    assert local_store.pins() == [cid]
+    assert local_store.cat(cid) == data
+
+
+@pytest.mark.parametrize("cid_version", [0, 1])
+def test_a_pin_is_named_by_its_cidv1_and_holds_the_cid_as_added(
+    local_store: LocalStore, cid_version: int
+) -> None:
+    cid = local_store.add_bytes(b'{"type": "microtask/review"}', cid_version=cid_version)
+    (pin,) = (local_store.root / "pins").iterdir()
+    assert pin.name == str(cid.set(version=1, base="base32"))
+    assert pin.read_text(encoding="utf-8") == str(cid)
+    assert str(cid).startswith("Qm" if cid_version == 0 else "baf")
+
+
+def test_an_add_waits_for_a_flush_of_its_directories_running_in_another_thread(
+    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adds in two threads share the directories to flush: B's flush takes the shard
+    directory A's block was renamed into; A's own flush must not return (and A must not
+    record its pin) before B's fsync of that directory is done."""
+    blocks = local_store.blocks
+    real_fsync = os.fsync
+    b_fsyncing, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def slow_directory_fsync(descriptor: int) -> None:
+        if Path(f"/proc/self/fd/{descriptor}").readlink().parent == blocks.root:
+            b_fsyncing.set()
+            release.wait()
+            order.append("B's fsync of the directory done")
+        real_fsync(descriptor)
+
+    from microtask.content.cid import block_cid
+
+    data = b"A's block"
+    blocks.put(block_cid(data, 0x55, 1), data)  # A wrote its block; its directory is dirty
+    monkeypatch.setattr(os, "fsync", slow_directory_fsync)
+    flush_b = threading.Thread(target=blocks.flush)
+    flush_b.start()
+    b_fsyncing.wait()
+    flush_a = threading.Thread(target=lambda: (blocks.flush(), order.append("A flushed")))
+    flush_a.start()
+    flush_a.join(0.5)  # a flush that does not wait returns at once (nothing left to take)
+    release.set()
+    flush_a.join()
+    flush_b.join()
+    assert order == ["B's fsync of the directory done", "A flushed"]

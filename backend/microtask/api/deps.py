@@ -48,9 +48,16 @@ async def get_settings(state: StateDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_content_store(state: StateDep) -> ContentStore:
-    """The content store, or a 503 problem when it cannot be reached."""
-    return state.content.get()
+async def get_content_store(state: StateDep) -> ContentStore:
+    """The content store, or a 503 problem when it cannot be reached.
+
+    Async for the reason `get_state` is: once the store is open (every request but the
+    first), handing it over needs no thread; opening it may connect to Kubo, so that
+    happens in the thread pool."""
+    store = state.content.opened()
+    if store is not None:
+        return store
+    return await run_in_threadpool(state.content.get)
 
 
 ContentStoreDep = Annotated[ContentStore, Depends(get_content_store)]

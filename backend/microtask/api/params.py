@@ -6,6 +6,7 @@ Every bound is explicit, so no input reaches the database as something it cannot
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Final
 
 from eth_utils.address import is_checksum_address, to_checksum_address
@@ -17,8 +18,12 @@ MAX_BIGINT: Final = 2**63 - 1
 ADDRESS_PATTERN: Final = "^0x[0-9a-fA-F]{40}$"
 
 
+@lru_cache(maxsize=4096)
 def checksummed(value: str) -> str:
-    """An address in EIP-55 form; a mixed-case spelling must carry a valid checksum."""
+    """An address in EIP-55 form; a mixed-case spelling must carry a valid checksum.
+
+    Memoised (a pure function of the text; refusals are not kept): the checksum is a
+    keccak, and the same workers and tokens come back in request after request."""
     digits = value[2:]
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
         raise ValueError("mixed-case address with an invalid EIP-55 checksum (a typo?)")

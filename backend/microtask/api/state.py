@@ -40,6 +40,11 @@ class ContentStores:
                     raise ContentStoreUnavailable(str(error)) from None
             return self._store
 
+    def opened(self) -> ContentStore | None:
+        """The store if it is open, without waiting for the lock (which `get` holds while
+        it opens one): the event loop may ask, a thread opens."""
+        return self._store
+
     def failed(self) -> None:
         """Forget a store that stopped answering, so the next request opens it afresh."""
         with self._lock:

@@ -38,7 +38,7 @@ from microtask.chain.typed_data import Receipt
 from microtask.client.errors import ReceiptInvalid, ReceiptStoreCorrupt
 from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
-from microtask.content import parse_cid
+from microtask.content.spelling import sha256_digest
 from microtask.encoding import recover
 from microtask.escrow import ZERO_ADDRESS, Slot, SlotState, has_ended, review_end
 from microtask.files import write_atomically
@@ -130,7 +130,7 @@ def check_receipt(
         )
     if receipt.worker != to_checksum_address(worker):
         raise ReceiptInvalid(f"the receipt names {receipt.worker}, not you")
-    if bytes(parse_cid(envelope_cid).raw_digest) != receipt.result_digest:
+    if sha256_digest(envelope_cid) != receipt.result_digest:
         raise ReceiptInvalid("the receipt's digest is not your envelope's")
     return receipt, signature
 

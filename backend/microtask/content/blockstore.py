@@ -34,6 +34,7 @@ class BlockStore:
         self.root = root
         self.fsync = fsync
         self._dirty_dirs: set[Path] = set()
+        self._flushing = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, cid: CID) -> Path:
@@ -102,17 +103,21 @@ class BlockStore:
         """Make the renames of blocks written so far durable (fsync their directories).
 
         Called once at the end of an add or import, before the pin that refers to the
-        blocks is recorded, instead of once per block.
+        blocks is recorded, instead of once per block. Adds in other threads share the
+        set of directories to flush: one that finds its directories already taken by a
+        flush still running waits for it (the lock), so no add returns before its own
+        renames are on disk.
         """
-        dirty, self._dirty_dirs = self._dirty_dirs, set()
-        if not self.fsync:
-            return
-        for directory in sorted(dirty):
-            descriptor = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+        with self._flushing:
+            dirty, self._dirty_dirs = self._dirty_dirs, set()
+            if not self.fsync:
+                return
+            for directory in sorted(dirty):
+                descriptor = os.open(directory, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
 
     def iter_keys(self) -> Iterator[str]:
         """Every stored block's key (its base32 multihash)."""

@@ -3,6 +3,13 @@
 Each validates and normalises once (checksummed addresses, uncompressed public keys,
 CIDv1 in base32), so two documents that mean the same thing serialise the same, and the
 JSON Schema says what the wire form is (a hex string, a base64 string, a CID).
+
+Normalising an address (keccak for the checksum) or a CID (multiformats, which type-checks
+every call) costs far more than the rest of a document's validation, and the same few
+values recur in every document of a task (its escrow, manifest CID, recipients, a worker
+in each of their submissions): the normalisations are pure functions of a string, so they
+are memoised in small bounded caches (`NORMALISED_CACHE` entries each; a refusal is never
+cached, only results).
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Final
 
 import coincurve
 from eth_utils.address import is_address, to_checksum_address
@@ -19,8 +27,11 @@ from multiformats import CID
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 UINT256_MAX = 2**256 - 1
+NORMALISED_CACHE: Final = 4096
+"""How many distinct addresses, CIDs and public keys each cache keeps (least recent go)."""
 
 
+@lru_cache(maxsize=NORMALISED_CACHE)
 def _address(value: str) -> str:
     if not is_address(value):
         raise ValueError("not an Ethereum address (0x and 40 hex digits)")
@@ -59,6 +70,7 @@ def address_of_public_key(key: str | bytes) -> str:
     return str(to_checksum_address(keccak(public_key_bytes(key)[1:])[12:]))
 
 
+@lru_cache(maxsize=NORMALISED_CACHE)
 def _public_key(value: str) -> str:
     return "0x" + public_key_bytes(value).hex()
 
@@ -77,6 +89,7 @@ PublicKey = Annotated[
 """A wallet's secp256k1 public key, stored as 0x04 followed by x and y."""
 
 
+@lru_cache(maxsize=NORMALISED_CACHE)
 def _cid(value: str) -> str:
     try:
         cid = CID.decode(value.strip().removeprefix("/ipfs/"))

@@ -23,7 +23,8 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from microtask.api.deps import ContentStoreDep, SettingsDep
 from microtask.api.problems import Problem, problem_responses, too_large
 from microtask.api.schemas import EXAMPLE_CID, ContentCreated
-from microtask.content import ContentStore, parse_cid
+from microtask.content import ContentStore
+from microtask.content.spelling import cid_text, fast_parse_cid
 from microtask.manifests import parse_document
 from microtask.manifests.documents import DOCUMENTS, SIZE_LIMITS
 
@@ -112,7 +113,7 @@ async def _read_limited(request: Request, limit: int) -> SpooledTemporaryFile[by
 
 def _store_stream(store: ContentStore, spool: SpooledTemporaryFile[bytes]) -> str:
     with spool:
-        return str(store.add_stream(spool))  # type: ignore[arg-type]
+        return cid_text(store.add_stream(spool))  # type: ignore[arg-type]
 
 
 @router.post(
@@ -139,7 +140,7 @@ async def upload(request: Request, store: ContentStoreDep, settings: SettingsDep
         parsed = parse_document(data)  # names the offending fields, or 413 per kind
         document = str(getattr(parsed, "type", "")).removeprefix("microtask/") or None
         size = len(data)
-        cid = str(await run_in_threadpool(store.add_bytes, data))
+        cid = cid_text(await run_in_threadpool(store.add_bytes, data))
     else:
         size = spool.seek(0, 2)
         spool.seek(0)
@@ -175,7 +176,7 @@ def _looks_like_json(data: bytes) -> bool:
 )
 def read(cid: CidPath, store: ContentStoreDep) -> Response:
     """Content is immutable, so answers may be cached for good (``ETag`` is the CID)."""
-    parsed = parse_cid(cid)
+    parsed = fast_parse_cid(cid)
     stat = store.stat(parsed)
     headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{parsed}"'}
     if stat.kind != "file":

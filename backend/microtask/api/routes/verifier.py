@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel
 from web3.exceptions import Web3Exception
 
 from microtask import __version__
@@ -76,8 +77,9 @@ router = APIRouter(prefix="/verifier", tags=["verifier"])
 T = TypeVar("T")
 
 
-def get_verifier(request: Request) -> VerifierService:
-    """The running verifier, or a 503 while it starts."""
+async def get_verifier(request: Request) -> VerifierService:
+    """The running verifier, or a 503 while it starts (async: nothing here blocks, and a
+    sync dependency would cost every verifier request a trip to the thread pool)."""
     service: VerifierService | None = getattr(request.app.state, "verifier", None)
     if service is None:
         raise unavailable("verifier", "the verifier is starting; retry in a moment")
@@ -127,6 +129,15 @@ def _signature(text: str) -> bytes:
     return bytes.fromhex(text[2:])
 
 
+def _encoded(answer: BaseModel, status_code: int = 200) -> Response:
+    """``answer`` (already an instance of the route's ``response_model``) as the response,
+    encoded once: returned as a model, FastAPI would dump it, validate the dump against the
+    same model again and encode that, on the two requests every gasless slot makes."""
+    return Response(
+        answer.model_dump_json(), status_code=status_code, media_type="application/json"
+    )
+
+
 @router.get(
     "",
     response_model=VerifierInfo,
@@ -145,14 +156,14 @@ def info(verifier: VerifierDep) -> VerifierInfo:
     summary="Ask for a receipt slot (gasless)",
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
-def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
+def claim(body: ClaimRequest, verifier: VerifierDep) -> Response:
     """Reserve a receipt slot for the worker who signed the request, for the task's lease.
 
     The same signed request sent again returns the same slot while it is the worker's.
     """
     request = SlotRequest(body.task_id, body.slot, body.worker, body.nonce, body.expiry)
     grant = _call(lambda: verifier.request_slot(request, _signature(body.signature)))
-    return GrantPublic(
+    answer = GrantPublic(
         task_id=grant.task_id,
         slot=grant.slot,
         item_index=grant.item_index,
@@ -162,6 +173,7 @@ def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
         lease_end=grant.lease_end,
         replayed=grant.replayed,
     )
+    return _encoded(answer, 201)
 
 
 @router.post(
@@ -170,13 +182,13 @@ def claim(body: ClaimRequest, verifier: VerifierDep) -> GrantPublic:
     summary="Hand in a reserved slot's envelope; get a signed receipt",
     responses=problem_responses(400, 404, 409, 413, 422, 503),
 )
-def submit(body: SubmissionRequest, verifier: VerifierDep) -> ReceiptPublic:
+def submit(body: SubmissionRequest, verifier: VerifierDep) -> Response:
     """Check the envelope (signature, task, slot, schema, the slot's item) and receipt it.
 
     The same envelope sent again gets the same receipt; a slot is receipted once.
     """
     issued = _call(lambda: verifier.submit(body.task_id, body.slot, body.envelope_cid))
-    return ReceiptPublic.model_validate(issued.as_json())
+    return _encoded(ReceiptPublic.model_validate(issued.as_json()))
 
 
 @router.get(
