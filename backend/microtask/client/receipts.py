@@ -38,7 +38,7 @@ from microtask.chain.typed_data import Receipt
 from microtask.client.errors import ReceiptInvalid, ReceiptStoreCorrupt
 from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
-from microtask.content.spelling import sha256_digest
+from microtask.content.cid import sha256_digest
 from microtask.encoding import recover
 from microtask.escrow import ZERO_ADDRESS, Slot, SlotState, has_ended, review_end
 from microtask.files import write_atomically

@@ -85,7 +85,7 @@ def parse_cid(value: CidLike) -> CID:
         raise InvalidCid(f"{shown[:80]!r} is not a valid CID ({error})") from None
 
 
-def sha256_digest(text: str) -> tuple[str, bytes] | None:
+def canonical_sha256(text: str) -> tuple[str, bytes] | None:
     """A sha2-256 CID spelled as Kubo prints it (``Qm...``, or ``b...`` in base32) and its
     32-byte digest, without making a `CID`; None for any other text (`parse_cid` it).
 
@@ -95,8 +95,21 @@ def sha256_digest(text: str) -> tuple[str, bytes] | None:
     return None if parts is None else (text, parts[2])
 
 
-_BASE58: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_VALUES: Final = {char: value for value, char in enumerate(_BASE58)}
+def sha256_digest(cid: str) -> bytes | None:
+    """The sha2-256 digest any spelling of a CID names (`InvalidCid` if it is no CID);
+    None when it is a CID of another hash function. A worker checks a receipt's digest
+    against its envelope's CID with it."""
+    canonical = canonical_sha256(cid.strip().removeprefix("/ipfs/").rstrip("/"))
+    if canonical is not None:
+        return canonical[1]
+    parsed = parse_cid(cid)
+    if bytes(parsed.digest)[:2] != _SHA2_256_PREFIX:
+        return None
+    return bytes(parsed.raw_digest)
+
+
+BASE58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_VALUES: Final = {char: value for value, char in enumerate(BASE58_ALPHABET)}
 _BASE32: Final = frozenset("abcdefghijklmnopqrstuvwxyz234567")
 
 

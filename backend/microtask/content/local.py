@@ -39,7 +39,7 @@ from microtask.content.importer import (
     ProgressCallback,
     import_stream,
 )
-from microtask.content.spelling import cid_text, fast_parse_cid, v1_base32_text
+from microtask.content.spelling import cid_text, v1_base32_text
 from microtask.content.store import CarImport, ContentStore, GcResult
 from microtask.files import write_atomically
 
@@ -104,17 +104,17 @@ class LocalStore(ContentStore):
         return cid
 
     def iter_cat(self, cid: CidLike) -> Iterator[bytes]:
-        return file_chunks(fast_parse_cid(cid), self.blocks.get)
+        return file_chunks(parse_cid(cid), self.blocks.get)
 
     def stat(self, cid: CidLike) -> ContentStat:
-        parsed = fast_parse_cid(cid)
+        parsed = parse_cid(cid)
         return describe(parsed, self.blocks.get(parsed))
 
     def has(self, cid: CidLike) -> bool:
-        return self.blocks.has(fast_parse_cid(cid))
+        return self.blocks.has(parse_cid(cid))
 
     def pin(self, cid: CidLike) -> None:
-        parsed = fast_parse_cid(cid)
+        parsed = parse_cid(cid)
         with self._locked(exclusive=False):
             self._pin_complete(parsed)
 
@@ -133,7 +133,7 @@ class LocalStore(ContentStore):
                 os.close(descriptor)
 
     def unpin(self, cid: CidLike) -> None:
-        parsed = fast_parse_cid(cid)
+        parsed = parse_cid(cid)
         try:
             (self._pins / _pin_name(parsed)).unlink()
         except FileNotFoundError:
@@ -172,7 +172,7 @@ class LocalStore(ContentStore):
         return live
 
     def export_car(self, cid: CidLike, stream: BinaryIO) -> int:
-        parsed = fast_parse_cid(cid)
+        parsed = parse_cid(cid)
         return write_car(stream, [parsed], walk(parsed, self.blocks.get))
 
     def import_car(self, stream: BinaryIO, *, pin_roots: bool = True) -> CarImport:

@@ -21,7 +21,6 @@ from microtask.content.cid import CID, CidLike, parse_cid
 from microtask.content.dag import ContentStat
 from microtask.content.errors import ContentTooLarge, UnsupportedContent
 from microtask.content.importer import ProgressCallback
-from microtask.content.spelling import fast_parse_cid
 from microtask.encoding.canonical import canonical_json as encoded_canonical_json
 
 DEFAULT_JSON_LIMIT = 16 << 20
@@ -145,7 +144,7 @@ class ContentStore(ABC):
 
     def cat(self, cid: CidLike, *, max_bytes: int | None = None) -> bytes:
         """A whole file in memory; ``max_bytes`` refuses larger ones before reading them."""
-        parsed = fast_parse_cid(cid)
+        parsed = parse_cid(cid)
         if max_bytes is not None:
             size = self.stat(parsed).size
             if size > max_bytes:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from microtask.chain.typed_data import Receipt
 from microtask.content import ContentStore, parse_cid
-from microtask.content.cid import sha256_digest
+from microtask.content.cid import canonical_sha256
 from microtask.content.errors import ContentNotFound, ContentTooLarge, InvalidCid
 from microtask.db.verifier_models import SlotHold, VerifierArrival, VerifierSlot
 from microtask.encoding.eip712 import sign
@@ -103,7 +103,7 @@ def receipt_of(row: VerifierSlot, verifier: str) -> IssuedReceipt:
 
 def result_digest(envelope_cid: str) -> tuple[str, bytes]:
     """The CID normalised, and its sha2-256 digest (what the receipt carries)."""
-    fast = sha256_digest(envelope_cid.strip())  # as `POST /content` names it: no CID made
+    fast = canonical_sha256(envelope_cid.strip())  # as `POST /content` names it: no CID made
     if fast is not None:
         return fast
     try:

@@ -24,7 +24,8 @@ from microtask.api.deps import ContentStoreDep, SettingsDep
 from microtask.api.problems import Problem, problem_responses, too_large
 from microtask.api.schemas import EXAMPLE_CID, ContentCreated
 from microtask.content import ContentStore
-from microtask.content.spelling import cid_text, fast_parse_cid
+from microtask.content.cid import parse_cid
+from microtask.content.spelling import cid_text
 from microtask.manifests import parse_document
 from microtask.manifests.documents import DOCUMENTS, SIZE_LIMITS
 
@@ -176,7 +177,7 @@ def _looks_like_json(data: bytes) -> bool:
 )
 def read(cid: CidPath, store: ContentStoreDep) -> Response:
     """Content is immutable, so answers may be cached for good (``ETag`` is the CID)."""
-    parsed = fast_parse_cid(cid)
+    parsed = parse_cid(cid)
     stat = store.stat(parsed)
     headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{parsed}"'}
     if stat.kind != "file":
