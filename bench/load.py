@@ -35,6 +35,7 @@ import base64
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,7 +66,7 @@ LABELS = ("positive", "neutral", "negative")
 REWARD = 10_000  # 0.01 dUSD a slot
 LEVELS = "1x60,10x600,50x600,50x2000,200x2000"
 GOLD_SHARE = 0.25
-SETTLE_TIMEOUT = 900.0
+SETTLE_TIMEOUT = float(os.environ.get("MICROTASK_BENCH_SETTLE_TIMEOUT", "900"))
 ENDPOINTS = {
     ("POST", "/verifier/claims"): "claim",
     ("POST", "/content"): "upload",
@@ -383,18 +384,17 @@ def client_main(spec: dict[str, Any]) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    print(
-        json.dumps(
-            {
-                "started": started,
-                "timings": timings,
-                "receipts": receipts,
-                "errors": errors,
-                "cpu": time.process_time() - cpu_at_go,
-            }
-        ),
-        flush=True,
-    )
+    seen = {
+        "started": started,
+        "timings": timings,
+        "receipts": receipts,
+        "errors": errors,
+        "cpu": time.process_time() - cpu_at_go,
+    }
+    # a file, not stdout: anything else printing to stdout (a library's warning, a
+    # profiler) must not split the one line the bench reads
+    Path(spec["out"]).write_text(json.dumps(seen), encoding="utf-8")
+    print("done", flush=True)
     platform.close()
     http.close()
 
@@ -418,12 +418,14 @@ def run_load(
         bad = {0}
     shares = [list(range(p, workers, processes)) for p in range(processes)]
     children = []
-    for share in shares:
+    outputs = Path(tempfile.mkdtemp(prefix="microtask-load-"))
+    for number, share in enumerate(shares):
         spec = {
             "task_id": task.task_id,
             "truth": task.truth,
             "workers": share,
             "careless": sorted(bad & set(share)),
+            "out": str(outputs / f"load-{number}.json"),
         }
         children.append(
             subprocess.Popen(
@@ -445,15 +447,19 @@ def run_load(
         child.stdin.write("go\n")
         child.stdin.flush()
     result = LoadResult(started=float("inf"))
-    for child in children:
+    for number, child in enumerate(children):
         assert child.stdout is not None
-        out = json.loads(child.stdout.readline())
+        for line in child.stdout:  # until "done" (or the end: then the file is missing)
+            if line.strip() == "done":
+                break
         child.wait()
+        out = json.loads((outputs / f"load-{number}.json").read_text(encoding="utf-8"))
         result.started = min(result.started, out["started"])
         result.timings += [tuple(t) for t in out["timings"]]
         result.receipts += [tuple(r) for r in out["receipts"]]
         result.errors += out["errors"]
         result.cpu += out["cpu"]
+    shutil.rmtree(outputs, ignore_errors=True)
     return result
 
 
@@ -608,6 +614,8 @@ def level(
         statuses_text += f" (+{ends - workers} extra 409 on claims)"
     first, last = pace(times, load.started)
     problems = settlement.problems
+    for error, count in Counter(load.errors).most_common(5):
+        console.print(f"  [red]{count} x {error}[/red]")
     for problem in problems[:10]:
         console.print(f"  [red]{problem}[/red]")
     decided = settlement.decisions

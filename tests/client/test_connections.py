@@ -61,6 +61,63 @@ def failing() -> Iterator[str]:
         server.server_close()
 
 
+class _DropsFirst:
+    """A server that reads the first request and closes the connection without an
+    answer, as a server whose keep-alive ran out does (uvicorn cannot be made to do it on
+    demand); later connections get a JSON answer. Counts the requests it read."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.requests = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                while length and len(body) < int(length.group(1)):
+                    body += connection.recv(65536)
+                self.requests += 1
+                if self.requests == 1:
+                    continue  # closed with no answer
+                answer = b'{"ok": true}'
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(answer), answer)
+                )
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("idempotent", [True, False])
+def test_a_dropped_connection_resends_only_what_means_the_same_twice(idempotent: bool) -> None:
+    server = _DropsFirst()
+    try:
+        with ApiClient(server.url) as api:
+            if idempotent:
+                assert api.post("/verifier/claims", {"slot": 1}, idempotent=True) == {"ok": True}
+                assert server.requests == 2
+            else:
+                with pytest.raises(ApiUnavailable, match="cannot reach"):
+                    api.post("/verifier/policies", {"issued_at": 1})
+                assert server.requests == 1  # never sent twice
+    finally:
+        server.close()
+
+
 def test_api_failures_are_one_error_each(failing: str) -> None:
     with ApiClient(failing) as api:
         with pytest.raises(ApiFailed, match="the API answered 500: it broke"):

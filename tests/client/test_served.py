@@ -127,6 +127,38 @@ def test_a_policy_blocks_a_worker_and_the_verifier_says_why(served: Served) -> N
         )
 
 
+def test_a_hand_in_that_failed_is_made_again_for_the_slot_already_granted(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dropped after the verifier granted a slot: the verifier refuses a
+    second slot while the first is held, so the next `work_gasless` hands that one in."""
+    from microtask.client.errors import ApiUnavailable
+
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    worker = Worker(platform, WORKERS["G1"])
+    upload = platform.api.upload_json
+    calls: list[int] = []
+
+    def drops_once(document: object) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ApiUnavailable("cannot reach the API (ReadError)")
+        return upload(document)
+
+    monkeypatch.setattr(platform.api, "upload_json", drops_once)
+    with pytest.raises(ApiUnavailable):
+        worker.work_gasless(task_id, answers(TRUTH))
+    with pytest.raises(ApiRefused, match="you hold slot"):
+        Worker(platform, WORKERS["G1"]).request_slot(task_id)  # what a fresh claim gets
+    done = worker.work_gasless(task_id, answers(TRUTH))
+    assert done.grant.slot == 0  # the slot granted first, not a new one
+    assert done.receipt.slot == 0
+    following = worker.work_gasless(task_id, answers(TRUTH))  # then on to the next
+    assert following.grant.slot == 1
+    assert platform.verification(task_id).receipted == 2
+
+
 def test_a_slot_request_after_the_chain_idled_is_fresh(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

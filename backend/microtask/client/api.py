@@ -7,6 +7,13 @@ up`, or on their own (``MICROTASK_VERIFIER_URL``). A problem+json answer becomes
 readable error: `ApiRefused` (4xx, the request's fault), `ApiFailed` (5xx);
 `ApiUnavailable` when nothing answers.
 
+A pooled connection the server has just closed (its keep-alive ran out while the request
+was on its way) fails the request with no answer. Reads, and the writes that are the same
+whether they arrive once or twice (``idempotent``: a signed slot request, whose replay
+gets the same slot back; a hand-in of one envelope, which gets the same receipt back; an
+upload, named by its content), are then sent once more on a fresh connection. A timeout
+is never resent: the server may still be working on it.
+
 Example::
 
     with ApiClient.for_settings(settings) as api:
@@ -27,6 +34,14 @@ TIMEOUT_SECONDS = 15.0
 """A read's timeout; writes (uploads, claims, submissions, assessments) get four times it."""
 
 Service = Literal["api", "verifier"]
+
+RESENDABLE: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+"""Transport errors after which a request had no answer and may be sent again."""
 
 
 def api_url(settings: Settings) -> str:
@@ -90,7 +105,9 @@ class ApiClient:
         base = self.urls[service]
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = self.http.get(f"{base}{path}", params=clean, timeout=TIMEOUT_SECONDS)
+            response = self._send(
+                True, "GET", f"{base}{path}", params=clean, timeout=TIMEOUT_SECONDS
+            )
         except httpx.HTTPError as error:
             raise ApiUnavailable(
                 f"cannot reach the API at {base} ({type(error).__name__}); "
@@ -98,11 +115,16 @@ class ApiClient:
             ) from None
         return _answer(response)
 
-    def post(self, path: str, body: Any, *, service: Service = "api") -> Any:
-        """POST ``body`` as JSON to ``path``; the JSON body."""
+    def post(
+        self, path: str, body: Any, *, service: Service = "api", idempotent: bool = False
+    ) -> Any:
+        """POST ``body`` as JSON to ``path``; the JSON body. ``idempotent``: the request
+        means the same sent twice (see the module's note), so a dropped connection resends it."""
         base = self.urls[service]
         try:
-            response = self.http.post(f"{base}{path}", json=body, timeout=TIMEOUT_SECONDS * 4)
+            response = self._send(
+                idempotent, "POST", f"{base}{path}", json=body, timeout=TIMEOUT_SECONDS * 4
+            )
         except httpx.HTTPError as error:
             raise ApiUnavailable(
                 f"cannot reach {base} ({type(error).__name__}); is `microtask up` running?"
@@ -117,7 +139,9 @@ class ApiClient:
 
         base = self.urls["api"]
         try:
-            response = self.http.post(
+            response = self._send(
+                True,
+                "POST",
                 f"{base}/content",
                 content=canonical_json(document),
                 headers={"content-type": "application/json"},
@@ -129,6 +153,14 @@ class ApiClient:
                 "is `microtask up` running?"
             ) from None
         return str(_answer(response)["cid"])
+
+    def _send(self, resendable: bool, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            return self.http.request(method, url, **options)
+        except RESENDABLE:
+            if not resendable:
+                raise
+        return self.http.request(method, url, **options)
 
 
 def _answer(response: httpx.Response) -> Any:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cached_property
 from time import time as wall_clock
+from typing import TYPE_CHECKING
 
 from microtask.client.documents import (
     AssignmentPage,
@@ -57,12 +58,25 @@ from microtask.encoding import canonical_json
 from microtask.escrow import Slot, SlotState, claimable
 from microtask.manifests import ReviewBatch, SubmissionAnswers, parse_as, seal_submission
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from microtask.client.platform import Platform
+
 MAX_SLOTS_SCANNED = 500
 """How many claimable slots `Worker.first_claimable_slot` looks at before giving up."""
 
 
 class Worker(Party):
     """A worker on the platform (see the module's note)."""
+
+    def __init__(
+        self, platform: Platform, signer: LocalAccount | None = None, *, address: str | None = None
+    ) -> None:
+        super().__init__(platform, signer, address=address)
+        self._held: dict[int, Grant] = {}
+        """Receipt slots granted and not yet handed in, by task: `work_gasless` hands in
+        a slot it holds before asking for another (the verifier grants one at a time)."""
 
     # ------------------------------------------------------------ finding work
 
@@ -200,9 +214,10 @@ class Worker(Party):
         )
         body = claim_body(request, signature)
         grant = Grant.model_validate(
-            platform.api.post("/verifier/claims", body, service="verifier")
+            platform.api.post("/verifier/claims", body, service="verifier", idempotent=True)
         )
         self.receipts.save(task_id, grant.slot, {**grant.document(), "request": body})
+        self._held[task_id] = grant
         return grant
 
     def hand_in(
@@ -242,11 +257,16 @@ class Worker(Party):
         )
         cid = platform.api.upload_json(envelope.model_dump(mode="json"))
         body = {"task_id": task_id, "slot": slot, "envelope_cid": cid}
-        answer = platform.api.post("/verifier/submissions", body, service="verifier")
+        answer = platform.api.post(
+            "/verifier/submissions", body, service="verifier", idempotent=True
+        )
         self.check_receipt(answer, cid)
         record = dict(kept.document) if kept is not None else {}
         record.update(task_id=task_id, slot=slot, item_id=item_id, receipt=answer)
         self.receipts.save(task_id, slot, record)
+        held = self._held.get(task_id)
+        if held is not None and held.slot == slot:
+            del self._held[task_id]
         return IssuedReceipt.model_validate(answer)
 
     def work_gasless(
@@ -257,10 +277,20 @@ class Worker(Party):
         slot: int | None = None,
         manifest: PublishedManifest | None = None,
     ) -> GaslessWork:
-        """Reserve a receipt slot and hand in its item's answer at once.
+        """Reserve a receipt slot and hand in its item's answer at once. A slot of the task
+        this worker was granted and has not handed in yet (its hand-in failed: the
+        connection dropped, the store was down) is handed in first, while its lease runs,
+        instead of asking for another, which the verifier would refuse until it lapses.
 
         Example: ``done = worker.work_gasless(2, answers); done.receipt.signature``
         """
+        held = self._held.get(task_id)
+        if held is not None and (slot is None or held.slot == slot):
+            now = max(self.platform.chain_time(), int(wall_clock()))
+            if held.lease_end > now:
+                receipt = self.hand_in(task_id, held.slot, answers, manifest=manifest)
+                return GaslessWork(held, receipt)
+            del self._held[task_id]
         grant = self.request_slot(task_id, slot)
         receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
         return GaslessWork(grant, receipt)
