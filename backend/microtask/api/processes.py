@@ -201,7 +201,11 @@ def _serve(settings: Settings, spec: dict[str, Any]) -> None:
 
     from microtask.api import create_app
     from microtask.api.app import attach_verifier
-    from microtask.api.server import GRACEFUL_SHUTDOWN_SECONDS, StoppingServer
+    from microtask.api.server import (
+        GRACEFUL_SHUTDOWN_SECONDS,
+        KEEP_ALIVE_SECONDS,
+        StoppingServer,
+    )
     from microtask.client import Platform
     from microtask.content import open_content_store
     from microtask.web import attach_site, site_for_platform
@@ -230,6 +234,7 @@ def _serve(settings: Settings, spec: dict[str, Any]) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = StoppingServer(config, app.state.stopping, ready=READY)
     try:

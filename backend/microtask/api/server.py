@@ -26,6 +26,11 @@ log = logging.getLogger("microtask.api")
 
 GRACEFUL_SHUTDOWN_SECONDS: Final = 5
 START_TIMEOUT_SECONDS: Final = 60
+KEEP_ALIVE_SECONDS: Final = 30
+"""How long an idle client connection stays open. Longer than clients keep theirs (httpx
+and browsers: 5 s or less), so a client drops an idle connection before the server
+closes it under a request on its way (uvicorn's own default, 5 s, equals httpx's: under
+load a reused connection then failed with no answer now and then)."""
 
 
 class PortInUse(UserError, OSError):
@@ -114,6 +119,7 @@ class ApiServer:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self.server = StoppingServer(config, app.state.stopping)
         self._thread: threading.Thread | None = None
