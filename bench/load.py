@@ -76,7 +76,8 @@ ENDPOINTS = {
 
 def tree_cpu_seconds(root: int | None) -> float:
     """CPU time (user + system) of ``root`` and every process below it, from /proc (Linux);
-    NaN elsewhere. Processes that already ended are not counted."""
+    NaN elsewhere. A process that ended counts through its parent's time for children
+    it waited for (PostgreSQL's backends come and go with connections)."""
     if root is None or not Path("/proc/self/stat").exists():
         return float("nan")
     parents: dict[int, int] = {}
@@ -90,7 +91,7 @@ def tree_cpu_seconds(root: int | None) -> float:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        cpu[int(entry.name)] = sum(int(fields[n]) for n in (11, 12, 13, 14)) / tick
     inside = {root}
     changed = True
     while changed:
