@@ -29,3 +29,13 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int = 0o644) -> Non
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make the renames and creations inside ``directory`` durable: a file renamed into
+    place survives a crash only once its directory's entry is on disk."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

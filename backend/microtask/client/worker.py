@@ -203,12 +203,7 @@ class Worker(Party):
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
-        # the verifier's now runs on with the wall clock past the chain's head (a chain that
-        # mines on demand keeps an old head while idle): count the expiry from the same
-        # clock, or a request signed after ten idle minutes arrives already expired;
-        # chain_time reads the head at most every few seconds, no round trip on most calls
-        now = max(platform.chain_time(), int(wall_clock()))
-        request = slot_request(task_id, slot, worker=self.address, now=now)
+        request = slot_request(task_id, slot, worker=self.address, now=self._verifier_now())
         signature = request.sign(
             self.account("requesting a slot"), platform.chain_id, platform.escrow_address
         )
@@ -219,6 +214,14 @@ class Worker(Party):
         self.receipts.save(task_id, grant.slot, {**grant.document(), "request": body})
         self._held[task_id] = grant
         return grant
+
+    def _verifier_now(self) -> int:
+        """The time as the verifier counts it. Its now runs on with the wall clock past
+        the chain's head (a chain that mines on demand keeps an old head while idle):
+        count expiries and leases from the same clock, or a request signed after ten idle
+        minutes arrives already expired; `chain_time` reads the head at most every few
+        seconds, no round trip on most calls."""
+        return max(self.platform.chain_time(), int(wall_clock()))
 
     def hand_in(
         self,
@@ -286,8 +289,7 @@ class Worker(Party):
         """
         held = self._held.get(task_id)
         if held is not None and (slot is None or held.slot == slot):
-            now = max(self.platform.chain_time(), int(wall_clock()))
-            if held.lease_end > now:
+            if held.lease_end > self._verifier_now():
                 receipt = self.hand_in(task_id, held.slot, answers, manifest=manifest)
                 return GaslessWork(held, receipt)
             del self._held[task_id]

@@ -22,6 +22,7 @@ from typing import Self
 
 from microtask.content.cid import CID, block_key, verify_block
 from microtask.content.errors import ContentNotFound
+from microtask.files import fsync_directory
 
 _SUFFIX = ".data"
 _TEMP_PREFIX = ".tmp-"
@@ -113,11 +114,7 @@ class BlockStore:
             if not self.fsync:
                 return
             for directory in sorted(dirty):
-                descriptor = os.open(directory, os.O_RDONLY)
-                try:
-                    os.fsync(descriptor)
-                finally:
-                    os.close(descriptor)
+                fsync_directory(directory)
 
     def iter_keys(self) -> Iterator[str]:
         """Every stored block's key (its base32 multihash)."""

@@ -70,7 +70,7 @@ def parse_cid(value: CidLike) -> CID:
         return normalized(value)
     try:
         if isinstance(value, str):
-            text = value.strip().removeprefix("/ipfs/").rstrip("/")
+            text = _bare(value)
             if not text:
                 raise InvalidCid("an empty string is not a CID")
             parts = _sha256_parts(text)
@@ -83,6 +83,11 @@ def parse_cid(value: CidLike) -> CID:
     except (ValueError, KeyError, TypeError, IndexError) as error:  # IndexError: "z" and the like
         shown = value if isinstance(value, str) else bytes(value).hex()
         raise InvalidCid(f"{shown[:80]!r} is not a valid CID ({error})") from None
+
+
+def _bare(text: str) -> str:
+    """A CID's text without the spaces, ``/ipfs/`` and trailing slash it may come with."""
+    return text.strip().removeprefix("/ipfs/").rstrip("/")
 
 
 def canonical_sha256(text: str) -> tuple[str, bytes] | None:
@@ -99,7 +104,7 @@ def sha256_digest(cid: str) -> bytes | None:
     """The sha2-256 digest any spelling of a CID names (`InvalidCid` if it is no CID);
     None when it is a CID of another hash function. A worker checks a receipt's digest
     against its envelope's CID with it."""
-    canonical = canonical_sha256(cid.strip().removeprefix("/ipfs/").rstrip("/"))
+    canonical = canonical_sha256(_bare(cid))
     if canonical is not None:
         return canonical[1]
     parsed = parse_cid(cid)

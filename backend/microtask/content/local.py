@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import fcntl
 import io
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +40,7 @@ from microtask.content.importer import (
 )
 from microtask.content.spelling import cid_text, v1_base32_text
 from microtask.content.store import CarImport, ContentStore, GcResult
-from microtask.files import write_atomically
+from microtask.files import fsync_directory, write_atomically
 
 
 def _pin_name(cid: CID) -> str:
@@ -126,11 +125,7 @@ class LocalStore(ContentStore):
     def _record_pin(self, cid: CID) -> None:
         write_atomically(self._pins / _pin_name(cid), cid_text(cid), mode=0o644)
         if self.blocks.fsync:  # the rename itself, so a pin that was recorded stays
-            descriptor = os.open(self._pins, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            fsync_directory(self._pins)
 
     def unpin(self, cid: CidLike) -> None:
         parsed = parse_cid(cid)
