@@ -16,6 +16,7 @@ import {
 import { signTypedData, waitForTransactionReceipt } from 'viem/actions'
 import { fromHex, keccak_256, toHex } from './bytes'
 import { config, t } from './config'
+import { RECEIPT_TYPES } from './typed'
 import { type Connection, WalletError } from './wallet'
 
 export const ESCROW_ABI = [
@@ -27,14 +28,7 @@ export const ESCROW_ABI = [
       {
         name: 'receipts',
         type: 'tuple[]',
-        components: [
-          { name: 'taskId', type: 'uint256' },
-          { name: 'slot', type: 'uint32' },
-          { name: 'worker', type: 'address' },
-          { name: 'resultDigest', type: 'bytes32' },
-          { name: 'submittedAt', type: 'uint64' },
-          { name: 'expiry', type: 'uint64' },
-        ],
+        components: RECEIPT_TYPES.Receipt, // the receipt's fields, as it is signed
       },
       { name: 'signatures', type: 'bytes[]' },
     ],

@@ -5,6 +5,7 @@ import { type Hex, createClient, custom, encodeFunctionData, getAddress } from '
 import { waitForTransactionReceipt } from 'viem/actions'
 import { sendEscrowData } from './chain'
 import { config, t } from './config'
+import { RECEIPT_TYPES } from './typed'
 import { type Connection, WalletError } from './wallet'
 
 export const ROLES_ABI = [
@@ -78,14 +79,7 @@ export const ROLES_ABI = [
           {
             name: 'receipt',
             type: 'tuple',
-            components: [
-              { name: 'taskId', type: 'uint256' },
-              { name: 'slot', type: 'uint32' },
-              { name: 'worker', type: 'address' },
-              { name: 'resultDigest', type: 'bytes32' },
-              { name: 'submittedAt', type: 'uint64' },
-              { name: 'expiry', type: 'uint64' },
-            ],
+            components: RECEIPT_TYPES.Receipt, // the receipt's fields, as it is signed
           },
           { name: 'signature', type: 'bytes' },
           { name: 'envelopeHash', type: 'bytes32' },
