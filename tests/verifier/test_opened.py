@@ -38,15 +38,20 @@ def open_with(
     works: list[assessment.SubmittedWork],
     store: LocalStore,
     kept: OpenedSubmissions | None,
+    *,
+    key: bytes | None = None,
+    seal: OpeningSeal | None = None,
 ) -> tuple[list[Submission], list[assessment.Unopened]]:
+    """`assessment.open_work` as the verifier (``key``: the platform verifier's) runs it."""
     opened, unopened = assessment.open_work(
         context,
         works,
         store=store,
-        verifier_key=bytes(platform.verifier.account.key),
+        verifier_key=key if key is not None else bytes(platform.verifier.account.key),
         chain_id=platform.chain_id,
         escrow=platform.escrow,
         kept=kept,
+        seal=seal,
     )
     return list(opened), unopened
 
@@ -122,14 +127,13 @@ def test_another_process_reads_the_sealed_openings_and_only_for_their_own_slot(
     fresh, _ = open_with(platform, context, works, platform.store, None)
     restarted = platform.restart_verifier()  # another process: nothing in its memory
     empty = LocalStore(tmp_path / "empty", fsync=False)
-    opened, none = assessment.open_work(
+    opened, none = open_with(
+        platform,
         context,
         works,
-        store=empty,
-        verifier_key=bytes(restarted.account.key),
-        chain_id=platform.chain_id,
-        escrow=platform.escrow,
-        kept=restarted.opened,
+        empty,
+        restarted.opened,
+        key=bytes(restarted.account.key),
         seal=restarted.opening_seal,
     )
     assert opened == fresh  # not one envelope fetched
@@ -139,26 +143,24 @@ def test_another_process_reads_the_sealed_openings_and_only_for_their_own_slot(
     # envelope is opened instead (here: not on this store, so left for the next round)
     moved = [replace(works[0], sealed=works[1].sealed), replace(works[1], sealed=b"\0" * 60)]
     stranger = OpeningSeal(bytes(32 * [7]))
-    opened, unopened = assessment.open_work(
+    opened, unopened = open_with(
+        platform,
         context,
         [*moved, works[2]],
-        store=empty,
-        verifier_key=bytes(restarted.account.key),
-        chain_id=platform.chain_id,
-        escrow=platform.escrow,
-        kept=OpenedSubmissions(),
+        empty,
+        OpenedSubmissions(),
+        key=bytes(restarted.account.key),
         seal=stranger,
     )
     assert opened == []
     assert [u.retry for u in unopened] == [True, True, True]
-    opened, unopened = assessment.open_work(
+    opened, unopened = open_with(
+        platform,
         context,
         moved,
-        store=empty,
-        verifier_key=bytes(restarted.account.key),
-        chain_id=platform.chain_id,
-        escrow=platform.escrow,
-        kept=OpenedSubmissions(),
+        empty,
+        OpenedSubmissions(),
+        key=bytes(restarted.account.key),
         seal=restarted.opening_seal,
     )
     assert opened == []
