@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from microtask.content import LocalStore
+from microtask.content import ContentCorrupted, ContentTooLarge, LocalStore
 from microtask.content.importer import DiscardBlocks, import_stream
 from tests.conftest import REPO_ROOT
 from tests.content.conftest import random_bytes
@@ -246,3 +246,37 @@ def test_an_add_waits_for_a_flush_of_its_directories_running_in_another_thread(
     flush_a.join()
     flush_b.join()
     assert order == ["B's fsync of the directory done", "A flushed"]
+
+
+@pytest.mark.parametrize("size", [0, 900, 600_000])
+def test_a_bounded_cat_reads_and_checks_each_block_once(
+    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """Asking for a size limit (what the verifier does with every envelope) costs no second
+    read of the root block: it both declares the size and, for a one-block file, holds it."""
+    data = random_bytes(size, seed=size)
+    cid = local_store.add_bytes(data)
+    reads: list[str] = []
+    real_get = local_store.blocks.get
+
+    def counted(block: object) -> bytes:
+        reads.append(str(block))
+        return real_get(block)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local_store.blocks, "get", counted)
+    assert local_store.cat(cid, max_bytes=size) == data
+    assert sorted(reads) == sorted(set(reads))
+    assert reads[0] == str(cid)
+    reads.clear()
+    if size:
+        with pytest.raises(ContentTooLarge, match=f"{size} bytes"):
+            local_store.cat(cid, max_bytes=size - 1)
+        assert reads == [str(cid)]  # refused from the root alone
+
+
+def test_a_bounded_cat_still_refuses_a_tampered_root(local_store: LocalStore) -> None:
+    cid = local_store.add_bytes(b'{"an": "envelope"}')
+    path = local_store.blocks.path_of(cid)
+    path.write_bytes(path.read_bytes().replace(b"envelope", b"envelopf"))
+    with pytest.raises(ContentCorrupted):
+        local_store.cat(cid, max_bytes=1000)

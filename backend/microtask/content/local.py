@@ -31,7 +31,7 @@ from microtask.content.blockstore import BackgroundWriter, BlockStore
 from microtask.content.car import CarReader, write_car
 from microtask.content.cid import CID, CODEC_RAW, CidLike, block_key, parse_cid
 from microtask.content.dag import ContentStat, describe, file_chunks, links_of, walk
-from microtask.content.errors import NotPinned
+from microtask.content.errors import ContentTooLarge, NotPinned
 from microtask.content.importer import (
     DEFAULT_CHUNK_SIZE,
     ImportOptions,
@@ -104,6 +104,23 @@ class LocalStore(ContentStore):
 
     def iter_cat(self, cid: CidLike) -> Iterator[bytes]:
         return file_chunks(parse_cid(cid), self.blocks.get)
+
+    def cat(self, cid: CidLike, *, max_bytes: int | None = None) -> bytes:
+        """A whole file in memory, its root block read and checked once: it declares the
+        file's size (checked against ``max_bytes`` before any other block is read) and,
+        for a file of one block (every platform document), holds all of it. The generic
+        `ContentStore.cat` would read and hash it twice, once to `stat` it."""
+        parsed = parse_cid(cid)
+        root = self.blocks.get(parsed)
+        if max_bytes is not None:
+            size = describe(parsed, root).size
+            if size > max_bytes:
+                raise ContentTooLarge(f"{parsed} is {size} bytes; the limit here is {max_bytes}")
+
+        def get(block: CID) -> bytes:
+            return root if block is parsed else self.blocks.get(block)
+
+        return b"".join(file_chunks(parsed, get))
 
     def stat(self, cid: CidLike) -> ContentStat:
         parsed = parse_cid(cid)

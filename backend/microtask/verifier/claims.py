@@ -46,6 +46,7 @@ from typing import Any, Final
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Connection,
     Select,
     and_,
     bindparam,
@@ -86,6 +87,7 @@ from microtask.verifier.errors import (
     TaskClosed,
 )
 from microtask.verifier.policy import effective_policy, task_policy
+from microtask.verifier.slots import SlotView, read_slot
 from microtask.verifier.tasks import TaskContext
 from microtask.verifier.typed_data import ANY_SLOT, SlotRequest
 
@@ -107,7 +109,7 @@ class Grant:
     replayed: bool = False
 
 
-def grant_of(row: VerifierSlot, item_id: str, *, replayed: bool = False) -> Grant:
+def grant_of(row: VerifierSlot | SlotView, item_id: str, *, replayed: bool = False) -> Grant:
     """The grant a held (reserved or receipted) slot's row records."""
     if row.worker is None or row.request_digest is None or row.reserved_at is None:
         raise ValueError(f"slot {row.slot} of task {row.task_id} is not held")
@@ -148,16 +150,18 @@ def verify_request(
     return "0x" + request.digest(chain_id, escrow).hex()
 
 
-def replayed_grant(session: Session, context: TaskContext, digest: str, now: int) -> Grant | None:
+def replayed_grant(
+    connection: Connection, context: TaskContext, digest: str, now: int
+) -> Grant | None:
     """The grant a request already received, when it is sent again; None for a new one.
 
     A worker who lost the answer asks again with the same signed request and gets the same
     slot back while it is theirs; once it lapsed, the request is spent (`Replayed`).
     """
-    used = session.connection().execute(_USED_REQUEST, {"digest": digest}).first()
+    used = connection.execute(_USED_REQUEST, {"digest": digest}).first()
     if used is None:
         return None
-    row = session.get(VerifierSlot, (used.task_id, used.slot))
+    row = read_slot(connection, used.task_id, used.slot)
     if (
         row is not None
         and row.request_digest == digest
@@ -172,7 +176,7 @@ def replayed_grant(session: Session, context: TaskContext, digest: str, now: int
     )
 
 
-def check_eligible(session: Session, context: TaskContext, worker: str, now: int) -> None:
+def check_eligible(connection: Connection, context: TaskContext, worker: str, now: int) -> None:
     """Raise why ``worker`` may not take a receipt slot of the task now, if they may not."""
     terms = context.terms
     if terms.cancelled:
@@ -189,17 +193,17 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
             "parties to a task cannot be paid for it"
         )
     if context.manifest.waits_for_policy and (
-        task_policy(session, terms.requester, terms.task_id) is None
+        task_policy(connection, terms.requester, terms.task_id) is None
     ):
         raise TaskClosed(
             f"task {terms.task_id} opens once its requester has set its policy; try again in "
             "a moment"
         )
-    policy = effective_policy(session, terms.requester, terms.task_id)
+    policy = effective_policy(connection, terms.requester, terms.task_id)
     refusal = policy.admits(worker)
     if refusal is not None:
         raise NotEligible(refusal)
-    record = session.connection().execute(_RECORD, {"token": terms.token, "worker": worker}).first()
+    record = connection.execute(_RECORD, {"token": terms.token, "worker": worker}).first()
     approved = record.approved if record else 0
     rejected = record.rejected if record else 0
     if not meets_min_approved(approved, terms.min_approved):
@@ -215,7 +219,9 @@ def check_eligible(session: Session, context: TaskContext, worker: str, now: int
         )
     missing = policy.unmet(context.manifest.requester_qualifications, worker)
     if context.manifest.qualifications:
-        missing += unmet(context.manifest.qualifications, worker_scores(session, worker))
+        with Session(bind=connection) as session:  # the reputation reads through a session
+            scores = worker_scores(session, worker)
+        missing += unmet(context.manifest.qualifications, scores)
     if missing:
         raise NotEligible("you do not meet the task's qualifications: " + "; ".join(missing))
 
@@ -225,7 +231,7 @@ class SlotTaken(Exception):
     there first): the caller starts the claim over."""
 
 
-def ensure_slots(session: Session, context: TaskContext) -> None:
+def ensure_slots(connection: Connection, context: TaskContext) -> None:
     """Give every receipt slot of the task a row (``free`` unless it already has one), so
     claims find free slots through ``ix_verifier_slots_open``; idempotent, and safe when
     two processes do it at once (conflicting rows are left as they are)."""
@@ -237,14 +243,14 @@ def ensure_slots(session: Session, context: TaskContext) -> None:
     ]  # fmt: skip
     if not rows:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(rows), 5_000):
         statement = insert(VerifierSlot).on_conflict_do_nothing()
-        session.execute(statement, rows[start : start + 5_000])
+        connection.execute(statement, rows[start : start + 5_000])
 
 
 def grant_slot(
-    session: Session,
+    connection: Connection,
     context: TaskContext,
     request: SlotRequest,
     digest: str,
@@ -263,7 +269,6 @@ def grant_slot(
     """
     terms = context.terms
     worker = checksum(request.worker)
-    connection = session.connection()
     mine = {"task_id": terms.task_id, "worker": worker}
     done: set[int] = set()
     lapsed: list[int] = []
@@ -281,11 +286,11 @@ def grant_slot(
         context.manifest.item_index(slot) for slot in connection.scalars(_ANSWERED_ON_CHAIN, mine)
     )
     if lapsed:
-        _give_back(session, terms.task_id, lapsed, worker)
+        _give_back(connection, terms.task_id, lapsed, worker)
     if request.slot != ANY_SLOT:
-        slot = _asked_for(session, context, request.slot, done, now)
+        slot = _asked_for(connection, context, request.slot, done, now)
     else:
-        slot = _first_free(session, context, done, now, preferred)
+        slot = _first_free(connection, context, done, now, preferred)
     item_index, item_id = context.item_of(slot)
     lease_end = min(now + terms.lease, terms.deadline)
     taken = connection.execute(
@@ -341,9 +346,9 @@ def _settled_on_chain(task_id: int | BindParameter[int]) -> ColumnElement[bool]:
     return exists().where(Slot.task_id == task_id, Slot.slot == VerifierSlot.slot)
 
 
-def _give_back(session: Session, task_id: int, slots: list[int], worker: str) -> None:
+def _give_back(connection: Connection, task_id: int, slots: list[int], worker: str) -> None:
     """Free the worker's own lapsed reservations, so they may hold a new one."""
-    session.execute(
+    connection.execute(
         update(VerifierSlot)
         .where(
             VerifierSlot.task_id == task_id,
@@ -358,12 +363,11 @@ def _give_back(session: Session, task_id: int, slots: list[int], worker: str) ->
             reserved_at=None,
             lease_end=None,
         )
-        .execution_options(synchronize_session=False)
     )
 
 
 def _first_free(
-    session: Session,
+    connection: Connection,
     context: TaskContext,
     done: Set[int],
     now: int,
@@ -372,7 +376,6 @@ def _first_free(
     """The lowest free slot whose item the worker has not answered, from the preferred
     items first (see the module's note)."""
     task_id = context.task_id
-    connection = session.connection()
     params: dict[str, Any] = {"task_id": task_id, "now": now, "done": sorted(done)}
     for items in preferred:
         wanted = sorted(set(items) - set(done))
@@ -395,7 +398,7 @@ def _first_free(
 
 
 def _asked_for(
-    session: Session, context: TaskContext, wanted: int, done: Set[int], now: int
+    connection: Connection, context: TaskContext, wanted: int, done: Set[int], now: int
 ) -> int:
     """``wanted``, if it is a receipt slot that is free and whose item is new to the worker."""
     terms = context.terms
@@ -404,7 +407,7 @@ def _asked_for(
             f"slot {wanted} is not a receipt slot of task {terms.task_id} "
             f"(those are 0 to {terms.receipt_slots - 1})"
         )
-    free = session.scalar(
+    free = connection.scalar(
         select(VerifierSlot.slot)
         .where(
             VerifierSlot.task_id == terms.task_id,
@@ -421,11 +424,10 @@ def _asked_for(
     return wanted
 
 
-def preferred_items(session: Session, context: TaskContext, worker: str) -> list[set[int]]:
+def preferred_items(connection: Connection, context: TaskContext, worker: str) -> list[set[int]]:
     """The items (by index) to offer ``worker`` first, in order (see the module's note):
     gold items when the worker has an undecided slot, then items with nothing but
     rejected answers (as the task's last assessment recorded them)."""
-    connection = session.connection()
     gold: set[int] = set()
     if context.gold_items:
         undecided = connection.scalar(_UNDECIDED, {"task_id": context.task_id, "worker": worker})

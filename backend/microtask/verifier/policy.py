@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from microtask.db.verifier_models import VerifierPolicy
@@ -109,21 +109,20 @@ class Policy(BaseModel):
 DEFAULT_POLICY: Final = Policy()
 
 
-def task_policy(session: Session, requester: str, task_id: int) -> Policy | None:
+def task_policy(connection: Connection, requester: str, task_id: int) -> Policy | None:
     """The task's own policy, if its requester set one (not the default)."""
-    return _read(session, requester, task_id, [task_id])
+    return _read(connection, requester, task_id, [task_id])
 
 
-def effective_policy(session: Session, requester: str, task_id: int) -> Policy:
+def effective_policy(connection: Connection, requester: str, task_id: int) -> Policy:
     """The task's own policy, else the requester's default, else the platform's."""
-    return _read(session, requester, task_id, [0, task_id]) or DEFAULT_POLICY
+    return _read(connection, requester, task_id, [0, task_id]) or DEFAULT_POLICY
 
 
-def _read(session: Session, requester: str, task_id: int, wanted: list[int]) -> Policy | None:
+def _read(connection: Connection, requester: str, task_id: int, wanted: list[int]) -> Policy | None:
     """The policy kept for the first of ``wanted`` (the task's own, then task 0) that has
     one, read every time (another process may have stored a newer one) but parsed once
     per process (`_PARSED`)."""
-    connection = session.connection()
     versions = {
         row.task_id: row
         for row in connection.execute(_VERSIONS, {"requester": requester, "wanted": wanted})
@@ -140,7 +139,7 @@ def _read(session: Session, requester: str, task_id: int, wanted: list[int]) -> 
             {"requester": requester, "task_id": chosen.task_id, "issued_at": chosen.issued_at},
         )
         if document is None:  # replaced since the versions were read: read it again
-            return _read(session, requester, task_id, wanted)
+            return _read(connection, requester, task_id, wanted)
         policy = Policy.model_validate(document)
         with _PARSED_LOCK:
             _PARSED[key] = policy

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import bindparam, insert, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, text, update
 
 from microtask.chain.typed_data import Receipt
 from microtask.content import ContentStore, parse_cid
@@ -48,6 +47,7 @@ from microtask.manifests import (
 )
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.verifier.errors import NoSlot, SubmissionRefused, TaskClosed
+from microtask.verifier.slots import SlotView, read_slot
 from microtask.verifier.tasks import TaskContext
 
 
@@ -80,7 +80,7 @@ ARRIVALS_CHANNEL = "microtask_verifier_arrivals"
 task id), which the verifier's loop listens on."""
 
 
-def receipt_of(row: VerifierSlot, verifier: str) -> IssuedReceipt:
+def receipt_of(row: VerifierSlot | SlotView, verifier: str) -> IssuedReceipt:
     """The receipt recorded for a receipted slot."""
     if not (row.result_digest and row.signature and row.envelope_cid and row.worker):
         raise ValueError(f"slot {row.slot} of task {row.task_id} has no receipt")
@@ -118,8 +118,8 @@ def result_digest(envelope_cid: str) -> tuple[str, bytes]:
     return str(cid), bytes(cid.raw_digest)
 
 
-def holder(session: Session, task_id: int, slot: int) -> VerifierSlot:
-    row = session.get(VerifierSlot, (task_id, slot))
+def holder(connection: Connection, task_id: int, slot: int) -> SlotView:
+    row = read_slot(connection, task_id, slot)
     if row is None or row.status is SlotHold.FREE:
         raise NoSlot(
             f"slot {slot} of task {task_id} was not reserved through this verifier: ask for a "
@@ -130,7 +130,7 @@ def holder(session: Session, task_id: int, slot: int) -> VerifierSlot:
 
 def check_envelope(
     context: TaskContext,
-    row: VerifierSlot,
+    row: SlotView,
     envelope_cid: str,
     *,
     store: ContentStore,
@@ -182,9 +182,9 @@ def check_envelope(
 
 
 def issue_receipt(
-    session: Session,
+    connection: Connection,
     context: TaskContext,
-    row: VerifierSlot,
+    row: SlotView,
     envelope_cid: str,
     digest: bytes,
     *,
@@ -217,7 +217,6 @@ def issue_receipt(
         expiry=terms.receipt_window_end,
     )
     signature = sign(signer, receipt.signable(chain_id, escrow))
-    connection = session.connection()
     changed = connection.execute(
         _RECEIPT,
         {

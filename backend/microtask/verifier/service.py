@@ -90,6 +90,7 @@ from microtask.verifier.policy import Policy, effective_policy, store_policy
 from microtask.verifier.progress import Progress
 from microtask.verifier.receipts import IssuedReceipt
 from microtask.verifier.settlement import Settler
+from microtask.verifier.slots import SlotView, read_slot
 from microtask.verifier.tasks import TaskContext, TaskLoader, verified_task_ids
 from microtask.verifier.typed_data import NO_PAYLOAD, SlotRequest, VerifierCommand, payload_hash
 from microtask.verifier.wakeups import ArrivalListener
@@ -233,8 +234,8 @@ class VerifierService:
         }
 
     def context(self, task_id: int) -> TaskContext:
-        with self.reads() as session:
-            return self.loader.context(session, task_id)
+        with self.reader.connect() as connection:
+            return self.loader.context(connection, task_id)
 
     # ------------------------------------------------------------ workers
 
@@ -253,18 +254,18 @@ class VerifierService:
         worker = to_checksum_address(request.worker)
         context: TaskContext | None = None
         for attempt in range(GRANT_ATTEMPTS):
-            with self.reads() as session:
+            with self.reader.connect() as connection:
                 if context is None:  # read once, with the first attempt's reads
-                    context = self.loader.context(session, request.task_id)
-                replayed = claims.replayed_grant(session, context, digest, now)
+                    context = self.loader.context(connection, request.task_id)
+                replayed = claims.replayed_grant(connection, context, digest, now)
                 if replayed is not None:
                     return replayed
-                claims.check_eligible(session, context, worker, now)
-                preferred = claims.preferred_items(session, context, worker)
+                claims.check_eligible(connection, context, worker, now)
+                preferred = claims.preferred_items(connection, context, worker)
             self._ensure_slots(context)
             try:
-                with self.writes.begin() as session:
-                    grant = claims.grant_slot(session, context, request, digest, now, preferred)
+                with self.writer.begin() as connection:
+                    grant = claims.grant_slot(connection, context, request, digest, now, preferred)
             except (IntegrityError, SlotTaken):
                 if attempt == GRANT_ATTEMPTS - 1:
                     raise
@@ -281,17 +282,17 @@ class VerifierService:
         task grows)."""
         if self._slotted.get(context.task_id, -1) >= context.terms.receipt_slots:
             return
-        with self.writes.begin() as session:
-            claims.ensure_slots(session, context)
+        with self.writer.begin() as connection:
+            claims.ensure_slots(connection, context)
         self._slotted[context.task_id] = context.terms.receipt_slots
 
     def submit(self, task_id: int, slot: int, envelope_cid: str) -> IssuedReceipt:
         """Check a reserved slot's envelope and sign its receipt (see `receipts`)."""
         now = self.clock()
         cid, digest = receipts.result_digest(envelope_cid)
-        with self.reads() as session:
-            context = self.loader.context(session, task_id)
-            row = receipts.holder(session, task_id, slot)
+        with self.reader.connect() as connection:
+            context = self.loader.context(connection, task_id)
+            row = receipts.holder(connection, task_id, slot)
         if row.status is SlotHold.RECEIPTED:
             return self._same_receipt(row, cid)
         opened_key = OpenedKey(task_id, slot, row.worker or "", cid, context.terms.manifest_cid)
@@ -304,9 +305,9 @@ class VerifierService:
             chain_id=self.chain_id,
             escrow=self.escrow,
         )
-        with self.writes.begin() as session:
+        with self.writer.begin() as connection:
             issued = receipts.issue_receipt(
-                session,
+                connection,
                 context,
                 row,
                 cid,
@@ -318,8 +319,8 @@ class VerifierService:
                 opened=self.opening_seal.seal(opened_key, answers),
             )
         if issued is None:
-            with self.reads() as session:
-                row = receipts.holder(session, task_id, slot)
+            with self.reader.connect() as connection:
+                row = receipts.holder(connection, task_id, slot)
             if row.status is SlotHold.RECEIPTED:
                 return self._same_receipt(row, cid)
             raise SubmissionRefused(
@@ -340,7 +341,7 @@ class VerifierService:
         self._wake.set()
         return issued
 
-    def _same_receipt(self, row: VerifierSlot, cid: str) -> IssuedReceipt:
+    def _same_receipt(self, row: SlotView, cid: str) -> IssuedReceipt:
         if row.envelope_cid != cid:
             raise SubmissionRefused(
                 f"slot {row.slot} of task {row.task_id} has a receipt for another envelope "
@@ -370,8 +371,8 @@ class VerifierService:
 
     def receipt(self, task_id: int, slot: int) -> IssuedReceipt | None:
         """The receipt issued for a slot, if any."""
-        with self.reads() as session:
-            row = session.get(VerifierSlot, (task_id, slot))
+        with self.reader.connect() as connection:
+            row = read_slot(connection, task_id, slot)
         if row is None or row.status is not SlotHold.RECEIPTED:
             return None
         return receipts.receipt_of(row, self.address)
@@ -510,7 +511,9 @@ class VerifierService:
         now = self.clock()
         with self.reads() as session:
             works = assessment.submitted_work(session, context.task_id)
-            policy = effective_policy(session, context.terms.requester, context.task_id)
+            policy = effective_policy(
+                session.connection(), context.terms.requester, context.task_id
+            )
             run = assessment.next_run(session, context.task_id)
         submissions, unopened = assessment.open_work(
             context,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from microtask.content import ContentStore
@@ -103,8 +103,8 @@ and read without the ORM. Always read, never cached: a cancellation, a new deadl
 added slots take effect as soon as the index has them."""
 
 
-def load_terms(session: Session, task_id: int) -> TaskTerms:
-    row = session.connection().execute(_TERMS, {"task_id": task_id}).first()
+def load_terms(connection: Connection, task_id: int) -> TaskTerms:
+    row = connection.execute(_TERMS, {"task_id": task_id}).first()
     if row is None:
         raise UnknownTask(
             f"task {task_id} is not in the index (yet): if it was just created, retry in a moment"
@@ -141,9 +141,9 @@ class TaskLoader:
         )
         self._lock = threading.Lock()
 
-    def context(self, session: Session, task_id: int) -> TaskContext:
+    def context(self, connection: Connection, task_id: int) -> TaskContext:
         """The task, if it is this verifier's; `UnknownTask` or `NotThisVerifier` if not."""
-        terms = load_terms(session, task_id)
+        terms = load_terms(connection, task_id)
         if terms.verifier != self.verifier:
             raise NotThisVerifier(
                 f"task {task_id} is verified by {terms.verifier}, not by this verifier "
