@@ -71,6 +71,7 @@ from microtask.db.verifier_models import (
     VerifierSettlement,
     VerifierSlot,
 )
+from microtask.encoding import checksum
 from microtask.escrow import has_ended, review_end
 from microtask.manifests.sealing import public_key_of
 from microtask.quality import Submission
@@ -251,7 +252,7 @@ class VerifierService:
         digest = claims.verify_request(
             request, signature, chain_id=self.chain_id, escrow=self.escrow, now=now
         )
-        worker = to_checksum_address(request.worker)
+        worker = checksum(request.worker)  # remembered: the same workers ask again and again
         context: TaskContext | None = None
         for attempt in range(GRANT_ATTEMPTS):
             with self.reader.connect() as connection:

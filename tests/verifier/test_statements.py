@@ -1,0 +1,84 @@
+"""What a claim and a hand-in ask of the database: one read transaction, then one write
+transaction holding only the reservation or the receipt, and a fixed handful of statements
+whatever the task's size (every statement costs the API's one Python thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from microtask.manifests import ItemAnswer, TaskManifest
+from microtask.manifests.answers import ClassificationAnswer
+from tests.quality.scenario import WORKERS, manifest_data
+from tests.verifier.conftest import Platform
+
+CLAIM_READS = 5  # terms, a replayed request, the policy, the worker's record, emptied items
+CLAIM_WRITES = 5  # the worker's slots, their on-chain answers, the free slot, reserve, request
+HAND_IN_READS = 2  # terms, the slot's row
+HAND_IN_WRITES = 2  # the receipt, the arrival for the loop
+
+
+@contextmanager
+def statements(*engines: Engine) -> Iterator[list[str]]:
+    """Every statement the engines send while the block runs, as SQL text."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def transactions(sent: list[str]) -> list[list[str]]:
+    """The statements grouped by the transaction that began them (SQLite's BEGIN lines)."""
+    grouped: list[list[str]] = []
+    for statement in sent:
+        if statement.startswith("BEGIN"):
+            grouped.append([statement])
+        else:
+            grouped[-1].append(statement)
+    return grouped
+
+
+def test_a_claim_and_a_hand_in_each_run_one_read_and_one_write_transaction(
+    platform: Platform,
+) -> None:
+    manifest = TaskManifest.model_validate(manifest_data(items=6, redundancy=2))
+    task_id, cid = platform.post(manifest)
+    verifier = platform.verifier
+    engines = (verifier.reader, verifier.writer)
+    platform.request(WORKERS["G1"], task_id)  # the task's first claim also makes its slots' rows
+    for worker in (WORKERS["G2"], WORKERS["G3"]):
+        with statements(*engines) as claim:
+            grant = platform.request(worker, task_id)
+        answer = ItemAnswer(item_id=grant.item_id, answer=ClassificationAnswer(label="cat"))
+        envelope = platform.envelope(worker, task_id, grant.slot, manifest, cid, [answer])
+        with statements(*engines) as hand_in:
+            verifier.submit(task_id, grant.slot, envelope)
+
+        reads, writes = transactions(claim)
+        assert reads[0] == "BEGIN"
+        assert writes[0] == "BEGIN IMMEDIATE"
+        assert all(s.startswith("SELECT") for s in reads[1:])
+        assert len(reads) - 1 <= CLAIM_READS
+        assert len(writes) - 1 <= CLAIM_WRITES
+        assert [s.split()[0] for s in writes[-2:]] == ["UPDATE", "INSERT"]
+
+        reads, writes = transactions(hand_in)
+        assert reads[0] == "BEGIN"
+        assert writes[0] == "BEGIN IMMEDIATE"
+        assert len(reads) - 1 <= HAND_IN_READS
+        assert len(writes) - 1 <= HAND_IN_WRITES
+        assert [s.split()[:3] for s in writes[1:]] == [
+            ["UPDATE", "verifier_slots", "SET"],
+            ["INSERT", "INTO", "verifier_arrivals"],
+        ]
