@@ -8,6 +8,13 @@ hash is the same before and after the log query, the checkpoint block is still c
 and every log's block hash is the canonical one. Otherwise the loop starts over, and the
 reorg check finds what changed.
 
+A poll that finds the same head block as the last one that left the index caught up
+(the same number and hash: a block's hash covers every block before it, so the chain up
+to it is unchanged, the checkpoint is still canonical and nothing new is confirmed) reads
+nothing else: no checkpoint, no reorg check, and the head is noted only every
+`microtask.indexer.store.HEAD_NOTE_SECONDS`. A quiet chain, the gasless platform's usual
+state, then costs one request per poll.
+
 `sync` catches up once (tests and ``microtask index --once`` use it); `run` follows until
 told to stop, retrying RPC and database outages with exponential backoff and logging each
 outage once. `wait_for_block` lets a caller await a block instead of sleeping.
@@ -126,6 +133,8 @@ class Indexer:
         self._target: int | None = None
         self._down: str | None = None
         self._prepared = False
+        self._caught_up: BlockHeader | None = None
+        """The head at the end of the last sync that left the index caught up with it."""
 
     # ------------------------------------------------------------ state for others
 
@@ -166,6 +175,7 @@ class Indexer:
             )
         point = self.store.checkpoint()
         self._indexed = point.block_number if point else None
+        self._caught_up = None
         self._prepared = True
 
     def sync(self, stop: threading.Event | None = None) -> int:
@@ -181,6 +191,11 @@ class Indexer:
     def _sync_once(self, stop: threading.Event | None) -> int:
         head = self.reader.head()
         target = head.number - self.confirmations
+        if head == self._caught_up and self._indexed is not None:  # see the module's note
+            self.store.note_head(head)
+            self._publish(self._indexed, target)
+            return self._indexed
+        self._caught_up = None
         point = self.store.checkpoint()
         if point is not None:
             point = self._follow_reorg(point, head)
@@ -188,6 +203,7 @@ class Indexer:
         if start > target:
             if point is not None:
                 self.store.note_head(head)
+                self._caught_up = head
             self._publish(point.block_number if point else None, target)
             return point.block_number if point else start - 1
         while start <= target and not (stop is not None and stop.is_set()):
@@ -198,6 +214,8 @@ class Indexer:
             point = indexed
             self._publish(point.block_number, target)
             start = end + 1
+        if point is not None and start > target:
+            self._caught_up = head
         return point.block_number if point else start - 1
 
     def _index_range(

@@ -40,6 +40,10 @@ from microtask.indexer.handlers import apply
 from microtask.indexer.state import BatchState
 
 REPLAY_CHUNK = 5_000
+HEAD_NOTE_SECONDS = 5.0
+"""While the head stays the same block, how often `IndexStore.note_head` still writes that
+the indexer saw it (the API's health reads ``chain_head_seen_at`` as the indexer's last
+poll and calls it stale after 30 s or more)."""
 _events = table("events")
 _blocks = table("blocks")
 _checkpoints = table("checkpoints")
@@ -115,6 +119,8 @@ class IndexStore:
         self.deployment_block = deployment_block
         self.initial_escrow = initial_escrow
         self.clock = clock
+        self._noted: tuple[int, str] | None = None
+        self._noted_at = float("-inf")
 
     # ------------------------------------------------------------ reading
 
@@ -155,6 +161,7 @@ class IndexStore:
             ]
             if not foreign:
                 return False
+            self._noted = None
             self._empty(connection, everything=True)
             return True
 
@@ -184,11 +191,24 @@ class IndexStore:
             for event in fresh:
                 apply(state, event)
             state.flush()
-            self._set_checkpoint(connection, batch.end, batch.head)
+            seen_at = self._set_checkpoint(connection, batch.end, batch.head)
+        self._noted, self._noted_at = (batch.head.number, batch.head.hash), seen_at
         return len(fresh)
 
-    def note_head(self, head: BlockHeader) -> None:
-        """Record the chain head just seen (for the API's lag), when nothing else changes."""
+    def note_head(self, head: BlockHeader) -> bool:
+        """Record the chain head just seen (for the API's lag and the verifier's clock),
+        when nothing else changes; whether it wrote.
+
+        A head already recorded is written again only every `HEAD_NOTE_SECONDS`: the
+        indexer polls every half second, mostly to find the same block (a gasless
+        platform's chain is quiet), and each write is a write transaction that claims and
+        hand-ins wait behind on SQLite. The verifier's clock takes ``chain_head_seen_at``
+        only from a new head, so it is unaffected; the health's "last poll" is at most that
+        many seconds old while the indexer runs.
+        """
+        seen_at = self.clock()
+        if self._noted == (head.number, head.hash) and seen_at - self._noted_at < HEAD_NOTE_SECONDS:
+            return False
         with self.engine.begin() as connection:
             connection.execute(
                 _checkpoints.update()
@@ -196,9 +216,11 @@ class IndexStore:
                 .values(
                     chain_head=head.number,
                     chain_head_timestamp=head.timestamp,
-                    chain_head_seen_at=self.clock(),
+                    chain_head_seen_at=seen_at,
                 )
             )
+        self._noted, self._noted_at = (head.number, head.hash), seen_at
+        return True
 
     def _checkpoint_row(self, connection: Connection) -> Any:
         return connection.execute(
@@ -245,10 +267,12 @@ class IndexStore:
 
     def _set_checkpoint(
         self, connection: Connection, point: BlockHeader | None, head: BlockHeader
-    ) -> None:
+    ) -> float:
+        """Write the checkpoint (or delete it: ``point`` None); when the head was seen."""
+        seen_at = self.clock()
         if point is None:
             connection.execute(delete(_checkpoints).where(_checkpoints.c.contract == self.contract))
-            return
+            return seen_at
         values: CheckpointRow = {
             "contract": self.contract,
             "chain_id": self.chain_id,
@@ -258,7 +282,7 @@ class IndexStore:
             "block_timestamp": point.timestamp,
             "chain_head": head.number,
             "chain_head_timestamp": head.timestamp,
-            "chain_head_seen_at": self.clock(),
+            "chain_head_seen_at": seen_at,
         }
         dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
         statement = dialect.insert(_checkpoints).values(values)
@@ -266,6 +290,7 @@ class IndexStore:
         connection.execute(
             statement.on_conflict_do_update(index_elements=["contract"], set_=update)
         )
+        return seen_at
 
     # ------------------------------------------------------------ reorganisations
 
@@ -275,6 +300,7 @@ class IndexStore:
         ``fork`` is the newest stored block still on the canonical chain, or one below the
         deployment block when none is. Returns how many stored events were dropped.
         """
+        self._noted = None
         with self.engine.begin() as connection:
             point = connection.execute(select(_blocks).where(_blocks.c.number == fork)).first()
             nothing_stays = point is None or fork < self.deployment_block
