@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event
 
 from microtask.manifests import ItemAnswer, TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
-from tests.quality.scenario import WORKERS, manifest_data
+from tests.quality.scenario import WORKERS, item_id, manifest_data
 from tests.verifier.conftest import Platform
 
 CLAIM_READS = 5  # terms, a replayed request, the policy, the worker's record, emptied items
@@ -82,3 +82,42 @@ def test_a_claim_and_a_hand_in_each_run_one_read_and_one_write_transaction(
             ["UPDATE", "verifier_slots", "SET"],
             ["INSERT", "INTO", "verifier_arrivals"],
         ]
+
+
+LOOP_READ_TRANSACTIONS = 3  # open settlements, new arrivals, the round's tasks
+LOOP_ROUND_READS = 4  # in the last: the task list, a task's terms, its assessment, pending
+
+
+def test_a_loop_round_reads_in_three_transactions_and_writes_only_to_take_arrivals(
+    platform: Platform,
+) -> None:
+    """A round of the loop with nothing due takes no write transaction (on SQLite, claims
+    and hand-ins wait behind one) unless receipts arrived, and then only deletes them."""
+    manifest = TaskManifest.model_validate(manifest_data(items=6, redundancy=2))
+    task_id, cid = platform.post(manifest)
+    verifier = platform.verifier
+    engines = (verifier.reader, verifier.writer)
+    answers = {item_id(i): ClassificationAnswer(label="cat") for i in range(6)}
+    platform.work(WORKERS["G1"], task_id, manifest, cid, answers)
+    assert verifier.tick() == []  # the first round reads the task in full, once
+
+    with statements(*engines) as idle:
+        assert verifier.tick() == []
+    rounds = transactions(idle)
+    assert [t[0] for t in rounds] == ["BEGIN"] * LOOP_READ_TRANSACTIONS
+    assert all(s.startswith("SELECT") for t in rounds for s in t[1:])
+    assert len(rounds[-1]) - 1 <= LOOP_ROUND_READS
+
+    _, issued = platform.work(WORKERS["G2"], task_id, manifest, cid, answers)
+    with statements(*engines) as after_receipt:
+        assert verifier.tick() == []  # 2 of 12 slots in: nothing due yet
+    writes = [t for t in transactions(after_receipt) if t[0] != "BEGIN"]
+    assert [[s.split()[:3] for s in t[1:]] for t in writes] == [
+        [["DELETE", "FROM", "verifier_arrivals"]]
+    ]
+    assert verifier.progress.tasks[task_id].receipted[issued.receipt.slot] == (
+        issued.receipt.submitted_at
+    )
+    with statements(*engines) as next_round:  # taken once: the next round writes nothing
+        verifier.tick()
+    assert [t[0] for t in transactions(next_round)] == ["BEGIN"] * LOOP_READ_TRANSACTIONS

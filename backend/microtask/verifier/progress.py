@@ -25,11 +25,11 @@ read in full again every `RELOAD_SECONDS`.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from sqlalchemy import bindparam, delete, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, select, tuple_
 
 from microtask.db.models import Assignment, Checkpoint, Task
 from microtask.db.verifier_models import (
@@ -83,25 +83,31 @@ class Progress:
         self.tasks: dict[int, TaskProgress] = {}
         self._monotonic = time.monotonic
 
-    def collect(self, session: Session, verifier: str) -> set[int]:
-        """Fold in (and delete) the receipts issued since the last call for ``verifier``'s
-        tasks (another key's loop on the same database takes its own); the task ids that
-        had any."""
-        arrivals = session.connection().execute(_ARRIVALS, {"verifier": verifier}).all()
+    def collect(self, connection: Connection, verifier: str) -> list[tuple[int, int]]:
+        """Fold in the receipts issued since they were last forgotten for ``verifier``'s
+        tasks (another key's loop on the same database takes its own); their (task, slot)
+        keys, for `forget_arrivals` once folded in."""
+        arrivals = connection.execute(_ARRIVALS, {"verifier": verifier}).all()
         for task_id, slot, submitted_at in arrivals:
             known = self.tasks.get(task_id)
             if known is not None:
                 known.receipted[slot] = submitted_at
-        for start in range(0, len(arrivals), 500):
-            keys = [(task_id, slot) for task_id, slot, _ in arrivals[start : start + 500]]
-            session.execute(
-                delete(VerifierArrival)
-                .where(tuple_(VerifierArrival.task_id, VerifierArrival.slot).in_(keys))
-                .execution_options(synchronize_session=False)
-            )
-        return {task_id for task_id, _, _ in arrivals}
+        return [(task_id, slot) for task_id, slot, _ in arrivals]
 
-    def of(self, session: Session, context: TaskContext) -> TaskProgress:
+    @staticmethod
+    def forget_arrivals(connection: Connection, keys: Sequence[tuple[int, int]]) -> None:
+        """Delete the arrivals `collect` folded in (and only those: a receipt committed
+        since is read next round)."""
+        for start in range(0, len(keys), 500):
+            connection.execute(
+                delete(VerifierArrival).where(
+                    tuple_(VerifierArrival.task_id, VerifierArrival.slot).in_(
+                        list(keys[start : start + 500])
+                    )
+                )
+            )
+
+    def of(self, connection: Connection, context: TaskContext) -> TaskProgress:
         """The task's progress, read in full the first time (and every `RELOAD_SECONDS`),
         with its on-chain submissions re-read if the index moved."""
         task_id = context.task_id
@@ -110,20 +116,20 @@ class Progress:
             known = self.tasks[task_id] = TaskProgress(loaded_at=self._monotonic())
             known.receipted = {
                 slot: at or 0
-                for slot, at in session.execute(
+                for slot, at in connection.execute(
                     select(VerifierSlot.slot, VerifierSlot.submitted_at).where(
                         VerifierSlot.task_id == task_id,
                         VerifierSlot.status == SlotHold.RECEIPTED,
                     )
                 )
             }
-            self.settled(session, task_id)
+            self.settled(connection, task_id)
         if context.terms.slot_count > context.terms.receipt_slots:
-            block = session.scalar(select(Checkpoint.block_number).limit(1))
+            block = connection.scalar(select(Checkpoint.block_number).limit(1))
             if block != known.onchain_block:
                 known.onchain = [
                     (slot, at or claimed or 0)
-                    for slot, at, claimed in session.execute(
+                    for slot, at, claimed in connection.execute(
                         select(Assignment.slot, Assignment.submitted_at, Assignment.claimed_at)
                         .where(Assignment.task_id == task_id, Assignment.result_cid.is_not(None))
                         .order_by(Assignment.slot, Assignment.number)
@@ -132,14 +138,14 @@ class Progress:
                 known.onchain_block = block
         return known
 
-    def settled(self, session: Session, task_id: int) -> None:
+    def settled(self, connection: Connection, task_id: int) -> None:
         """Re-read which of the task's slots are settled for good (after an assessment or
         a settlement)."""
         known = self.tasks.get(task_id)
         if known is None:
             return
         known.final = set(
-            session.scalars(
+            connection.scalars(
                 select(VerifierDecision.slot).where(
                     VerifierDecision.task_id == task_id,
                     VerifierDecision.settled.not_in(UNSETTLED),

@@ -51,7 +51,7 @@ from typing import Any, ClassVar, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -188,7 +188,7 @@ class VerifierService:
         """Task -> receipt slots known to have rows (`claims.ensure_slots`)."""
         self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
         self.loader = TaskLoader(content, self.address)
-        self.settler = Settler(self.writes, self.client, content)
+        self.settler = Settler(self.writes, self.client, content, reader=self.reader)
         self.owns_content = owns_content
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -557,14 +557,14 @@ class VerifierService:
             coverage=judgement.coverage(),
         )
 
-    def due(self, session: Session, context: TaskContext, now: int) -> str | None:
+    def due(self, connection: Connection, context: TaskContext, now: int) -> str | None:
         """Why the task should be assessed now, or None (see the module's note), from the
         loop's running view of it (`progress`), not from every submission."""
-        known = self.progress.of(session, context)
+        known = self.progress.of(connection, context)
         submissions = known.submissions
         if not submissions:
             return None
-        assessed = session.connection().scalar(_ASSESSED, {"task_id": context.task_id})
+        assessed = connection.scalar(_ASSESSED, {"task_id": context.task_id})
         if assessed is not None and assessed >= submissions:
             return None
         terms = context.terms
@@ -585,28 +585,44 @@ class VerifierService:
         with self.exclusive():
             self.settler.recover()
             now = self.clock()
-            with self.writes.begin() as session:
-                self.progress.collect(session, self.address)
-            with self.reads() as session:
-                task_ids = verified_task_ids(session, self.address, settleable_after=now)
-            for task_id in task_ids:
+            self._collect()
+            for context, reason in self._due_tasks(now):
+                if reason is not None:
+                    reports.append(self._assess(context, reason, settle=True))
+                else:
+                    self.settler.settle(context, self.clock())
+                with self.reader.connect() as connection:
+                    self.progress.settled(connection, context.task_id)
+        return reports
+
+    def _collect(self) -> None:
+        """Fold in the receipts issued since the last round (`Progress.collect`), reading
+        them on a plain connection and opening a write transaction (on SQLite, one that
+        claims and hand-ins wait behind) only to delete the ones there were."""
+        with self.reader.connect() as connection:
+            arrivals = self.progress.collect(connection, self.address)
+        if arrivals:
+            with self.writer.begin() as connection:
+                self.progress.forget_arrivals(connection, arrivals)
+
+    def _due_tasks(self, now: int) -> list[tuple[TaskContext, str | None]]:
+        """The tasks to assess (with why) or to settle (None), found in one read
+        transaction: the round's task list, each task's terms, whether it is due and, if
+        it is not, whether a decision waits to be settled."""
+        work: list[tuple[TaskContext, str | None]] = []
+        with self.reader.connect() as connection:
+            for task_id in verified_task_ids(connection, self.address, settleable_after=now):
                 try:
-                    context = self.context(task_id)
+                    context = self.loader.context(connection, task_id)
                 except VerifierError as skipped:
                     log.debug("task %d skipped: %s", task_id, skipped)
                     continue
-                with self.reads() as session:
-                    reason = self.due(session, context, now)
-                    pending = session.connection().scalar(_PENDING, {"task_id": task_id})
+                reason = self.due(connection, context, now)
                 if reason is not None:
-                    reports.append(self._assess(context, reason, settle=True))
-                elif pending is not None:
-                    self.settler.settle(context, self.clock())
-                else:
-                    continue
-                with self.reads() as session:
-                    self.progress.settled(session, task_id)
-        return reports
+                    work.append((context, reason))
+                elif connection.scalar(_PENDING, {"task_id": task_id}) is not None:
+                    work.append((context, None))
+        return work
 
     # ------------------------------------------------------------ status
 

@@ -40,7 +40,7 @@ from typing import Any, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3Exception
 
@@ -142,9 +142,13 @@ class Settler:
         client: TaskEscrowClient,
         store: ContentStore,
         *,
+        reader: Engine | None = None,
         receipt_timeout: float = RECEIPT_TIMEOUT,
     ) -> None:
         self.sessions = sessions
+        self.reader: Engine = reader or sessions.kw["bind"]
+        """Where each round's look for open intents reads: a plain reader (on SQLite, a
+        writer's connection is a write transaction that claims and hand-ins wait behind)."""
         self.client = client
         self.store = store
         self.receipt_timeout = receipt_timeout
@@ -251,10 +255,8 @@ class Settler:
 
     def recover(self) -> list[int]:
         """Finish every intent a previous run left signed or sent; the ids finished."""
-        with self.sessions() as session:
-            open_ids = list(
-                session.connection().scalars(_OPEN_INTENTS, {"sender": self.account.address})
-            )
+        with self.reader.connect() as connection:  # every round: no session for one read
+            open_ids = list(connection.scalars(_OPEN_INTENTS, {"sender": self.account.address}))
         finished = []
         for intent_id in open_ids:
             self._recover_one(intent_id)

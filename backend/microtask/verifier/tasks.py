@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
 
 from microtask.content import ContentStore
 from microtask.content.errors import ContentError
@@ -112,9 +111,9 @@ def load_terms(connection: Connection, task_id: int) -> TaskTerms:
     return TaskTerms(**row._asdict())
 
 
-def verified_task_ids(session: Session, verifier: str, *, settleable_after: int) -> list[int]:
+def verified_task_ids(connection: Connection, verifier: str, *, settleable_after: int) -> list[int]:
     """Tasks naming ``verifier`` whose receipt window is still open at ``settleable_after``."""
-    rows = session.connection().scalars(
+    rows = connection.scalars(
         _VERIFIED, {"verifier": verifier, "settleable_after": settleable_after}
     )
     return list(rows)
