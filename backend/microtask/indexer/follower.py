@@ -10,10 +10,11 @@ reorg check finds what changed.
 
 A poll that finds the same head block as the last one that left the index caught up
 (the same number and hash: a block's hash covers every block before it, so the chain up
-to it is unchanged, the checkpoint is still canonical and nothing new is confirmed) reads
-nothing else: no checkpoint, no reorg check, and the head is noted only every
+to it is unchanged) with the same checkpoint (read: it is the database's word, not this
+process's memory) asks the node nothing else, since that checkpoint is still canonical and
+nothing new is confirmed: no reorg check, and the head is noted only every
 `microtask.indexer.store.HEAD_NOTE_SECONDS`. A quiet chain, the gasless platform's usual
-state, then costs one request per poll.
+state, then costs one request and one read per poll, not two requests and a write.
 
 `sync` catches up once (tests and ``microtask index --once`` use it); `run` follows until
 told to stop, retrying RPC and database outages with exponential backoff and logging each
@@ -133,8 +134,9 @@ class Indexer:
         self._target: int | None = None
         self._down: str | None = None
         self._prepared = False
-        self._caught_up: BlockHeader | None = None
-        """The head at the end of the last sync that left the index caught up with it."""
+        self._caught_up: tuple[BlockHeader, IndexedPoint] | None = None
+        """The head and checkpoint at the end of the last sync that left the index caught
+        up with that head."""
 
     # ------------------------------------------------------------ state for others
 
@@ -191,19 +193,19 @@ class Indexer:
     def _sync_once(self, stop: threading.Event | None) -> int:
         head = self.reader.head()
         target = head.number - self.confirmations
-        if head == self._caught_up and self._indexed is not None:  # see the module's note
-            self.store.note_head(head)
-            self._publish(self._indexed, target)
-            return self._indexed
-        self._caught_up = None
         point = self.store.checkpoint()
+        if point is not None and self._caught_up == (head, point):  # see the module's note
+            self.store.note_head(head)
+            self._publish(point.block_number, target)
+            return point.block_number
+        self._caught_up = None
         if point is not None:
             point = self._follow_reorg(point, head)
         start = point.block_number + 1 if point else self.deployment_block
         if start > target:
             if point is not None:
                 self.store.note_head(head)
-                self._caught_up = head
+                self._caught_up = (head, point)
             self._publish(point.block_number if point else None, target)
             return point.block_number if point else start - 1
         while start <= target and not (stop is not None and stop.is_set()):
@@ -215,7 +217,7 @@ class Indexer:
             self._publish(point.block_number, target)
             start = end + 1
         if point is not None and start > target:
-            self._caught_up = head
+            self._caught_up = (head, point)
         return point.block_number if point else start - 1
 
     def _index_range(
