@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event, select
+from web3 import HTTPProvider
 
 from microtask.chain.devchain import revert, snapshot
 from microtask.db.models import table
+from microtask.indexer.chain import BlockHeader, ChainReader
 from microtask.indexer.follower import Indexer
 from microtask.indexer.store import HEAD_NOTE_SECONDS
 from tests.database_fixtures import DatabaseFactory
@@ -117,3 +119,18 @@ def test_another_block_at_the_same_height_is_followed(
     with indexer.engine.connect() as db:
         assert db.execute(select(tasks.c.task_id).where(tasks.c.task_id == orphan)).first() is None
     assert_matches_contract(world, indexer.engine)
+
+
+def test_the_head_read_over_http_is_the_header_web3_reads(anvil_world: IndexedWorld) -> None:
+    """The head is read straight over HTTP (without web3's formatters): the same header."""
+    world = anvil_world
+    assert isinstance(world.w3.provider, HTTPProvider)
+    world.create(slots=1)
+    reader = ChainReader(world.w3, world.record.address)
+    block = world.w3.eth.get_block("latest")
+    assert reader.head() == BlockHeader(
+        number=block["number"],
+        hash=block["hash"].to_0x_hex(),
+        parent_hash=block["parentHash"].to_0x_hex(),
+        timestamp=block["timestamp"],
+    )

@@ -75,10 +75,34 @@ class ChainReader:
         self._batches = True
 
     def head(self) -> BlockHeader:
+        if isinstance(self.w3.provider, HTTPProvider):
+            return self._raw_head()
         try:
             return _header(self.w3.eth.get_block("latest"))
         except (OSError, Web3Exception, RequestsConnectionError, Timeout) as error:
             raise _unavailable("reading the chain head", error) from error
+
+    def _raw_head(self) -> BlockHeader:
+        """``eth_getBlockByNumber("latest")`` straight over HTTP: the indexer asks twice a
+        second, and web3's middleware and result formatters cost several times the request
+        (the header is the same: `tests/indexer/test_quiet_head.py` holds it to web3's)."""
+        try:
+            response = self.w3.provider.make_request(
+                RPCEndpoint("eth_getBlockByNumber"), ["latest", False]
+            )
+        except (OSError, Web3Exception, RequestsConnectionError, Timeout) as error:
+            raise _unavailable("reading the chain head", error) from error
+        failure = response.get("error")
+        block = response.get("result")
+        if failure is not None or not block:
+            message = failure.get("message", failure) if isinstance(failure, dict) else failure
+            raise RpcUnavailable(f"reading the chain head: {message or 'no latest block'}")
+        return BlockHeader(
+            number=int(block["number"], 16),
+            hash=block["hash"].lower(),
+            parent_hash=block["parentHash"].lower(),
+            timestamp=int(block["timestamp"], 16),
+        )
 
     def header(self, number: int) -> BlockHeader | None:
         """The canonical block at ``number``, or None when the chain is shorter."""
