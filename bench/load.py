@@ -366,6 +366,7 @@ def client_main(spec: dict[str, Any]) -> None:
     sys.stdin.readline()  # "go"
     started = time.time()
     cpu_at_go = time.process_time()
+    system_at_go = os.times().system
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -376,6 +377,7 @@ def client_main(spec: dict[str, Any]) -> None:
         "receipts": receipts,
         "errors": errors,
         "cpu": time.process_time() - cpu_at_go,
+        "system": os.times().system - system_at_go,
     }
     # a file, not stdout: anything else printing to stdout (a library's warning, a
     # profiler) must not split the one line the bench reads
@@ -392,6 +394,7 @@ class LoadResult:
     receipts: list[tuple[float, int, str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu: float = 0.0  # seconds the load processes spent on CPU from "go"
+    system: float = 0.0  # of which in the kernel (sockets, fsync, thread switches)
 
 
 def run_load(
@@ -445,6 +448,7 @@ def run_load(
         result.receipts += [tuple(r) for r in out["receipts"]]
         result.errors += out["errors"]
         result.cpu += out["cpu"]
+        result.system += out["system"]
     shutil.rmtree(outputs, ignore_errors=True)
     return result
 
@@ -605,6 +609,10 @@ def level(
     for problem in problems[:10]:
         console.print(f"  [red]{problem}[/red]")
     decided = settlement.decisions
+    console.print(
+        f"  workers' CPU: {load.cpu * 1000 / len(times):,.1f} ms/slot, of which in the kernel "
+        f"{load.system * 1000 / len(times):,.1f}"
+    )
     return [
         str(workers),
         f"{len(times):,}",
