@@ -24,12 +24,15 @@ def write_atomically(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
+        try:
+            written = 0
+            while written < len(payload):  # unbuffered: one write(2) for a small record
+                written += os.write(descriptor, payload[written:])
+            Path(temporary).chmod(mode)
             if durable:
-                os.fsync(handle.fileno())
-        Path(temporary).chmod(mode)
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

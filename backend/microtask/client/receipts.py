@@ -82,7 +82,7 @@ class ReceiptStore:
         out and the verifier grants the slot again), never pay, and saves an fsync a slot."""
         data = dict(document)
         path = self.path(task_id, slot)
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        text = json.dumps(data, sort_keys=True) + "\n"  # one line: the C encoder (indent is Python)
         write_atomically(path, text, durable=durable)
         if durable:
             fsync_directory(path.parent)
