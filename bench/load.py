@@ -321,6 +321,7 @@ def client_main(spec: dict[str, Any]) -> None:
     task_id = int(spec["task_id"])
     published = platform.manifest(task_id)
     platform.task(task_id)  # web3 connected before the clock starts
+    platform.task_parties(task_id)  # who signs receipts: read once per process, before too
     # what `Worker.request_slot` imports on first use (the verifier's request types pull in
     # the verifier package: ~1.5 s of CPU once per process) is loaded before the clock
     # starts too, as in a worker that has been running: the column is CPU per slot
