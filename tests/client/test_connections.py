@@ -279,6 +279,9 @@ def test_requests_keep_one_connection_and_one_the_server_closed_is_opened_again(
             with pytest.raises(ApiRefused, match="the API answered 404"):
                 api.get("/missing")
         assert server.connections == 2
+        with ApiClient(f"{server.url}/under/") as prefixed:
+            assert prefixed.get("/tasks")["target"] == "/under/tasks"
+        server.requests.pop()
         targets = [target for target, _ in server.requests]
         assert targets == [
             "/tasks?status=open&mine=true", "/verifier/claims", "/content", "/then-close",
@@ -302,10 +305,10 @@ def test_only_plain_http_that_no_proxy_covers_bypasses_httpx(
 
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    assert direct_origin("http://127.0.0.1:8000") == ("127.0.0.1", 8000)
-    assert direct_origin("http://api.example") == ("api.example", 80)
+    assert direct_origin("http://127.0.0.1:8000") == ("127.0.0.1", 8000, "")
+    assert direct_origin("http://api.example/microtask/") == ("api.example", 80, "/microtask")
     assert direct_origin("https://api.example") is None  # TLS: httpx and its certificates
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     assert direct_origin("http://api.example") is None  # through the proxy, as httpx does
     monkeypatch.setenv("NO_PROXY", "api.example")
-    assert direct_origin("http://api.example") == ("api.example", 80)
+    assert direct_origin("http://api.example") == ("api.example", 80, "")

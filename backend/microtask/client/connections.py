@@ -40,25 +40,27 @@ class Answer:
     body: bytes
 
 
-def direct_origin(url: str) -> tuple[str, int] | None:
-    """(host, port) of a plain-``http`` base URL no proxy setting applies to; None for
-    anything else (``https``, or an origin ``HTTP_PROXY``/``ALL_PROXY`` cover)."""
+def direct_origin(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path prefix) of a plain-``http`` base URL no proxy setting applies to;
+    None for anything else (``https``, or an origin ``HTTP_PROXY``/``ALL_PROXY`` cover)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         return None
     proxies = urllib.request.getproxies()
     if ("http" in proxies or "all" in proxies) and not urllib.request.proxy_bypass(parts.hostname):
         return None
-    return parts.hostname, parts.port or 80
+    return parts.hostname, parts.port or 80, parts.path.rstrip("/")
 
 
 class Connections:
     """Idle kept-alive connections to one origin, handed to one request at a time (a
-    thread takes one, or opens one, and gives it back when the answer is read)."""
+    thread takes one, or opens one, and gives it back when the answer is read). Every
+    request's target is under ``prefix`` (a base URL's path, as ``http://host/api``)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, prefix: str = "") -> None:
         self.host = host
         self.port = port
+        self.prefix = prefix
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -72,7 +74,8 @@ class Connections:
         *,
         timeout: float,
     ) -> Answer:
-        """Send one request (``target``: path and query) and read its whole answer.
+        """Send one request (``target``: path and query, below the prefix) and read its
+        whole answer.
         Raises `OSError` (`TimeoutError` when the server is silent past ``timeout``) or
         `http.client.HTTPException` when the connection fails; the connection is then
         dropped."""
@@ -81,7 +84,7 @@ class Connections:
             connection.timeout = timeout
             if connection.sock is not None:
                 connection.sock.settimeout(timeout)
-            connection.request(method, target, body, headers)
+            connection.request(method, self.prefix + target, body, headers)
             response = connection.getresponse()
             answer = Answer(response.status, response.reason, response.read())
         except BaseException:
