@@ -74,9 +74,9 @@ status (a load test's timings; see ``bench/load.py``)."""
 class ApiClient:
     """The API at ``api`` and the verifier at ``verifier`` (base URLs).
 
-    Requests to a plain-``http`` origin no proxy covers go over kept-alive connections
-    (`microtask.client.connections`: a twentieth of httpx's CPU a request, which a worker
-    pays three times a slot); others over ``http`` (an httpx client shared with
+    Requests to a plain-``http`` origin no proxy covers go over kept-alive `http.client`
+    connections (`microtask.client.connections`: a tenth of httpx's CPU a request, which a
+    worker pays three times a slot); others over ``http`` (an httpx client shared with
     others, who close it) or over an httpx client of its own, opened on first use and
     closed with this object. ``observe`` is told of every answer."""
 
