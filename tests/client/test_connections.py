@@ -206,17 +206,6 @@ def test_a_platform_opens_from_settings_and_closes_what_it_opened(
     assert (eth.ledger, eth.wallet) == (0, anvil_w3.eth.get_balance(dev_accounts()[5].address))
 
 
-ANSWERS = {
-    "/chunked": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-    b'Transfer-Encoding: chunked\r\n\r\n5;note=x\r\n{"a":\r\n4\r\n [1]\r\n1\r\n}\r\n'
-    b"0\r\nx-trailer: 1\r\n\r\n",
-    "/informational": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
-    b"Content-Length: 2\r\n\r\n{}",
-    "/to-the-end": b"HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n[1, 2]",
-}
-"""Answers framed each way HTTP/1.1 allows (`_KeepAlive` sends them as they are)."""
-
-
 class _KeepAlive:
     """A keep-alive server that counts the connections it accepted and the requests it
     answered; after answering a request to ``/then-close`` it closes that connection
@@ -258,12 +247,6 @@ class _KeepAlive:
                 self.requests.append((target, body))
                 status = b"404 Not Found" if target.startswith("/missing") else b"200 OK"
                 answer = b'{"target": "%s", "cid": "bafk"}' % target.encode()
-                if target in ANSWERS:
-                    connection.sendall(ANSWERS[target])
-                    if target == "/to-the-end":
-                        connection.shutdown(socket.SHUT_RDWR)
-                        return
-                    continue
                 connection.sendall(
                     b"HTTP/1.1 %s\r\ncontent-type: application/json\r\n"
                     b"content-length: %d\r\n\r\n%s" % (status, len(answer), answer)
@@ -329,20 +312,3 @@ def test_only_plain_http_that_no_proxy_covers_bypasses_httpx(
     assert direct_origin("http://api.example") is None  # through the proxy, as httpx does
     monkeypatch.setenv("NO_PROXY", "api.example")
     assert direct_origin("http://api.example") == ("api.example", 80, "")
-
-
-def test_answers_framed_every_way_are_read_whole() -> None:
-    """Chunks (with an extension and a trailer), an informational answer before the real
-    one, and a body that runs to the connection's end: each read whole, and the
-    connection kept only when the answer says it may be."""
-    server = _KeepAlive()
-    try:
-        with ApiClient(server.url) as api:
-            assert api.get("/chunked") == {"a": [1]}
-            assert api.post("/informational", {}) == {}
-            assert server.connections == 1
-            assert api.get("/to-the-end") == [1, 2]  # HTTP/1.0: then closed
-            assert api.get("/tasks")["target"] == "/tasks"
-        assert server.connections == 2
-    finally:
-        server.close()
