@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 
 from microtask import __version__
 from microtask.api.cache import IndexVersion
+from microtask.api.lane import FastLane, LaneRoute
+from microtask.api.offload import Offload
 from microtask.api.problems import install_problem_handlers
 from microtask.api.repeats import single_query_values
 from microtask.api.routes import content as content_routes
@@ -83,6 +85,7 @@ def create_app(
     deployment they serve.
     """
     stopping = threading.Event()
+    offload = Offload()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,6 +114,7 @@ def create_app(
             yield
         finally:
             stopping.set()
+            offload.close()
             stores.close()
             app.state.api.versions.close()
             if engine is None:
@@ -124,7 +128,10 @@ def create_app(
         dependencies=[Depends(single_query_values)],
     )
     app.state.stopping = stopping
+    app.state.offload = offload
     install_problem_handlers(app)
+    lane: dict[tuple[str, str], LaneRoute] = dict(content_routes.LANE)
+    app.add_middleware(FastLane, routes=lane)  # inside CORS, added next (see `FastLane`)
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -139,6 +146,7 @@ def create_app(
     app.state.verifier = None
     if with_verifier:
         app.include_router(verifier.router)
+        lane.update(verifier.LANE)
     if with_pages:
         from microtask.web import mount_pages
 
