@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from microtask import __version__
+from microtask.api import telemetry
 from microtask.api.cache import IndexVersion
 from microtask.api.lane import FastLane, LaneRoute
 from microtask.api.offload import Offload
@@ -126,6 +127,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(single_query_values)],
+        telemetry=telemetry.OFF,
     )
     app.state.stopping = stopping
     app.state.offload = offload

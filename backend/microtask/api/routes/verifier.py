@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from web3.exceptions import Web3Exception
 
 from microtask import __version__
+from microtask.api import telemetry
 from microtask.api.deps import OffloadDep, get_offload
 from microtask.api.lane import FastLane, JsonBodyRoute, LaneRoute, lane_key
 from microtask.api.offload import Offload
@@ -343,6 +344,7 @@ def verifier_app(service: VerifierService | None = None) -> FastAPI:
         version=__version__,
         description="Gasless work through signed receipts; the requester's controls.",
         lifespan=lifespan,
+        telemetry=telemetry.OFF,
     )
     app.add_middleware(FastLane, routes=LANE)
     app.state.offload = offload
