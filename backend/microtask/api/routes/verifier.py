@@ -3,7 +3,10 @@
 Mounted into the API when the verifier runs in the same process (`microtask up`), or in
 an app of its own (`microtask verifier`, see `verifier_app`). Unlike the read routes,
 these may talk to the chain (the verifier's clock, slot states, settlement transactions),
-so they are plain functions FastAPI runs in its thread pool.
+so they are plain functions FastAPI runs in its thread pool; except the two requests
+every gasless slot makes, claims and submissions, which hand their one blocking call to
+the app's `Offload` threads and are also served by the fast lane (`LANE`,
+`microtask.api.lane`), the same functions either way.
 
 The verifier's refusals become problems here, and only here:
 
