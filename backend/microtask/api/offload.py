@@ -14,11 +14,12 @@ is one put on a queue that idle threads wait on, and its answer one
 `call_soon_threadsafe` onto the loop: on a 2-core machine shared with the indexer and
 the verifier's loop, fewer instructions under the interpreter lock per request.
 
-The pool is small on purpose: on SQLite writers queue on one gate anyway, and every
-thread runnable at once is one more contender for the interpreter lock with the event
-loop; on PostgreSQL each API process has its own pool, and a claim or a submission does
-not wait on the chain (the verifier's clock reads the index). Calls beyond the pool wait
-in its queue, in order, instead of on a lock.
+The pool is smaller than anyio's 40: on SQLite writers queue on one gate anyway, and on
+PostgreSQL each API process has its own pool; a claim or a submission does not wait on
+the chain (the verifier's clock reads the index). It is not as small as the cores: an
+upload's fsync or a Kubo request holds its thread for milliseconds without using the
+CPU, and claims should not queue behind a few of those. Calls beyond the pool wait in its
+queue, in order.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any, Final, TypeVar
 
 T = TypeVar("T")
 
-THREADS: Final = 8
+THREADS: Final = 16
 """Threads per API process for the hot routes' blocking calls (see the module's note)."""
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
