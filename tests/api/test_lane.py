@@ -327,3 +327,31 @@ def test_the_routes_stay_documented(served: Served) -> None:
     assert "201" in paths[CLAIMS]["post"]["responses"]
     assert "200" in paths[SUBMISSIONS]["post"]["responses"]
     assert "413" in paths[CONTENT]["post"]["responses"]
+
+
+def test_routes_are_built_at_startup_not_on_a_workers_first_request(
+    platform: Platform,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fastapi.routing
+
+    from microtask.web import mount_pages
+
+    app = create_app(platform.settings, network="local", content=platform.store, with_verifier=True)
+    mount_pages(app)
+    attach_verifier(app, platform.verifier)
+    built: list[str] = []
+    populate = fastapi.routing._populate_api_route_state
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append("route")
+        return populate(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "_populate_api_route_state", counted)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        started = len(built)
+        assert started > 0  # FastAPI built them during startup
+        assert client.get("/verifier/tasks/1?via=router").status_code == 404
+        assert client.get("/health").status_code == 200
+        assert client.post(SUBMISSIONS + OFF, json={"task_id": 1, "slot": 0}).status_code == 422
+    assert len(built) == started
