@@ -133,7 +133,7 @@ def lane_key(router: APIRouter, endpoint: Callable[..., Any]) -> tuple[str, str]
     """The method and path ``router`` serves ``endpoint`` at (each written once, there)."""
     for route in router.routes:
         if isinstance(route, APIRoute) and route.endpoint is endpoint:
-            (method,) = route.methods or ("GET",)
+            (method,) = sorted(route.methods or ())  # one method per lane route
             return method, route.path
     raise LookupError(f"{endpoint.__name__} is not a route of {router.prefix or '/'}")
 
