@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -293,25 +292,6 @@ def settings_env(env: dict[str, str]) -> Iterator[None]:
 # ------------------------------------------------------------------ load processes
 
 
-class TimedTransport(httpx.BaseTransport):
-    """Times each request to the endpoints the workers use, and keeps its status."""
-
-    def __init__(self, sink: list[tuple[str, float, int]]) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.sink = sink
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        started = time.perf_counter()
-        response = self.inner.handle_request(request)
-        response.read()
-        name = ENDPOINTS.get((request.method, request.url.path), "other")
-        self.sink.append((name, time.perf_counter() - started, response.status_code))
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def client_main(spec: dict[str, Any]) -> None:
     """A load process: its share of the workers, in threads, from "go" until no slot is
     left; prints one JSON line with every request's timing and every receipt."""
@@ -326,16 +306,22 @@ def client_main(spec: dict[str, Any]) -> None:
     timings: list[tuple[str, float, int]] = []
     receipts: list[tuple[float, int, str, str]] = []
     errors: list[str] = []
-    http = httpx.Client(transport=TimedTransport(timings), timeout=120)
+
+    def timed(method: str, path: str, seconds: float, status: int) -> None:
+        """Each request to the endpoints the workers use, timed by the API client itself
+        (from sending to the whole answer read), and its status."""
+        timings.append((ENDPOINTS.get((method, path), "other"), seconds, status))
+
     settings = Settings()
     platform = Platform.open(settings, "local")
     platform.api.close()
     from microtask.client.api import ApiClient
 
-    platform.api = ApiClient.for_settings(settings, http=http)
+    platform.api = ApiClient.for_settings(settings, observe=timed)
     task_id = int(spec["task_id"])
     published = platform.manifest(task_id)
     platform.task(task_id)  # web3 connected before the clock starts
+    platform.task_parties(task_id)  # who signs receipts: read once per process, before too
     # what `Worker.request_slot` imports on first use (the verifier's request types pull in
     # the verifier package: ~1.5 s of CPU once per process) is loaded before the clock
     # starts too, as in a worker that has been running: the column is CPU per slot
@@ -381,6 +367,7 @@ def client_main(spec: dict[str, Any]) -> None:
     sys.stdin.readline()  # "go"
     started = time.time()
     cpu_at_go = time.process_time()
+    system_at_go = os.times().system
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -391,13 +378,14 @@ def client_main(spec: dict[str, Any]) -> None:
         "receipts": receipts,
         "errors": errors,
         "cpu": time.process_time() - cpu_at_go,
+        "system": os.times().system - system_at_go,
     }
     # a file, not stdout: anything else printing to stdout (a library's warning, a
     # profiler) must not split the one line the bench reads
     Path(spec["out"]).write_text(json.dumps(seen), encoding="utf-8")
     print("done", flush=True)
+    platform.api.close()
     platform.close()
-    http.close()
 
 
 @dataclass
@@ -407,6 +395,7 @@ class LoadResult:
     receipts: list[tuple[float, int, str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu: float = 0.0  # seconds the load processes spent on CPU from "go"
+    system: float = 0.0  # of which in the kernel (sockets, fsync, thread switches)
 
 
 def run_load(
@@ -460,6 +449,7 @@ def run_load(
         result.receipts += [tuple(r) for r in out["receipts"]]
         result.errors += out["errors"]
         result.cpu += out["cpu"]
+        result.system += out["system"]
     shutil.rmtree(outputs, ignore_errors=True)
     return result
 
@@ -620,6 +610,10 @@ def level(
     for problem in problems[:10]:
         console.print(f"  [red]{problem}[/red]")
     decided = settlement.decisions
+    console.print(
+        f"  workers' CPU: {load.cpu * 1000 / len(times):,.1f} ms/slot, of which in the kernel "
+        f"{load.system * 1000 / len(times):,.1f}"
+    )
     return [
         str(workers),
         f"{len(times):,}",

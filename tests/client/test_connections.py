@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,111 @@ def test_a_platform_opens_from_settings_and_closes_what_it_opened(
     assert http_client.is_closed
     [eth] = account_balances(settings, "local", dev_accounts()[5].address)
     assert (eth.ledger, eth.wallet) == (0, anvil_w3.eth.get_balance(dev_accounts()[5].address))
+
+
+class _KeepAlive:
+    """A keep-alive server that counts the connections it accepted and the requests it
+    answered; after answering a request to ``/then-close`` it closes that connection
+    unannounced, as a server whose keep-alive ran out does while the client idles."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.requests: list[tuple[str, bytes]] = []
+        self.closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        data = b""
+        with connection:
+            while True:
+                while b"\r\n\r\n" not in data:
+                    more = connection.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                head, _, data = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                size = int(length.group(1)) if length else 0
+                while len(data) < size:
+                    data += connection.recv(65536)
+                body, data = data[:size], data[size:]
+                target = head.split(b" ")[1].decode()
+                self.requests.append((target, body))
+                status = b"404 Not Found" if target.startswith("/missing") else b"200 OK"
+                answer = b'{"target": "%s", "cid": "bafk"}' % target.encode()
+                connection.sendall(
+                    b"HTTP/1.1 %s\r\ncontent-type: application/json\r\n"
+                    b"content-length: %d\r\n\r\n%s" % (status, len(answer), answer)
+                )
+                if target == "/then-close":
+                    connection.shutdown(socket.SHUT_RDWR)
+                    self.closed.set()
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_requests_keep_one_connection_and_one_the_server_closed_is_opened_again() -> None:
+    """Plain-http requests reuse one kept-alive connection; one the server closed while
+    idle is noticed before use, so even a write that must not be sent twice goes out
+    once, on a new connection. Every answer is told to ``observe``."""
+    server = _KeepAlive()
+    seen: list[tuple[str, str, int]] = []
+    try:
+        with ApiClient(server.url, observe=lambda m, p, s, c: seen.append((m, p, c))) as api:
+            read = api.get("/tasks", {"status": "open", "requester": None, "mine": True})
+            assert read["target"] == "/tasks?status=open&mine=true"
+            assert api.post("/verifier/claims", {"slot": 1}, idempotent=True)["cid"] == "bafk"
+            assert api.upload_json({"b": 1, "a": "é"}) == "bafk"
+            assert server.connections == 1
+            api.get("/then-close")
+            assert server.closed.wait(10)
+            api.post("/verifier/policies", {"issued_at": 1})  # not idempotent
+            with pytest.raises(ApiRefused, match="the API answered 404"):
+                api.get("/missing")
+        assert server.connections == 2
+        with ApiClient(f"{server.url}/under/") as prefixed:
+            assert prefixed.get("/tasks")["target"] == "/under/tasks"
+        server.requests.pop()
+        targets = [target for target, _ in server.requests]
+        assert targets == [
+            "/tasks?status=open&mine=true", "/verifier/claims", "/content", "/then-close",
+            "/verifier/policies", "/missing",
+        ]  # fmt: skip
+        assert server.requests[2][1] == '{"a":"é","b":1}'.encode()  # canonical JSON
+        assert server.requests[4][1] == b'{"issued_at":1}'
+        assert seen == [
+            ("GET", "/tasks", 200), ("POST", "/verifier/claims", 200), ("POST", "/content", 200),
+            ("GET", "/then-close", 200), ("POST", "/verifier/policies", 200),
+            ("GET", "/missing", 404),
+        ]  # fmt: skip
+    finally:
+        server.close()
+
+
+def test_only_plain_http_that_no_proxy_covers_bypasses_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from microtask.client.connections import direct_origin
+
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert direct_origin("http://127.0.0.1:8000") == ("127.0.0.1", 8000, "")
+    assert direct_origin("http://api.example/microtask/") == ("api.example", 80, "/microtask")
+    assert direct_origin("https://api.example") is None  # TLS: httpx and its certificates
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert direct_origin("http://api.example") is None  # through the proxy, as httpx does
+    monkeypatch.setenv("NO_PROXY", "api.example")
+    assert direct_origin("http://api.example") == ("api.example", 80, "")

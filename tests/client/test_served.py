@@ -204,3 +204,38 @@ def test_reads_through_the_api_keep_every_field_it_sends(served: Served) -> None
     with pytest.raises(ApiRefused) as missing:
         platform.task_details(999)
     assert missing.value.status == 404
+
+
+def test_a_receipt_is_on_disk_when_the_hand_in_returns_and_a_grant_costs_no_fsync(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipt (the worker's claim on the escrow) is fsynced, file and directory entry,
+    before `hand_in` returns; the grant before it is written whole but not fsynced (a
+    machine crash loses a reservation at most). fsyncs are told apart by the inode."""
+    import os
+
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    synced: set[tuple[int, int]] = set()
+    fsync = os.fsync
+
+    def recording(descriptor: int) -> None:
+        status = os.fstat(descriptor)
+        synced.add((status.st_dev, status.st_ino))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    worker = Worker(platform, WORKERS["G1"])
+    grant = worker.request_slot(task_id)
+    path = worker.receipts.path(task_id, grant.slot)
+    granted = path.stat()
+    assert worker.receipts.load(task_id, grant.slot).item_id == grant.item_id  # type: ignore[union-attr]
+    worker.hand_in(task_id, grant.slot, answers(TRUTH))
+    receipted, directory = path.stat(), path.parent.stat()
+    assert (granted.st_dev, granted.st_ino) not in synced
+    assert (receipted.st_dev, receipted.st_ino) in synced
+    assert (directory.st_dev, directory.st_ino) in synced
+    kept = worker.receipts.load(task_id, grant.slot)
+    assert kept is not None
+    assert kept.receipt is not None
+    assert kept.document["request"]["worker"] == WORKERS["G1"].address  # the grant's, kept

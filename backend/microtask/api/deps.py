@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from microtask.api.offload import Offload
 from microtask.api.state import ApiState
 from microtask.config import Settings
 from microtask.content import ContentStore
@@ -61,3 +62,12 @@ async def get_content_store(state: StateDep) -> ContentStore:
 
 
 ContentStoreDep = Annotated[ContentStore, Depends(get_content_store)]
+
+
+async def get_offload(request: Request) -> Offload:
+    """The app's threads for the hot routes' blocking calls (`microtask.api.offload`)."""
+    offload: Offload = request.app.state.offload
+    return offload
+
+
+OffloadDep = Annotated[Offload, Depends(get_offload)]

@@ -200,7 +200,8 @@ def problem_of(error: Exception) -> Problem:
     )
 
 
-async def _handle(request: Request, error: Exception) -> JSONResponse:
+async def answer_error(request: Request, error: Exception) -> JSONResponse:
+    """The problem answering ``error`` (logged when it is the server's fault or a 503)."""
     problem = problem_of(error)
     if problem.status >= 500 and problem.kind == "internal":
         log.error("internal error answering %s %s", request.method, request.url.path,
@@ -231,10 +232,10 @@ HANDLED: Final[tuple[type[Exception], ...]] = (
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error as problem+json, the unknown ones included (as a 500)."""
     for kind in HANDLED:
-        app.add_exception_handler(kind, _handle)
+        app.add_exception_handler(kind, answer_error)
     # Exception goes to Starlette's outermost middleware: it answers with our problem, then
     # re-raises so the server logs the traceback too.
-    app.add_exception_handler(Exception, _handle)
+    app.add_exception_handler(Exception, answer_error)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -39,9 +39,9 @@ from microtask.client.errors import ReceiptInvalid, ReceiptStoreCorrupt
 from microtask.client.platform import Platform
 from microtask.client.results import KeptSlot
 from microtask.content.cid import sha256_digest
-from microtask.encoding import recover
+from microtask.encoding import checksum, recover
 from microtask.escrow import ZERO_ADDRESS, Slot, SlotState, has_ended, review_end
-from microtask.files import write_atomically
+from microtask.files import fsync_directory, write_atomically
 
 
 class ReceiptStore:
@@ -72,12 +72,20 @@ class ReceiptStore:
             ) from None
         return KeptSlot(data)
 
-    def save(self, task_id: int, slot: int, document: Mapping[str, Any]) -> KeptSlot:
-        """Keep ``document`` as the slot's record (replacing any), atomically."""
+    def save(
+        self, task_id: int, slot: int, document: Mapping[str, Any], *, durable: bool = True
+    ) -> KeptSlot:
+        """Keep ``document`` as the slot's record (replacing any), atomically; ``durable``
+        (for a receipt: the worker's claim on the escrow): on disk, its directory entry
+        included, when this returns. A grant alone is saved with ``durable=False``: a
+        machine crash may lose it, which costs the worker a reservation (its lease runs
+        out and the verifier grants the slot again), never pay, and saves an fsync a slot."""
         data = dict(document)
-        write_atomically(
-            self.path(task_id, slot), json.dumps(data, indent=2, sort_keys=True) + "\n"
-        )
+        path = self.path(task_id, slot)
+        text = json.dumps(data, sort_keys=True) + "\n"  # one line: the C encoder (indent is Python)
+        write_atomically(path, text, durable=durable)
+        if durable:
+            fsync_directory(path.parent)
         return KeptSlot(data)
 
     def all(self) -> list[KeptSlot]:
@@ -96,7 +104,7 @@ def receipt_of(document: Mapping[str, Any]) -> tuple[Receipt, bytes]:
     receipt = Receipt(
         task_id=int(document["task_id"]),
         slot=int(document["slot"]),
-        worker=to_checksum_address(document["worker"]),
+        worker=checksum(str(document["worker"])),
         result_digest=bytes.fromhex(str(document["result_digest"])[2:]),
         submitted_at=int(document["submitted_at"]),
         expiry=int(document["expiry"]),
@@ -128,7 +136,7 @@ def check_receipt(
             f"the receipt is signed by {signer}, neither task {receipt.task_id}'s verifier nor "
             "its requester: the escrow would refuse it"
         )
-    if receipt.worker != to_checksum_address(worker):
+    if receipt.worker != checksum(worker):
         raise ReceiptInvalid(f"the receipt names {receipt.worker}, not you")
     if sha256_digest(envelope_cid) != receipt.result_digest:
         raise ReceiptInvalid("the receipt's digest is not your envelope's")

@@ -47,6 +47,7 @@ from microtask.client.results import (
     Earnings,
     Enforcement,
     GaslessWork,
+    KeptSlot,
     PublishedManifest,
     ReceiptStatus,
     SlotReview,
@@ -74,9 +75,10 @@ class Worker(Party):
         self, platform: Platform, signer: LocalAccount | None = None, *, address: str | None = None
     ) -> None:
         super().__init__(platform, signer, address=address)
-        self._held: dict[int, Grant] = {}
-        """Receipt slots granted and not yet handed in, by task: `work_gasless` hands in
-        a slot it holds before asking for another (the verifier grants one at a time)."""
+        self._held: dict[int, tuple[Grant, KeptSlot]] = {}
+        """Receipt slots granted and not yet handed in, by task, with their kept record:
+        `work_gasless` hands in a slot it holds before asking for another (the verifier
+        grants one at a time), and `hand_in` need not read back the record it just wrote."""
 
     # ------------------------------------------------------------ finding work
 
@@ -211,8 +213,11 @@ class Worker(Party):
         grant = Grant.model_validate(
             platform.api.post("/verifier/claims", body, service="verifier", idempotent=True)
         )
-        self.receipts.save(task_id, grant.slot, {**grant.document(), "request": body})
-        self._held[task_id] = grant
+        # not fsynced: a grant lost to a machine crash costs a reservation, not pay
+        kept = self.receipts.save(
+            task_id, grant.slot, {**grant.document(), "request": body}, durable=False
+        )
+        self._held[task_id] = (grant, kept)
         return grant
 
     def _verifier_now(self) -> int:
@@ -241,7 +246,10 @@ class Worker(Party):
 
         platform = self.platform
         published = manifest or platform.manifest(task_id)
-        kept = self.receipts.load(task_id, slot)
+        held = self._held.get(task_id)
+        kept = held[1] if held is not None and held[0].slot == slot else None
+        if kept is None:
+            kept = self.receipts.load(task_id, slot)
         item_id = kept.item_id if kept is not None else None
         if item_id is None:
             inline = published.manifest.inline_item(slot)
@@ -266,9 +274,9 @@ class Worker(Party):
         self.check_receipt(answer, cid)
         record = dict(kept.document) if kept is not None else {}
         record.update(task_id=task_id, slot=slot, item_id=item_id, receipt=answer)
-        self.receipts.save(task_id, slot, record)
+        self.receipts.save(task_id, slot, record)  # durable: on disk before we go on
         held = self._held.get(task_id)
-        if held is not None and held.slot == slot:
+        if held is not None and held[0].slot == slot:
             del self._held[task_id]
         return IssuedReceipt.model_validate(answer)
 
@@ -288,10 +296,11 @@ class Worker(Party):
         Example: ``done = worker.work_gasless(2, answers); done.receipt.signature``
         """
         held = self._held.get(task_id)
-        if held is not None and (slot is None or held.slot == slot):
-            if held.lease_end > self._verifier_now():
-                receipt = self.hand_in(task_id, held.slot, answers, manifest=manifest)
-                return GaslessWork(held, receipt)
+        if held is not None and (slot is None or held[0].slot == slot):
+            grant = held[0]
+            if grant.lease_end > self._verifier_now():
+                receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
+                return GaslessWork(grant, receipt)
             del self._held[task_id]
         grant = self.request_slot(task_id, slot)
         receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)

@@ -209,8 +209,10 @@ def seal_submission(
         )
         for role, public_key in manifest.recipients()
     ]
+    # fields as the models hold them (`dict(model)`), not dumped and validated again:
+    # the nested payload is a model already, so it is taken as it is
     unsigned = UnsignedEnvelope(
-        **context.model_dump(),
+        **dict(context),
         submitted_at=int(time.time()) if submitted_at is None else submitted_at,
         payload=SealedPayload(nonce=nonce, ciphertext=ciphertext, recipients=recipients),
     )
@@ -222,7 +224,7 @@ def seal_submission(
         worker=worker.address,
         envelope_hash=unsigned.envelope_hash(),
     )
-    return SubmissionEnvelope(**unsigned.model_dump(), signature=sign(worker, message))
+    return SubmissionEnvelope(**dict(unsigned), signature=sign(worker, message))
 
 
 def verify_envelope(envelope: SubmissionEnvelope, *, chain_id: int, escrow: str) -> None:

@@ -65,8 +65,10 @@ def public_key_bytes(value: str | bytes) -> bytes:
         raise ValueError("not a point on secp256k1") from None
 
 
+@lru_cache(maxsize=NORMALISED_CACHE)
 def address_of_public_key(key: str | bytes) -> str:
-    """The Ethereum address of a public key: the last 20 bytes of keccak256(x || y)."""
+    """The Ethereum address of a public key: the last 20 bytes of keccak256(x || y)
+    (remembered: a task's recipients are the same two keys for each of its envelopes)."""
     return str(to_checksum_address(keccak(public_key_bytes(key)[1:])[12:]))
 
 

@@ -18,9 +18,18 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool
 
-from microtask.api.deps import ContentStoreDep, SettingsDep
+from microtask.api.deps import (
+    ContentStoreDep,
+    OffloadDep,
+    SettingsDep,
+    get_content_store,
+    get_offload,
+    get_settings,
+    get_state,
+)
+from microtask.api.lane import LaneRoute, RequestRoute, lane_key
 from microtask.api.problems import Problem, problem_responses, too_large
 from microtask.api.schemas import EXAMPLE_CID, ContentCreated
 from microtask.content import ContentStore
@@ -128,7 +137,9 @@ def _store_stream(store: ContentStore, spool: SpooledTemporaryFile[bytes]) -> st
         **problem_responses(400, 413, 415, 422, 503),
     },
 )
-async def upload(request: Request, store: ContentStoreDep, settings: SettingsDep) -> JSONResponse:
+async def upload(
+    request: Request, store: ContentStoreDep, settings: SettingsDep, offload: OffloadDep
+) -> JSONResponse:
     """Store the body; the answer is its CID, with ``Location: /content/{cid}``."""
     media = _media_type(request)
     limit = MAX_DOCUMENT_BYTES if media == JSON else settings.api_upload_max_bytes
@@ -141,15 +152,27 @@ async def upload(request: Request, store: ContentStoreDep, settings: SettingsDep
         parsed = parse_document(data)  # names the offending fields, or 413 per kind
         document = str(getattr(parsed, "type", "")).removeprefix("microtask/") or None
         size = len(data)
-        cid = cid_text(await run_in_threadpool(store.add_bytes, data))
+        cid = cid_text(await offload.run(lambda: store.add_bytes(data)))
     else:
         size = spool.seek(0, 2)
         spool.seek(0)
-        cid = await run_in_threadpool(_store_stream, store, spool)
+        cid = await offload.run(lambda: _store_stream(store, spool))
     created = ContentCreated(cid=cid, size=size, document=document, media_type=media)
     return JSONResponse(
         created.model_dump(), status_code=201, headers={"Location": f"/content/{cid}"}
     )
+
+
+async def _upload_in_lane(request: Request) -> JSONResponse:
+    state = await get_state(request)
+    store = await get_content_store(state)
+    return await upload(request, store, await get_settings(state), await get_offload(request))
+
+
+LANE: Final[dict[tuple[str, str], LaneRoute]] = {
+    lane_key(router, upload): RequestRoute(_upload_in_lane)
+}
+"""The upload every gasless slot makes, through `microtask.api.lane`."""
 
 
 def _looks_like_json(data: bytes) -> bool:

@@ -3,7 +3,10 @@
 Mounted into the API when the verifier runs in the same process (`microtask up`), or in
 an app of its own (`microtask verifier`, see `verifier_app`). Unlike the read routes,
 these may talk to the chain (the verifier's clock, slot states, settlement transactions),
-so they are plain functions FastAPI runs in its thread pool.
+so they are plain functions FastAPI runs in its thread pool; except the two requests
+every gasless slot makes, claims and submissions, which hand their one blocking call to
+the app's `Offload` threads and are also served by the fast lane (`LANE`,
+`microtask.api.lane`), the same functions either way.
 
 The verifier's refusals become problems here, and only here:
 
@@ -20,15 +23,19 @@ The verifier's refusals become problems here, and only here:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated, Final, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel
 from web3.exceptions import Web3Exception
 
 from microtask import __version__
+from microtask.api import telemetry
+from microtask.api.deps import OffloadDep, get_offload
+from microtask.api.lane import FastLane, JsonBodyRoute, LaneRoute, lane_key
+from microtask.api.offload import Offload
 from microtask.api.params import TaskId
 from microtask.api.problems import (
     Problem,
@@ -156,13 +163,14 @@ def info(verifier: VerifierDep) -> VerifierInfo:
     summary="Ask for a receipt slot (gasless)",
     responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
 )
-def claim(body: ClaimRequest, verifier: VerifierDep) -> Response:
+async def claim(body: ClaimRequest, verifier: VerifierDep, offload: OffloadDep) -> Response:
     """Reserve a receipt slot for the worker who signed the request, for the task's lease.
 
     The same signed request sent again returns the same slot while it is the worker's.
     """
     request = SlotRequest(body.task_id, body.slot, body.worker, body.nonce, body.expiry)
-    grant = _call(lambda: verifier.request_slot(request, _signature(body.signature)))
+    signature = _signature(body.signature)
+    grant = await offload.run(lambda: _call(lambda: verifier.request_slot(request, signature)))
     answer = GrantPublic(
         task_id=grant.task_id,
         slot=grant.slot,
@@ -182,12 +190,14 @@ def claim(body: ClaimRequest, verifier: VerifierDep) -> Response:
     summary="Hand in a reserved slot's envelope; get a signed receipt",
     responses=problem_responses(400, 404, 409, 413, 422, 503),
 )
-def submit(body: SubmissionRequest, verifier: VerifierDep) -> Response:
+async def submit(body: SubmissionRequest, verifier: VerifierDep, offload: OffloadDep) -> Response:
     """Check the envelope (signature, task, slot, schema, the slot's item) and receipt it.
 
     The same envelope sent again gets the same receipt; a slot is receipted once.
     """
-    issued = _call(lambda: verifier.submit(body.task_id, body.slot, body.envelope_cid))
+    issued = await offload.run(
+        lambda: _call(lambda: verifier.submit(body.task_id, body.slot, body.envelope_cid))
+    )
     return _encoded(ReceiptPublic.model_validate(issued.as_json()))
 
 
@@ -306,13 +316,41 @@ def read_inbox(body: InboxRequest, verifier: VerifierDep) -> Inbox:
     )
 
 
+async def _claim_in_lane(request: Request, body: ClaimRequest) -> Response:
+    return await claim(body, await get_verifier(request), await get_offload(request))
+
+
+async def _submit_in_lane(request: Request, body: SubmissionRequest) -> Response:
+    return await submit(body, await get_verifier(request), await get_offload(request))
+
+
+LANE: Final[dict[tuple[str, str], LaneRoute]] = {
+    lane_key(router, claim): JsonBodyRoute(ClaimRequest, _claim_in_lane),
+    lane_key(router, submit): JsonBodyRoute(SubmissionRequest, _submit_in_lane),
+}
+"""The two verifier requests every gasless slot makes, through `microtask.api.lane`."""
+
+
 def verifier_app(service: VerifierService | None = None) -> FastAPI:
     """The verifier's routes in an app of their own (`microtask verifier`)."""
+    offload = Offload()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            offload.close()
+
     app = FastAPI(
         title="microtask verifier",
         version=__version__,
         description="Gasless work through signed receipts; the requester's controls.",
+        lifespan=lifespan,
+        telemetry=telemetry.OFF,
     )
+    app.add_middleware(FastLane, routes=LANE)
+    app.state.offload = offload
     app.state.verifier = service
     app.state.stopping = threading.Event()  # for `ApiServer`; no live feeds here
     install_problem_handlers(app)
