@@ -54,13 +54,13 @@ from microtask.db.verifier_models import (
     Settled,
     VerifierDecision,
     VerifierSettlement,
-    VerifierSlot,
 )
 from microtask.escrow import SlotState, has_ended, review_end, unused_receipt_slot
 from microtask.manifests import RejectionReason, Review, ReviewBatch, SubmissionEnvelope, parse_as
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.verifier.errors import SettlementError
 from microtask.verifier.receipts import receipt_of
+from microtask.verifier.slots import read_slot
 from microtask.verifier.tasks import TaskContext
 
 log = logging.getLogger("microtask.verifier")
@@ -147,8 +147,9 @@ class Settler:
     ) -> None:
         self.sessions = sessions
         self.reader: Engine = reader or sessions.kw["bind"]
-        """Where each round's look for open intents reads: a plain reader (on SQLite, a
-        writer's connection is a write transaction that claims and hand-ins wait behind)."""
+        """Where each round's look for open intents and the rejection proofs' receipts are
+        read: a plain reader (on SQLite, a writer's connection is a write transaction that
+        claims and hand-ins wait behind)."""
         self.client = client
         self.store = store
         self.receipt_timeout = receipt_timeout
@@ -210,11 +211,11 @@ class Settler:
     def rejection_proof(self, task_id: int, slot: int) -> ReceiptRejection:
         """A receipt slot's rejection proof: the receipt this verifier issued for it and
         the worker's own signature of the envelope it vouches for."""
-        with self.sessions() as session:
-            row = session.get(VerifierSlot, (task_id, slot))
-            if row is None:
-                raise SettlementError(f"slot {slot} of task {task_id} has no receipt here")
-            issued = receipt_of(row, self.account.address)
+        with self.reader.connect() as connection:  # one per rejected slot: no session
+            row = read_slot(connection, task_id, slot)
+        if row is None:
+            raise SettlementError(f"slot {slot} of task {task_id} has no receipt here")
+        issued = receipt_of(row, self.account.address)
         data = self.store.cat(issued.envelope_cid, max_bytes=MAX_ENVELOPE_BYTES)
         envelope = parse_as(SubmissionEnvelope, data)
         return ReceiptRejection(
