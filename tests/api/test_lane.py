@@ -24,6 +24,7 @@ from starlette.types import Message, Receive, Scope, Send
 from microtask.api import create_app
 from microtask.api.app import attach_verifier
 from microtask.api.lane import FastLane, LaneRoute
+from microtask.api.routes.verifier import SLOT_REQUEST_BODY_BYTES, verifier_app
 from microtask.manifests import ItemAnswer, SubmissionAnswers, TaskManifest, seal_submission
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.verifier import ANY_SLOT, SlotRequest
@@ -319,6 +320,42 @@ def test_a_body_in_pieces_is_read_whole_by_either(served: Served) -> None:
     assert json.loads(answer)["errors"][0]["detail"].startswith("JSON decode error")
     assert served.lane.answered == [CLAIMS]
     assert served.lane.handed_over == [CLAIMS]
+
+
+@pytest.mark.parametrize("path", [CLAIMS, SUBMISSIONS])
+def test_a_body_past_the_limit_is_refused_unread_either_way(served: Served, path: str) -> None:
+    padded = {**served.claim_body(10**6), "padding": "x" * SLOT_REQUEST_BODY_BYTES}
+    answer = served.both(path, json=padded)  # its content-length says it all
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert f"{SLOT_REQUEST_BODY_BYTES:,} bytes" in answer.json()["detail"]
+    assert served.lane.answered == served.lane.handed_over == []  # no route saw it
+
+    piece = b" " * 4096  # streamed without a length: refused once past the limit
+    pieces = [b"{", *[piece] * (SLOT_REQUEST_BODY_BYTES // len(piece) + 1), b"}"]
+    status, body = served.client.portal.call(_asgi, served.app, path, pieces)
+    assert (status, json.loads(body)["type"]) == (413, answer.json()["type"])
+    assert served.lane.answered == served.lane.handed_over == []
+
+
+def test_a_body_at_the_limit_is_read_and_judged(served: Served) -> None:
+    body = json.dumps(served.claim_body(10**6)).encode()
+    body = body[:-1] + b" " * (SLOT_REQUEST_BODY_BYTES - len(body)) + b"}"
+    assert len(body) == SLOT_REQUEST_BODY_BYTES
+    answer = served.both(CLAIMS, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 404  # the unknown task's answer: read whole, then judged
+    assert served.lane.answered == [CLAIMS]
+
+
+def test_the_verifiers_own_app_limits_bodies_too() -> None:
+    headers = {"content-type": "application/json"}
+    with TestClient(verifier_app(), raise_server_exceptions=False) as client:
+        big = client.post(
+            CLAIMS, content=b"{" + b" " * SLOT_REQUEST_BODY_BYTES + b"}", headers=headers
+        )
+        assert big.status_code == 413
+        small = client.post(CLAIMS, content=b"{}", headers=headers)
+        assert small.status_code == 503  # within the limit: on to the route (no verifier yet)
 
 
 def test_the_routes_stay_documented(served: Served) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from microtask import __version__
 from microtask.api import telemetry
+from microtask.api.body_limit import BodyLimit
 from microtask.api.cache import IndexVersion
 from microtask.api.lane import FastLane, LaneRoute
 from microtask.api.offload import Offload
@@ -155,6 +156,8 @@ def create_app(
     install_problem_handlers(app)
     lane: dict[tuple[str, str], LaneRoute] = dict(content_routes.LANE)
     app.add_middleware(FastLane, routes=lane)  # inside CORS, added next (see `FastLane`)
+    body_limits: dict[tuple[str, str], int] = {}
+    app.add_middleware(BodyLimit, limits=body_limits)  # outside the lane: both ways limited
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -170,6 +173,7 @@ def create_app(
     if with_verifier:
         app.include_router(verifier.router)
         lane.update(verifier.LANE)
+        body_limits.update(verifier.BODY_LIMITS)
     if with_pages:
         from microtask.web import mount_pages
 

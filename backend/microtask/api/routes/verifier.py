@@ -33,6 +33,7 @@ from web3.exceptions import Web3Exception
 
 from microtask import __version__
 from microtask.api import telemetry
+from microtask.api.body_limit import BodyLimit
 from microtask.api.deps import OffloadDep, get_offload
 from microtask.api.lane import FastLane, JsonBodyRoute, LaneRoute, lane_key
 from microtask.api.offload import Offload
@@ -330,6 +331,12 @@ LANE: Final[dict[tuple[str, str], LaneRoute]] = {
 }
 """The two verifier requests every gasless slot makes, through `microtask.api.lane`."""
 
+SLOT_REQUEST_BODY_BYTES: Final = 16 * 1024
+"""The most a claim's or a submission's body may hold (either is a few hundred bytes)."""
+
+BODY_LIMITS: Final[dict[tuple[str, str], int]] = dict.fromkeys(LANE, SLOT_REQUEST_BODY_BYTES)
+"""The gasless requests' body limits (`microtask.api.body_limit`)."""
+
 
 def verifier_app(service: VerifierService | None = None) -> FastAPI:
     """The verifier's routes in an app of their own (`microtask verifier`)."""
@@ -350,6 +357,7 @@ def verifier_app(service: VerifierService | None = None) -> FastAPI:
         telemetry=telemetry.OFF,
     )
     app.add_middleware(FastLane, routes=LANE)
+    app.add_middleware(BodyLimit, limits=BODY_LIMITS)
     app.state.offload = offload
     app.state.verifier = service
     app.state.stopping = threading.Event()  # for `ApiServer`; no live feeds here

@@ -1,0 +1,79 @@
+"""`BodyLimit`: a request body refused past a size before it is read whole.
+
+Neither uvicorn nor FastAPI caps a request body unless told to, so a JSON route reads
+whatever a client sends into memory before validating it. The gasless slot's requests
+(claims, submissions) are open to anyone and a few hundred bytes each: a client that sends
+megabytes there is refused with a 413 problem as soon as its ``content-length`` says so,
+or once what it streamed passes the limit, and the route never sees it. The limit applies
+to the route whichever way it is served (the fast lane or FastAPI's router), because this
+middleware sits outside both. Uploads keep their own limits (`routes.content`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from microtask.api.problems import too_large
+
+
+class BodyLimit:
+    """ASGI middleware: each (method, path) in ``limits`` takes at most that many bytes of
+    body; other requests pass untouched. The mapping is read per request, so routes added
+    after the app is built (the verifier's) join it."""
+
+    def __init__(self, app: ASGIApp, limits: Mapping[tuple[str, str], int]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = (
+            self.limits.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        )
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        if _declared_length(scope) > limit:
+            await _refuse(scope, limit, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _refuse(scope, limit, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replayed() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replayed, send)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0  # uvicorn refuses a malformed length before we are called
+    return 0
+
+
+async def _refuse(scope: Scope, limit: int, send: Send) -> None:
+    problem = too_large(f"this request's body may be at most {limit:,} bytes")
+    response = problem.response(Request(scope))
+    response.headers["connection"] = "close"  # the rest of the body is not read
+    await response(scope, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
