@@ -39,6 +39,13 @@ __all__ = [  # fixtures defined elsewhere, registered for every test directory
     "new_database_url", "postgres_server", "shared_world",
 ]  # fmt: skip
 
+# Typer sets PYDANTIC_DISABLE_PLUGINS while it builds a command's parameters and deletes it
+# afterwards when it was unset. Tests run the CLI in process while indexer and verifier
+# threads run, whose HTTP libraries read the environment (proxy settings): a deletion in
+# the middle of that read raised KeyError and killed an indexer thread once. Set, the
+# variable is only ever restored, never deleted. (microtask uses no Pydantic plugins.)
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "1"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Compiled artifacts are shared between tests and runs (keyed by input hash, so never stale);
 # the cache's own behaviour is tested with private cache directories.
