@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import event
 from web3 import Web3
 from web3.contract import Contract
 
@@ -262,3 +264,22 @@ def platform(
         world.verifier.close()
         indexer.stop()
         store.close()
+
+
+@contextmanager
+def statements(verifier: VerifierService) -> Iterator[list[str]]:
+    """Every statement the verifier's engines (reader and writer) send while the block
+    runs, as SQL text on one line."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(" ".join(str(args[2]).split()))
+
+    engines = (verifier.reader, verifier.writer)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

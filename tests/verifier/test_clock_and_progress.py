@@ -6,11 +6,8 @@ decides what is due from the receipts since its last round (`microtask.verifier.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from microtask.chain.devchain import advance_time
 from microtask.db.verifier_models import VerifierArrival
@@ -18,7 +15,7 @@ from microtask.manifests import TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from microtask.verifier.clock import ChainClock, Head, IndexHead
 from tests.quality.scenario import STRANGER, WORKERS, item_id, manifest_data
-from tests.verifier.conftest import Platform
+from tests.verifier.conftest import Platform, statements
 
 
 class Wall:
@@ -82,24 +79,6 @@ def test_the_clock_follows_the_head_the_indexer_saw(platform: Platform) -> None:
     assert clock() >= ahead
 
 
-@contextmanager
-def statements(platform: Platform) -> Iterator[list[str]]:
-    """The SQL the verifier's engines run meanwhile."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        seen.append(sql)
-
-    engines = (platform.verifier.reader, platform.verifier.writer)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-
-
 def reads_slots(sql: str) -> bool:
     return bool(re.search(r"FROM verifier_slots\b", sql))
 
@@ -112,12 +91,12 @@ def test_a_round_after_a_receipt_reads_the_arrival_not_every_receipted_slot(
     answers = {item_id(i): ClassificationAnswer(label="cat") for i in range(4)}
     platform.work(WORKERS["G1"], task_id, manifest, cid, answers)
     verifier = platform.verifier
-    with statements(platform) as first:
+    with statements(platform.verifier) as first:
         assert verifier.tick() == []  # the first round reads the task in full, once
     assert [sql for sql in first if reads_slots(sql)]
     assert verifier.progress.tasks[task_id].submissions == 1
     _, issued = platform.work(WORKERS["G2"], task_id, manifest, cid, answers)
-    with statements(platform) as seen:
+    with statements(platform.verifier) as seen:
         assert verifier.tick() == []  # 2 of 8 slots in: nothing due yet
     assert verifier.progress.tasks[task_id].receipted[issued.receipt.slot] == (
         issued.receipt.submitted_at

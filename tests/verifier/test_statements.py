@@ -4,38 +4,15 @@ whatever the task's size (every statement costs the API's one Python thread)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import Engine, event
-
 from microtask.manifests import ItemAnswer, TaskManifest
 from microtask.manifests.answers import ClassificationAnswer
 from tests.quality.scenario import WORKERS, item_id, manifest_data
-from tests.verifier.conftest import Platform
+from tests.verifier.conftest import Platform, statements
 
 CLAIM_READS = 5  # terms, a replayed request, the policy, the worker's record, emptied items
 CLAIM_WRITES = 5  # the worker's slots, their on-chain answers, the free slot, reserve, request
 HAND_IN_READS = 2  # terms, the slot's row
 HAND_IN_WRITES = 2  # the receipt, the arrival for the loop
-
-
-@contextmanager
-def statements(*engines: Engine) -> Iterator[list[str]]:
-    """Every statement the engines send while the block runs, as SQL text."""
-    sent: list[str] = []
-
-    def record(*args: Any) -> None:
-        sent.append(" ".join(str(args[2]).split()))
-
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
 
 
 def transactions(sent: list[str]) -> list[list[str]]:
@@ -55,14 +32,13 @@ def test_a_claim_and_a_hand_in_each_run_one_read_and_one_write_transaction(
     manifest = TaskManifest.model_validate(manifest_data(items=6, redundancy=2))
     task_id, cid = platform.post(manifest)
     verifier = platform.verifier
-    engines = (verifier.reader, verifier.writer)
     platform.request(WORKERS["G1"], task_id)  # the task's first claim also makes its slots' rows
     for worker in (WORKERS["G2"], WORKERS["G3"]):
-        with statements(*engines) as claim:
+        with statements(verifier) as claim:
             grant = platform.request(worker, task_id)
         answer = ItemAnswer(item_id=grant.item_id, answer=ClassificationAnswer(label="cat"))
         envelope = platform.envelope(worker, task_id, grant.slot, manifest, cid, [answer])
-        with statements(*engines) as hand_in:
+        with statements(verifier) as hand_in:
             verifier.submit(task_id, grant.slot, envelope)
 
         reads, writes = transactions(claim)
@@ -96,12 +72,11 @@ def test_a_loop_round_reads_in_three_transactions_and_writes_only_to_take_arriva
     manifest = TaskManifest.model_validate(manifest_data(items=6, redundancy=2))
     task_id, cid = platform.post(manifest)
     verifier = platform.verifier
-    engines = (verifier.reader, verifier.writer)
     answers = {item_id(i): ClassificationAnswer(label="cat") for i in range(6)}
     platform.work(WORKERS["G1"], task_id, manifest, cid, answers)
     assert verifier.tick() == []  # the first round reads the task in full, once
 
-    with statements(*engines) as idle:
+    with statements(verifier) as idle:
         assert verifier.tick() == []
     rounds = transactions(idle)
     assert [t[0] for t in rounds] == ["BEGIN"] * LOOP_READ_TRANSACTIONS
@@ -109,7 +84,7 @@ def test_a_loop_round_reads_in_three_transactions_and_writes_only_to_take_arriva
     assert len(rounds[-1]) - 1 <= LOOP_ROUND_READS
 
     _, issued = platform.work(WORKERS["G2"], task_id, manifest, cid, answers)
-    with statements(*engines) as after_receipt:
+    with statements(verifier) as after_receipt:
         assert verifier.tick() == []  # 2 of 12 slots in: nothing due yet
     writes = [t for t in transactions(after_receipt) if t[0] != "BEGIN"]
     assert [[s.split()[:3] for s in t[1:]] for t in writes] == [
@@ -118,6 +93,6 @@ def test_a_loop_round_reads_in_three_transactions_and_writes_only_to_take_arriva
     assert verifier.progress.tasks[task_id].receipted[issued.receipt.slot] == (
         issued.receipt.submitted_at
     )
-    with statements(*engines) as next_round:  # taken once: the next round writes nothing
+    with statements(verifier) as next_round:  # taken once: the next round writes nothing
         verifier.tick()
     assert [t[0] for t in transactions(next_round)] == ["BEGIN"] * LOOP_READ_TRANSACTIONS
