@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -22,6 +22,16 @@ from microtask.config import Settings
 from microtask.errors import ConfigurationError, EnvironmentProblem
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+POOL_SIZE: Final = 16
+"""Connections an engine keeps open between uses: as many as the API's offload threads
+(`microtask.api.offload.THREADS`), which are what use an engine most at once. With
+SQLAlchemy's default of five, a busy API process opened and closed a connection for most
+requests, and on PostgreSQL each new connection is a new server process: at 50 workers the
+server spent 12 ms of CPU per gasless slot instead of 4-5 (``bench/load.py``)."""
+
+POOL_OVERFLOW: Final = 8
+"""Connections opened beyond `POOL_SIZE` in a burst, closed again when returned."""
 
 
 class DatabaseUnavailable(EnvironmentProblem, ConnectionError):
@@ -162,6 +172,9 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+_POOLED: Final[dict[str, Any]] = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+
+
 def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine:
     """An engine for ``url`` with the settings this project relies on.
 
@@ -181,6 +194,7 @@ def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine
             parsed,
             echo=echo,
             connect_args={"check_same_thread": False, "isolation_level": None},
+            **({} if database in (None, "", ":memory:") else _POOLED),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         if writer:
@@ -189,7 +203,7 @@ def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine
             event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, **_POOLED)
     raise ConfigurationError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
