@@ -66,7 +66,7 @@ def _open_engine(settings: Settings, network: str) -> Engine:
         migrate(writer)
     finally:
         writer.dispose()
-    return make_engine(url)
+    return make_engine(url, reader=True)
 
 
 def _build_routes(app: FastAPI) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from microtask.config import Settings
@@ -32,6 +33,14 @@ server spent 12 ms of CPU per gasless slot instead of 4-5 (``bench/load.py``).""
 
 POOL_OVERFLOW: Final = 8
 """Connections opened beyond `POOL_SIZE` in a burst, closed again when returned."""
+
+
+PING_AFTER_IDLE: Final = 1.0
+"""Seconds a pooled PostgreSQL connection may sit unused before the pool asks the server
+whether it is still there (one round trip) on its next checkout (`_ping_when_idle`)."""
+
+READ_ONLY: Final = "-c default_transaction_read_only=on"
+"""libpq options of a PostgreSQL reader's connections: a write through one fails loudly."""
 
 
 class DatabaseUnavailable(EnvironmentProblem, ConnectionError):
@@ -172,16 +181,62 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _with_options(given: str | tuple[str, ...] | None, more: str) -> str:
+    """libpq ``options`` from the URL's, if it has any, and ``more``."""
+    parts = [given] if isinstance(given, str) else list(given or ())
+    return " ".join([*parts, more])
+
+
+_RETURNED: Final = "microtask.returned"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a PostgreSQL connection on checkout only when it sat in the pool a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip before each
+    request's first statement, several per slot, to learn what a connection used a moment
+    ago already showed. A connection that went stale (the server restarted, a firewall
+    dropped it) is one that was idle; one used within `PING_AFTER_IDLE` is taken as is,
+    and should the server have gone in that moment, its first statement fails like one
+    after any ping could: the transaction never commits (the API answers 503, nothing is
+    recorded, a repeated claim or hand-in gets the same answer as a first one) and
+    SQLAlchemy discards the pool's older connections. A failed ping makes the pool
+    replace the connection (``DisconnectionError``), as ``pool_pre_ping`` does."""
+    dialect = engine.dialect
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return  # just opened, or used a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"the database connection is gone: {error}") from error
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+
+
 _POOLED: Final[dict[str, Any]] = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
 
 
-def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, writer: bool = False, reader: bool = False, echo: bool = False
+) -> Engine:
     """An engine for ``url`` with the settings this project relies on.
 
     ``writer`` (the indexer and its manifest worker) makes SQLite transactions take the
     write lock up front, queued behind this process's other writers to the same file
     (`WriterGate`); readers (the API) begin ordinary transactions, which WAL never blocks.
+    ``reader`` (what only reads: the API's routes, the verifier's reads) makes PostgreSQL
+    connections run every statement on its own, read-only; it changes nothing on SQLite,
+    where a read transaction holds one WAL snapshot across its statements.
     """
+    if writer and reader:
+        raise ValueError("an engine is a writer or a reader, not both")
     try:
         parsed = make_url(normalize_url(url))
     except ArgumentError:
@@ -203,7 +258,22 @@ def make_engine(url: str, *, writer: bool = False, echo: bool = False) -> Engine
             event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, **_POOLED)
+        if not reader:
+            engine = create_engine(parsed, echo=echo, **_POOLED)
+        else:
+            # Readers run each statement as its own transaction: under PostgreSQL's read
+            # committed every statement reads its own snapshot anyway, and a BEGIN and a
+            # ROLLBACK around them are two round trips per use for nothing. Read-only, so
+            # a write sent through a reader fails instead of committing on its own.
+            engine = create_engine(
+                parsed,
+                echo=echo,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"options": _with_options(parsed.query.get("options"), READ_ONLY)},
+                **_POOLED,
+            )
+        _ping_when_idle(engine)
+        return engine
     raise ConfigurationError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )

@@ -38,6 +38,7 @@ a primary key, so a request replayed concurrently gets its own grant back, never
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import cache
@@ -47,6 +48,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Engine,
     Select,
     and_,
     bindparam,
@@ -55,9 +57,9 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -234,19 +236,51 @@ class SlotTaken(Exception):
 def ensure_slots(connection: Connection, context: TaskContext) -> None:
     """Give every receipt slot of the task a row (``free`` unless it already has one), so
     claims find free slots through ``ix_verifier_slots_open``; idempotent, and safe when
-    two processes do it at once (conflicting rows are left as they are)."""
+    two processes do it at once (conflicting rows are left as they are).
+
+    On PostgreSQL the rows go in as one statement over two arrays: an ``executemany``
+    sends (and SQLAlchemy builds the parameters of) one statement per slot, thousands for
+    a large task."""
     terms = context.terms
-    rows = [
-        {"task_id": terms.task_id, "slot": slot, "item_index": context.manifest.item_index(slot),
-         "status": SlotHold.FREE.value}
-        for slot in range(terms.receipt_slots)
-    ]  # fmt: skip
-    if not rows:
+    slots = list(range(terms.receipt_slots))
+    if not slots:
         return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    items = [context.manifest.item_index(slot) for slot in slots]
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SLOT_ROWS, {"task_id": terms.task_id, "slots": slots, "items": items})
+        return
+    rows = [
+        {"task_id": terms.task_id, "slot": slot, "item_index": item, "status": SlotHold.FREE.value}
+        for slot, item in zip(slots, items, strict=True)
+    ]
     for start in range(0, len(rows), 5_000):
-        statement = insert(VerifierSlot).on_conflict_do_nothing()
+        statement = sqlite_insert(VerifierSlot).on_conflict_do_nothing()
         connection.execute(statement, rows[start : start + 5_000])
+
+
+class SlotRows:
+    """The tasks whose receipt slots have rows, as far as this process knows: a claim
+    makes them (`ensure_slots`) once per task and process, not once per claim.
+
+    The first claims of a task arrive together (a crowd starting on it): they wait for
+    the one making the rows instead of each sending the same thousands of rows."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, int] = {}
+        """Task -> receipt slots known to have rows."""
+        self._lock = threading.Lock()
+
+    def ensure(self, engine: Engine, context: TaskContext) -> None:
+        """Rows for every receipt slot of the task (again if the task grew)."""
+        task_id, count = context.task_id, context.terms.receipt_slots
+        if self._known.get(task_id, -1) >= count:
+            return
+        with self._lock:
+            if self._known.get(task_id, -1) >= count:
+                return
+            with engine.begin() as connection:
+                ensure_slots(connection, context)
+            self._known[task_id] = count
 
 
 def grant_slot(
@@ -488,6 +522,13 @@ _UNDECIDED: Final = (
     )
     .limit(1)
 )
+_SLOT_ROWS: Final = text(
+    "INSERT INTO verifier_slots (task_id, slot, item_index, status) "
+    "SELECT :task_id, slot, item_index, 'free' "
+    "FROM unnest(CAST(:slots AS BIGINT[]), CAST(:items AS BIGINT[])) AS given(slot, item_index) "
+    "ON CONFLICT DO NOTHING"
+)
+"""`ensure_slots` on PostgreSQL: every receipt slot's row in one statement."""
 _EMPTIED: Final = select(VerifierResult.emptied_items).where(
     VerifierResult.task_id == bindparam("task_id")
 )

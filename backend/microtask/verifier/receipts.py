@@ -16,9 +16,10 @@ envelope's digest (the sha2-256 digest of its CID, so a CIDv0 envelope's ``Qm...
 task's receipt window (deadline + review period), after which the escrow would refuse it
 anyway. The slot then moves from ``reserved`` to ``receipted`` in one conditional update,
 once: the same envelope sent again gets the same receipt back, another envelope is
-refused. The same transaction leaves a ``verifier_arrivals`` row for the verifier's loop
-(and on PostgreSQL a notification on `ARRIVALS_CHANNEL`, so a loop in another process
-wakes at once): that is how it learns what changed (`microtask.verifier.progress`).
+refused. The same transaction leaves a ``verifier_arrivals`` row for the verifier's loop:
+that is how it learns what changed (`microtask.verifier.progress`). On PostgreSQL the
+service then announces the receipt on `ARRIVALS_CHANNEL` once it is committed, so a loop
+in another process wakes at once (`microtask.verifier.wakeups`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Connection, bindparam, insert, text, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from microtask.chain.typed_data import Receipt
 from microtask.content import ContentStore, parse_cid
@@ -76,8 +77,8 @@ class IssuedReceipt:
 
 
 ARRIVALS_CHANNEL = "microtask_verifier_arrivals"
-"""The PostgreSQL notification channel a receipt's transaction notifies (payload: the
-task id), which the verifier's loop listens on."""
+"""The PostgreSQL notification channel receipts are announced on once committed (no
+payload), which the verifier's loop listens on (`microtask.verifier.wakeups`)."""
 
 
 def receipt_of(row: VerifierSlot | SlotView, verifier: str) -> IssuedReceipt:
@@ -235,8 +236,6 @@ def issue_receipt(
     if changed.rowcount != 1:
         return None
     connection.execute(_ARRIVAL, {"task_id": terms.task_id, "slot": row.slot, "submitted_at": now})
-    if connection.dialect.name == "postgresql":
-        connection.execute(_NOTIFY, {"channel": ARRIVALS_CHANNEL, "task": str(terms.task_id)})
     return IssuedReceipt(receipt, signature, envelope_cid, signer.address)
 
 
@@ -262,4 +261,3 @@ _RECEIPT: Final = (
     )
 )
 _ARRIVAL: Final = insert(VerifierArrival)
-_NOTIFY: Final = text("SELECT pg_notify(:channel, :task)")

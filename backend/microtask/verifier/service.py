@@ -94,7 +94,7 @@ from microtask.verifier.settlement import Settler
 from microtask.verifier.slots import SlotView, read_slot
 from microtask.verifier.tasks import TaskContext, TaskLoader, verified_task_ids
 from microtask.verifier.typed_data import NO_PAYLOAD, SlotRequest, VerifierCommand, payload_hash
-from microtask.verifier.wakeups import ArrivalListener
+from microtask.verifier.wakeups import ArrivalAnnouncer, ArrivalListener
 
 log = logging.getLogger("microtask.verifier")
 
@@ -174,7 +174,7 @@ class VerifierService:
         self.database_url = database_url
         self.writer: Engine = make_engine(database_url, writer=True)
         migrate(self.writer)
-        self.reader: Engine = make_engine(database_url)
+        self.reader: Engine = make_engine(database_url, reader=True)
         self.postgres = self.writer.dialect.name == "postgresql"
         self.writes: sessionmaker[Session] = session_factory(self.writer)
         self.reads: sessionmaker[Session] = session_factory(self.reader)
@@ -184,8 +184,8 @@ class VerifierService:
         """Envelopes opened at hand-in or by an assessment, for the next assessments."""
         self.opening_seal = OpeningSeal(bytes(account.key))
         """Seals what the hand-in opened into the receipt's row, for other processes."""
-        self._slotted: dict[int, int] = {}
-        """Task -> receipt slots known to have rows (`claims.ensure_slots`)."""
+        self.slot_rows = claims.SlotRows()
+        """The tasks whose receipt slots are known to have rows (`claims.ensure_slots`)."""
         self.client = TaskEscrowClient.at(w3, record.address, record.abi, account)
         self.loader = TaskLoader(content, self.address)
         self.settler = Settler(self.writes, self.client, content, reader=self.reader)
@@ -195,6 +195,8 @@ class VerifierService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener: ArrivalListener | None = None
+        self.announcer = ArrivalAnnouncer(database_url) if self.postgres else None
+        """Wakes a loop in another process after a receipt is committed (`wakeups`)."""
         self.failure: BaseException | None = None
 
     @classmethod
@@ -263,7 +265,7 @@ class VerifierService:
                     return replayed
                 claims.check_eligible(connection, context, worker, now)
                 preferred = claims.preferred_items(connection, context, worker)
-            self._ensure_slots(context)
+            self.slot_rows.ensure(self.writer, context)
             try:
                 with self.writer.begin() as connection:
                     grant = claims.grant_slot(connection, context, request, digest, now, preferred)
@@ -277,15 +279,6 @@ class VerifierService:
             )  # fmt: skip
             return grant
         raise AssertionError("unreachable")
-
-    def _ensure_slots(self, context: TaskContext) -> None:
-        """Rows for every receipt slot of the task, once per process (and again if the
-        task grows)."""
-        if self._slotted.get(context.task_id, -1) >= context.terms.receipt_slots:
-            return
-        with self.writer.begin() as connection:
-            claims.ensure_slots(connection, context)
-        self._slotted[context.task_id] = context.terms.receipt_slots
 
     def submit(self, task_id: int, slot: int, envelope_cid: str) -> IssuedReceipt:
         """Check a reserved slot's envelope and sign its receipt (see `receipts`)."""
@@ -328,6 +321,8 @@ class VerifierService:
                 f"slot {slot} of task {task_id} is no longer yours: its lease lapsed and it "
                 "was reserved again"
             )
+        if self.announcer is not None:
+            self.announcer.announce()  # committed: a loop in another process may look now
         log.debug("task %d: receipt for slot %d (%s)", task_id, slot, row.worker)
         # what `Submission.opened` would make, from parts validated already (the envelope
         # and answers just checked, the CID normalised, times from this verifier's clock)
@@ -757,6 +752,8 @@ class VerifierService:
         self.close()
 
     def close(self) -> None:
+        if self.announcer is not None:
+            self.announcer.close()
         self.writer.dispose()
         self.reader.dispose()
         if self.owns_content:
