@@ -52,7 +52,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    exists,
     insert,
     literal_column,
     or_,
@@ -376,8 +375,18 @@ def _is_free(now: int | BindParameter[int]) -> ColumnElement[bool]:
 
 def _settled_on_chain(task_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """The index has the slot: the chain settled it (a presented receipt, a direct
-    approval or rejection), whatever this verifier knows of it."""
-    return exists().where(Slot.task_id == task_id, Slot.slot == VerifierSlot.slot)
+    approval or rejection), whatever this verifier knows of it.
+
+    One primary-key lookup per candidate row. ``OFFSET 0`` keeps PostgreSQL from turning
+    the test into an anti-join, which it planned (from the statistics of a task whose
+    slots were not settled yet) as a scan of every settled slot of the task for each
+    candidate: the claims' most expensive statement by far as a task filled up."""
+    return (
+        select(Slot.slot)
+        .where(Slot.task_id == task_id, Slot.slot == VerifierSlot.slot)
+        .offset(0)
+        .exists()
+    )
 
 
 def _give_back(connection: Connection, task_id: int, slots: list[int], worker: str) -> None:

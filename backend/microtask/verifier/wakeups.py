@@ -51,6 +51,8 @@ class ArrivalListener:
         self.wake = wake
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.ready = threading.Event()
+        """Set while the listener is listening (what is announced from then on wakes it)."""
 
     def start(self) -> None:
         self._stop.clear()
@@ -68,11 +70,13 @@ class ArrivalListener:
             try:
                 with psycopg.connect(self.url, autocommit=True) as connection:
                     connection.execute(f"LISTEN {ARRIVALS_CHANNEL}")
+                    self.ready.set()
                     delay = 0.5
                     while not self._stop.is_set():
                         for _ in connection.notifies(timeout=LISTEN_TIMEOUT):
                             self.wake()
             except psycopg.Error as error:
+                self.ready.clear()
                 log.warning("not listening for receipts (%s); retrying", error)
                 self._stop.wait(delay)
                 delay = min(delay * 2, RETRY_MAX)
