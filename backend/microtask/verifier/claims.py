@@ -246,7 +246,10 @@ def ensure_slots(connection: Connection, context: TaskContext) -> None:
         return
     items = [context.manifest.item_index(slot) for slot in slots]
     if connection.dialect.name == "postgresql":
-        connection.execute(_SLOT_ROWS, {"task_id": terms.task_id, "slots": slots, "items": items})
+        connection.execute(
+            _SLOT_ROWS,
+            {"task_id": terms.task_id, "slots": slots, "items": items, "free": SlotHold.FREE.value},
+        )
         return
     rows = [
         {"task_id": terms.task_id, "slot": slot, "item_index": item, "status": SlotHold.FREE.value}
@@ -533,7 +536,7 @@ _UNDECIDED: Final = (
 )
 _SLOT_ROWS: Final = text(
     "INSERT INTO verifier_slots (task_id, slot, item_index, status) "
-    "SELECT :task_id, slot, item_index, 'free' "
+    "SELECT :task_id, slot, item_index, :free "
     "FROM unnest(CAST(:slots AS BIGINT[]), CAST(:items AS BIGINT[])) AS given(slot, item_index) "
     "ON CONFLICT DO NOTHING"
 )
