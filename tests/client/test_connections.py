@@ -312,3 +312,159 @@ def test_only_plain_http_that_no_proxy_covers_bypasses_httpx(
     assert direct_origin("http://api.example") is None  # through the proxy, as httpx does
     monkeypatch.setenv("NO_PROXY", "api.example")
     assert direct_origin("http://api.example") == ("api.example", 80, "")
+
+
+class _Scripted:
+    """Answers each request with the next of ``answers`` (raw bytes, as a server of any
+    kind might write them, split where ``|`` is, each piece sent on its own), then
+    closes the connection if ``close``; records each request's head and body."""
+
+    def __init__(self, answers: list[bytes], *, close: bool = False) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.answers = list(answers)
+        self.close_after = close
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        data = b""
+        with connection:
+            while self.answers:
+                while b"\r\n\r\n" not in data:
+                    more = connection.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                head, _, data = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                size = int(length.group(1)) if length else 0
+                while len(data) < size:
+                    data += connection.recv(65536)
+                self.requests.append((head, data[:size]))
+                data = data[size:]
+                for piece in self.answers.pop(0).split(b"|"):
+                    connection.sendall(piece)
+                if self.close_after:
+                    return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_answers_are_read_whole_however_the_server_frames_them() -> None:
+    """Content-length bodies (split across packets), chunked ones with extensions and
+    trailers, 1xx answers before the real one, bodyless 204s: each read whole, and the
+    one connection carries them all; the request says its host, length and headers."""
+    from microtask.client.connections import Connections
+
+    server = _Scripted(
+        [
+            b'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n|{"a": |1}\r\n',
+            b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b'4;ext=1\r\n{"b"|\r\n3\r\n: 2\r\n1\r\n}\r\n0\r\nx-trailer: t\r\n\r\n',
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+        ]
+    )
+    pool = Connections("127.0.0.1", server.port, "/api")
+    try:
+        first = pool.request("POST", "/x", b'{"q":1}', {"accept": "application/json"}, timeout=5)
+        assert (first.status, first.reason, first.body) == (200, "OK", b'{"a": 1}\r\n')
+        chunked = pool.request("GET", "/y?z=1", None, {}, timeout=5)
+        assert (chunked.status, chunked.reason, chunked.body) == (201, "Created", b'{"b": 2}')
+        assert pool.request("GET", "/c", None, {}, timeout=5).body == b"[]"
+        assert pool.request("POST", "/d", None, {}, timeout=5).status == 204
+        assert pool.request("GET", "/e", None, {}, timeout=5).status == 404
+        assert server.connections == 1
+        heads = [head.decode().split("\r\n") for head, _ in server.requests]
+        assert heads[0][0] == "POST /api/x HTTP/1.1"
+        assert f"Host: 127.0.0.1:{server.port}" in heads[0]
+        assert "accept: application/json" in heads[0]
+        assert "Content-Length: 7" in heads[0]
+        assert server.requests[0][1] == b'{"q":1}'
+        assert heads[1][0] == "GET /api/y?z=1 HTTP/1.1"
+        assert not any(line.lower().startswith("content-length") for line in heads[1])
+        assert "Content-Length: 0" in heads[3]  # a POST without a body says so
+    finally:
+        pool.close()
+        server.close()
+
+
+def test_a_server_that_closes_after_answering_gets_a_new_connection() -> None:
+    """HTTP/1.0, ``connection: close``, or a body that runs to the end of the connection:
+    the connection is not reused, and the next request opens another."""
+    from microtask.client.connections import Connections
+
+    server = _Scripted(
+        [
+            b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\n[]",
+            b"HTTP/1.1 200 OK\r\n\r\n|to the |end",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n1",
+        ],
+        close=True,
+    )
+    pool = Connections("127.0.0.1", server.port)
+    try:
+        bodies = [pool.request("GET", "/", None, {}, timeout=5).body for _ in range(4)]
+        assert bodies == [b"{}", b"[]", b"to the end", b"1"]
+        assert server.connections == 4
+    finally:
+        pool.close()
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b"", "RemoteDisconnected"),  # closed unanswered: what the API client may resend
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{}", "IncompleteRead"),
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", "HTTPException"),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "BadStatusLine"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", "HTTPException"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "HTTPException"),
+    ],
+)
+def test_a_broken_answer_is_an_http_client_error_and_the_connection_is_dropped(
+    answer: bytes, error: str
+) -> None:
+    import http.client
+
+    from microtask.client.connections import Connections
+
+    server = _Scripted([answer, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"], close=True)
+    pool = Connections("127.0.0.1", server.port)
+    try:
+        with pytest.raises(http.client.HTTPException) as raised:
+            pool.request("GET", "/", None, {}, timeout=5)
+        assert type(raised.value).__name__ == error
+        assert pool.request("GET", "/", None, {}, timeout=5).body == b"ok"  # a new connection
+        assert server.connections == 2
+    finally:
+        pool.close()
+        server.close()
+
+
+def test_a_silent_server_times_out() -> None:
+    from microtask.client.connections import Connections
+
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (the backlog) but never answers
+    pool = Connections("127.0.0.1", listener.getsockname()[1])
+    try:
+        with pytest.raises(TimeoutError):
+            pool.request("GET", "/", None, {}, timeout=0.2)
+    finally:
+        pool.close()
+        listener.close()

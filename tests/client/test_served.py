@@ -159,6 +159,69 @@ def test_a_hand_in_that_failed_is_made_again_for_the_slot_already_granted(
     assert platform.verification(task_id).receipted == 2
 
 
+def test_a_grant_is_written_down_when_its_hand_in_fails_and_handed_in_from_there(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`work_gasless` keeps a grant in memory while it hands the slot in; if the hand-in
+    fails, the grant (with its signed request) goes to the receipt store, so another
+    process of the worker's hands that slot in; a slot handed in keeps grant, request and
+    receipt in its one record."""
+    from microtask.client.errors import ApiUnavailable
+    from microtask.verifier.typed_data import ANY_SLOT
+
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    worker = Worker(platform, WORKERS["G1"])
+
+    def drops(document: object) -> str:
+        raise ApiUnavailable("cannot reach the API (ReadError)")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(platform.api, "upload_json", drops)
+        with pytest.raises(ApiUnavailable):
+            worker.work_gasless(task_id, answers(TRUTH))
+    kept = Worker(platform, WORKERS["G1"]).receipts.load(task_id, 0)
+    assert kept is not None
+    assert (kept.item_id, kept.receipt, kept.document["request"]["slot"]) == ("r0", None, ANY_SLOT)
+    elsewhere = Worker(platform, WORKERS["G1"])  # another process: nothing held in memory
+    receipt = elsewhere.hand_in(task_id, 0, answers(TRUTH))
+    record = elsewhere.receipts.load(task_id, 0)
+    assert record is not None
+    assert (record.receipt, record.item_id) == (receipt.document(), "r0")
+    assert record.document["request"] == kept.document["request"]
+    done = elsewhere.work_gasless(task_id, answers(TRUTH))
+    assert done.grant.slot == 1
+    record = elsewhere.receipts.load(task_id, 1)
+    assert record is not None
+    assert record.receipt == done.receipt.document()
+    assert (record.item_id, record.lease_end) == ("r1", done.grant.lease_end)
+    assert record.document["request"]["worker"] == WORKERS["G1"].address
+
+
+def test_a_receipt_on_disk_is_never_replaced_by_its_grant(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipt's file is in place but its directory's fsync fails: `work_gasless`
+    raises, and the grant it writes down on failure does not replace the receipt."""
+    import microtask.client.receipts as receipts
+
+    platform = served.platform
+    task_id = gasless_task(served, redundancy=1)
+    worker = Worker(platform, WORKERS["G1"])
+
+    def fails(directory: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(receipts, "fsync_directory", fails)
+        with pytest.raises(OSError, match="Input/output"):
+            worker.work_gasless(task_id, answers(TRUTH))
+    kept = worker.receipts.load(task_id, 0)
+    assert kept is not None
+    assert kept.receipt is not None
+    assert kept.receipt["slot"] == 0
+
+
 def test_a_slot_request_after_the_chain_idled_is_fresh(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

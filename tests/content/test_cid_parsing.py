@@ -4,9 +4,12 @@ before)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from multiformats import CID
 
 from microtask.content.cid import (
@@ -63,3 +66,37 @@ def test_other_spellings_are_left_to_multiformats() -> None:
         assert canonical_sha256(bad) is None
         with pytest.raises(InvalidCid):
             parse_cid(bad)
+
+
+def _old_base32_parts(text: str) -> tuple[int, int, bytes] | None:
+    """How `canonical_sha256` read a base32 CIDv1 before it decoded it as one number:
+    ``base64``'s decoder, and its encoder to refuse stray bits."""
+    body = text[1:].upper()
+    raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    if len(raw) != 36 or raw[0] != 1 or raw[2:4] != bytes([0x12, 32]):
+        return None
+    if raw[1] not in (CODEC_DAG_PB, CODEC_RAW, CODEC_DAG_CBOR):
+        return None
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != body:
+        return None
+    return 1, raw[1], raw[4:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.sampled_from([CODEC_DAG_PB, CODEC_RAW, CODEC_DAG_CBOR, 0x72]),
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz234567"),
+    st.integers(1, 57),
+)
+def test_base32_cids_are_read_as_base64_reads_them(
+    digest: bytes, codec: int, digit: str, position: int
+) -> None:
+    """Each base32 CIDv1, and each with one digit changed (a stray bit past the digest,
+    another codec or hash, another digest), gives what base64's decoder gave."""
+    text = "b" + base64.b32encode(bytes([1, codec, 0x12, 32]) + digest).decode().rstrip("=").lower()
+    changed = text[:position] + digit + text[position + 1 :]
+    changed_last = text[:-1] + digit
+    for spelling in (text, changed, changed_last):
+        old = _old_base32_parts(spelling)
+        assert canonical_sha256(spelling) == (None if old is None else (spelling, old[2]))

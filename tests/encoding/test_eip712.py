@@ -8,6 +8,8 @@ eth-account refuses is refused here too.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from microtask.encoding import checksum, digest, domain, recover, sign, typed_message
+from microtask.encoding import checksum, digest, domain, eip712, recover, sign, typed_message
 
 ESCROW = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -112,3 +114,19 @@ def test_malformed_signatures_are_value_errors(signature: bytes) -> None:
     )
     with pytest.raises(ValueError, match="malformed signature"):
         recover(signable, signature)
+
+
+def test_an_account_signs_the_same_every_time_and_its_key_is_kept_no_longer_than_it() -> None:
+    """`sign` makes an account's libsecp256k1 key once and keeps it while the account
+    lives: later signatures are still eth-account's, and a dropped account's key goes."""
+    account = Account.create()
+    messages = [
+        typed_message(domain(31337, ESCROW), {"Thing": [{"name": "f", "type": "uint64"}]}, {"f": n})
+        for n in range(3)
+    ]
+    for signable in messages * 2:
+        assert sign(account, signable) == bytes(account.sign_message(signable).signature)
+    held = weakref.ref(eip712._SIGNING_KEYS[account])
+    del account
+    gc.collect()
+    assert held() is None

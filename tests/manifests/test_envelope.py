@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from unittest.mock import patch
 
+import ecies
+import ecies.keys.helper
+import ecies.utils.symmetric
 import pytest
 from eth_account.signers.local import LocalAccount
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microtask.encoding.eip712 import domain, recover, sign
 from microtask.manifests import (
@@ -22,7 +28,14 @@ from microtask.manifests import (
     parse_document,
     seal_submission,
 )
-from microtask.manifests.sealing import public_key_of, unwrap_key, wrap_key
+from microtask.manifests.sealing import (
+    ECIES_CONFIG,
+    _ecies_encrypt,
+    _recipient_point,
+    public_key_of,
+    unwrap_key,
+    wrap_key,
+)
 from microtask.manifests.typed_data import submission_message
 from tests.conftest import REPO_ROOT
 from tests.manifests.conftest import (
@@ -34,7 +47,10 @@ from tests.manifests.conftest import (
     VERIFIER,
     WORKER,
     manifest_data,
+    public_key,
 )
+
+CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 ANSWERS = SubmissionAnswers(
     answers=[
@@ -206,3 +222,42 @@ def test_wrapped_keys_interoperate_with_eciesjs() -> None:
     assert bytes.fromhex(_eciesjs("decrypt", REQUESTER.key.hex(), ours.hex())) == key
     theirs = bytes.fromhex(_eciesjs("encrypt", public_key_of(VERIFIER.key).hex(), key.hex()))
     assert unwrap_key(theirs, VERIFIER.key) == key
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=16, max_size=16),
+    st.sampled_from([REQUESTER, VERIFIER, STRANGER]),
+)
+def test_wrapped_keys_are_the_bytes_eciespy_writes_for_the_same_randomness(
+    key: bytes, ephemeral: bytes, nonce: bytes, recipient: LocalAccount
+) -> None:
+    """`wrap_key` composes ECIES itself (coincurve, HMAC's HKDF, pycryptodome's AES);
+    given eciespy's randomness it writes ``ecies.encrypt``'s bytes exactly, and eciespy
+    and `unwrap_key` open them."""
+    if not 0 < int.from_bytes(ephemeral, "big") < CURVE_ORDER:
+        return  # not a secp256k1 secret: neither side draws it
+    public = public_key_of(recipient.key)
+    ours = _ecies_encrypt(_recipient_point(public), key, ephemeral, nonce)
+    with (
+        patch.object(ecies.keys.helper, "get_random_bytes", lambda size: ephemeral),
+        patch.object(ecies.utils.symmetric.os, "urandom", lambda size: nonce),
+    ):
+        theirs = ecies.encrypt(public, key, ECIES_CONFIG)
+    assert ours == theirs
+    assert ecies.decrypt(bytes(recipient.key), ours, ECIES_CONFIG) == key
+    assert unwrap_key(ours, recipient.key) == key
+
+
+def test_each_wrapping_draws_fresh_randomness_and_opens_only_for_its_recipient() -> None:
+    key = bytes(range(32))
+    first, second = (wrap_key(key, public_key(REQUESTER)) for _ in range(2))
+    assert first[:65] != second[:65]  # a fresh ephemeral key
+    assert first[65:81] != second[65:81]  # and a fresh nonce
+    assert unwrap_key(first, REQUESTER.key) == unwrap_key(second, REQUESTER.key) == key
+    with pytest.raises(DecryptionFailed):
+        unwrap_key(first, STRANGER.key)
+    with pytest.raises(ValueError, match="not a point"):
+        wrap_key(key, "0x04" + "11" * 64)

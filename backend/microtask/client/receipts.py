@@ -5,7 +5,8 @@ A receipt is the worker's claim on the escrow, so it is checked the moment it ar
 envelope) and kept on disk, one JSON file per slot (`ReceiptStore`):
 ``DATA_DIR/receipts/<network>/<escrow>/<worker>/task-<id>-slot-<n>.json`` (addresses in
 lower case), written atomically. The file holds the verifier's grant with the signed
-request, then the receipt once the work is handed in. A worker who loses contact with the
+request (`Worker.request_slot` writes it; `Worker.work_gasless` only if the hand-in
+fails), then, with them, the receipt once the work is handed in. A worker who loses contact with the
 verifier still holds it and can enforce it on chain (`Worker.enforce`).
 
 `check_receipt`, `enforcement_step` and `equivocation` are pure (no key, no I/O): a web

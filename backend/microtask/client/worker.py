@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import cached_property
 from time import time as wall_clock
 from typing import TYPE_CHECKING
@@ -202,6 +203,11 @@ class Worker(Party):
 
         Example: ``grant = worker.request_slot(2); grant.item_id``
         """
+        return self._reserve(task_id, slot, keep=True)
+
+    def _reserve(self, task_id: int, slot: int | None, *, keep: bool) -> Grant:
+        """`request_slot`; ``keep``: write the grant's record now (else `work_gasless`
+        writes it only if the slot's hand-in fails, see there)."""
         from microtask.client.verifier_requests import claim_body, slot_request
 
         platform = self.platform
@@ -213,12 +219,26 @@ class Worker(Party):
         grant = Grant.model_validate(
             platform.api.post("/verifier/claims", body, service="verifier", idempotent=True)
         )
-        # not fsynced: a grant lost to a machine crash costs a reservation, not pay
-        kept = self.receipts.save(
-            task_id, grant.slot, {**grant.document(), "request": body}, durable=False
-        )
+        document = {**grant.document(), "request": body}
+        if keep:
+            # not fsynced: a grant lost to a machine crash costs a reservation, not pay
+            kept = self.receipts.save(task_id, grant.slot, document, durable=False)
+        else:
+            kept = KeptSlot(document)
         self._held[task_id] = (grant, kept)
         return grant
+
+    def _keep_grant(self, task_id: int, grant: Grant) -> None:
+        """Write the record of a grant whose hand-in failed (unless the slot's receipt got
+        kept before the failure), so this worker, or another process of theirs, hands the
+        slot in while its lease runs (`hand_in`)."""
+        held = self._held.get(task_id)
+        if held is None or held[0].slot != grant.slot:
+            return  # handed in: its record, with the receipt, is on disk
+        kept = self.receipts.load(task_id, grant.slot)
+        if kept is not None and kept.receipt:
+            return
+        self.receipts.save(task_id, grant.slot, held[1].document, durable=False)
 
     def _verifier_now(self) -> int:
         """The time as the verifier counts it. Its now runs on with the wall clock past
@@ -302,8 +322,18 @@ class Worker(Party):
                 receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
                 return GaslessWork(grant, receipt)
             del self._held[task_id]
-        grant = self.request_slot(task_id, slot)
-        receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
+        # the grant's record is written only if its hand-in fails: the receipt's record,
+        # written a moment later, holds the grant and the signed request too, and a file
+        # made and replaced per slot cost the worker's machine as much as sealing its
+        # answer (kernel time: a new inode, a rename). A crash between the two loses the
+        # grant, as a machine crash already could: a reservation, never pay
+        grant = self._reserve(task_id, slot, keep=False)
+        try:
+            receipt = self.hand_in(task_id, grant.slot, answers, manifest=manifest)
+        except BaseException:
+            with suppress(Exception):  # the hand-in's error is the one to see
+                self._keep_grant(task_id, grant)
+            raise
         return GaslessWork(grant, receipt)
 
     def check_receipt(self, document: dict[str, object], envelope_cid: str) -> None:

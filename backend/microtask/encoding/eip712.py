@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Final, TypedDict
+from weakref import WeakKeyDictionary
 
 from coincurve import PrivateKey, PublicKey
 from eth_account.messages import SignableMessage, encode_typed_data
@@ -187,8 +188,22 @@ def sign(account: LocalAccount, message: SignableMessage) -> bytes:
     Signed by libsecp256k1 (coincurve) directly, with RFC 6979 nonces as eth-keys uses:
     the same bytes as ``account.sign_message``, without its layers of conversions.
     """
-    signed = PrivateKey(bytes(account.key)).sign_recoverable(digest(message), hasher=None)
+    signed = _signing_key(account).sign_recoverable(digest(message), hasher=None)
     return signed[:64] + bytes([signed[64] + 27])
+
+
+_SIGNING_KEYS: WeakKeyDictionary[LocalAccount, PrivateKey] = WeakKeyDictionary()
+
+
+def _signing_key(account: LocalAccount) -> PrivateKey:
+    """``account``'s key as libsecp256k1 signs with it, made once per account: making one
+    derives its public keys (two point multiplications, more than the signature itself
+    costs), and a gasless worker signs twice a slot. Kept while the account lives, and no
+    longer (a weak reference to it), so no key outlives its holder here."""
+    key = _SIGNING_KEYS.get(account)
+    if key is None:
+        key = _SIGNING_KEYS[account] = PrivateKey(bytes(account.key))
+    return key
 
 
 def recover(message: SignableMessage, signature: bytes) -> str:
