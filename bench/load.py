@@ -132,6 +132,7 @@ def environment(root: Path, anvil_port: int, api_port: int, layout: Layout) -> d
         MICROTASK_CACHE_DIR=str(REPO / ".microtask" / "cache"),
         MICROTASK_CONTENT_STORE="local",
         MICROTASK_API_PORT=str(api_port),
+        MICROTASK_MTURK_PORT="0",  # any free port: the demo's MTurk endpoint is not measured
         MICROTASK_NETWORKS=json.dumps(
             {"local": {"kind": "anvil", "chain_id": 31337, "port": anvil_port}}
         ),
