@@ -177,18 +177,16 @@ class Settler:
         """
         slots = [slot for slot, _ in pairs]
         workers = [worker for _, worker in pairs]
-        functions = self.client.contract.functions
+        build = self.client.build
         if kind is IntentKind.APPROVE:
-            call = functions.approve(task_id, slots, workers, False)
+            transaction = build("approve", task_id, slots, workers, False)
         elif with_proofs:
             assert reason_cid is not None
             proofs = [self.rejection_proof(task_id, slot).message() for slot in slots]
-            call = functions.rejectReceipts(task_id, proofs, _cid_bytes(reason_cid))
+            transaction = build("rejectReceipts", task_id, proofs, _cid_bytes(reason_cid))
         else:
             assert reason_cid is not None
-            cid = _cid_bytes(reason_cid)
-            call = functions.reject(task_id, slots, workers, cid)
-        transaction = self.client.sender.build(call)
+            transaction = build("reject", task_id, slots, workers, _cid_bytes(reason_cid))
         signed = self.account.sign_transaction(dict(transaction))  # type: ignore[arg-type]
         with self.sessions.begin() as session:
             intent = VerifierSettlement(
