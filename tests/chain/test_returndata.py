@@ -40,7 +40,10 @@ def _random_value(rng: random.Random, kind: str) -> object:
     return rng.choice([0, 1, (1 << bits) - 1, rng.randrange(1 << bits)])
 
 
-@pytest.mark.parametrize(("abi", "types"), [(SLOT_VIEW, ["(uint8,address,uint64)"]), (FLAT, ["uint256", "bool", "address", "uint32"])])  # fmt: skip
+@pytest.mark.parametrize(
+    ("abi", "types"),
+    [(SLOT_VIEW, ["(uint8,address,uint64)"]), (FLAT, ["uint256", "bool", "address", "uint32"])],
+)
 def test_decodes_what_eth_abi_decodes(abi: list[dict[str, object]], types: list[str]) -> None:
     decoder = StaticDecoder(abi)
     rng = random.Random(3)
