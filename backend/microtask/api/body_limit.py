@@ -6,11 +6,15 @@ whatever a client sends into memory before validating it. The gasless slot's req
 megabytes there is refused with a 413 problem as soon as its ``content-length`` says so,
 or once what it streamed passes the limit, and the route never sees it. The limit applies
 to the route whichever way it is served (the fast lane or FastAPI's router), because this
-middleware sits outside both. Uploads keep their own limits (`routes.content`).
+middleware sits outside both. The verifier's other routes have limits of their own, sized to
+the largest body their schema admits (`routes.verifier.BODY_LIMITS`). Uploads keep their own
+limits (`routes.content`).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 
 from starlette.requests import Request
@@ -21,8 +25,9 @@ from microtask.api.problems import too_large
 
 class BodyLimit:
     """ASGI middleware: each (method, path) in ``limits`` takes at most that many bytes of
-    body; other requests pass untouched. The mapping is read per request, so routes added
-    after the app is built (the verifier's) join it."""
+    body; other requests pass untouched. A path may name parameters as its route does
+    (``/verifier/tasks/{task_id}/assess``: one path segment each). The mapping is read per
+    request, so routes added after the app is built (the verifier's) join it."""
 
     def __init__(self, app: ASGIApp, limits: Mapping[tuple[str, str], int]) -> None:
         self.app = app
@@ -30,7 +35,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = (
-            self.limits.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+            _limit(self.limits, scope["method"], scope["path"]) if scope["type"] == "http" else None
         )
         if limit is None:
             await self.app(scope, receive, send)
@@ -56,6 +61,23 @@ class BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replayed, send)
+
+
+def _limit(limits: Mapping[tuple[str, str], int], method: str, path: str) -> int | None:
+    exact = limits.get((method, path))
+    if exact is not None:
+        return exact
+    for (listed_method, template), limit in limits.items():
+        if listed_method == method and "{" in template and _pattern(template).fullmatch(path):
+            return limit
+    return None
+
+
+@functools.cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """A route's path with ``{name}`` parameters as a pattern matching one segment each."""
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 def _declared_length(scope: Scope) -> int:

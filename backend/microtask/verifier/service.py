@@ -644,13 +644,21 @@ class VerifierService:
                     .group_by(VerifierSlot.status)
                 )
             }
-            decisions = list(
-                session.scalars(
-                    select(VerifierDecision)
-                    .where(VerifierDecision.task_id == task_id)
-                    .order_by(VerifierDecision.slot)
+            # Columns, not ORM objects: a requester's page and `bench/load.py` poll this
+            # while a task of thousands of slots settles.
+            decisions = session.execute(
+                select(
+                    VerifierDecision.slot,
+                    VerifierDecision.worker,
+                    VerifierDecision.outcome,
+                    VerifierDecision.settled,
+                    VerifierDecision.reasons,
+                    VerifierDecision.checks,
+                    VerifierDecision.settle_tx,
                 )
-            )
+                .where(VerifierDecision.task_id == task_id)
+                .order_by(VerifierDecision.slot)
+            ).all()
             result = session.get(VerifierResult, task_id)
             txs = list(
                 session.scalars(

@@ -80,6 +80,7 @@ from microtask.verifier import (
     VerifierError,
     VerifierService,
 )
+from microtask.verifier.policy import MAX_LISTED, MAX_QUALIFICATION_TYPES
 
 router = APIRouter(prefix="/verifier", tags=["verifier"])
 T = TypeVar("T")
@@ -162,7 +163,7 @@ def info(verifier: VerifierDep) -> VerifierInfo:
     response_model=GrantPublic,
     status_code=201,
     summary="Ask for a receipt slot (gasless)",
-    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
 )
 async def claim(body: ClaimRequest, verifier: VerifierDep, offload: OffloadDep) -> Response:
     """Reserve a receipt slot for the worker who signed the request, for the task's lease.
@@ -220,7 +221,7 @@ def get_receipt(task_id: TaskId, slot: TaskId, verifier: VerifierDep) -> Receipt
     "/policies",
     response_model=PolicyStored,
     summary="Set a requester's policy (allow/block lists, rule, gold salts)",
-    responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
 )
 def set_policy(body: PolicyRequest, verifier: VerifierDep) -> PolicyStored:
     """Kept by the verifier only (never served back); a newer ``issued_at`` replaces it."""
@@ -236,7 +237,7 @@ def set_policy(body: PolicyRequest, verifier: VerifierDep) -> PolicyStored:
     "/tasks/{task_id}/assess",
     response_model=TaskReportPublic,
     summary="Assess and settle a task now (its requester asks)",
-    responses=problem_responses(400, 401, 404, 409, 422, 503),
+    responses=problem_responses(400, 401, 404, 409, 413, 422, 503),
 )
 def assess(task_id: TaskId, body: AssessRequest, verifier: VerifierDep) -> TaskReportPublic:
     """Runs quality control over every submission and settles what it decides."""
@@ -281,7 +282,7 @@ def task_receipts(
     "/messages",
     response_model=MessageDelivery,
     summary="A requester's message to workers who did their work",
-    responses=problem_responses(400, 401, 409, 422, 503),
+    responses=problem_responses(400, 401, 409, 413, 422, 503),
 )
 def send_message(body: MessageRequest, verifier: VerifierDep) -> MessageDelivery:
     """Kept for each named worker who did work for the requester (the others are listed
@@ -303,7 +304,7 @@ def send_message(body: MessageRequest, verifier: VerifierDep) -> MessageDelivery
     "/inbox",
     response_model=Inbox,
     summary="A worker's messages",
-    responses=problem_responses(400, 401, 422, 503),
+    responses=problem_responses(400, 401, 413, 422, 503),
 )
 def read_inbox(body: InboxRequest, verifier: VerifierDep) -> Inbox:
     """The messages requesters sent the worker who signed the request, newest first."""
@@ -334,8 +335,27 @@ LANE: Final[dict[tuple[str, str], LaneRoute]] = {
 SLOT_REQUEST_BODY_BYTES: Final = 16 * 1024
 """The most a claim's or a submission's body may hold (either is a few hundred bytes)."""
 
-BODY_LIMITS: Final[dict[tuple[str, str], int]] = dict.fromkeys(LANE, SLOT_REQUEST_BODY_BYTES)
-"""The gasless requests' body limits (`microtask.api.body_limit`)."""
+SIGNED_REQUEST_BODY_BYTES: Final = 16 * 1024
+"""The most a signed request with no list in it (assess now, read an inbox) may hold."""
+
+MESSAGE_BODY_BYTES: Final = 256 * 1024
+"""The most a message's body may hold: 100 workers and 4,296 characters, each character
+escaped to 12 bytes at worst, come to about 57 KB; the rest is room for whitespace."""
+
+POLICY_BODY_BYTES: Final = (2 + MAX_QUALIFICATION_TYPES) * MAX_LISTED * 80
+"""The most a policy's body may hold (about 82 MB): its longest lists (10,000 allowed,
+10,000 blocked, 100 qualification types of 10,000 holders each) at 80 bytes an entry.
+Large, because a requester may really list a million workers; but bounded, where before
+any body was read whole."""
+
+BODY_LIMITS: Final[dict[tuple[str, str], int]] = {
+    **dict.fromkeys(LANE, SLOT_REQUEST_BODY_BYTES),
+    lane_key(router, assess): SIGNED_REQUEST_BODY_BYTES,
+    lane_key(router, read_inbox): SIGNED_REQUEST_BODY_BYTES,
+    lane_key(router, send_message): MESSAGE_BODY_BYTES,
+    lane_key(router, set_policy): POLICY_BODY_BYTES,
+}
+"""Every verifier route's body limit (`microtask.api.body_limit`)."""
 
 
 def verifier_app(service: VerifierService | None = None) -> FastAPI:
