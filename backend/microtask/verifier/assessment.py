@@ -55,7 +55,6 @@ from microtask.manifests import (
 )
 from microtask.manifests.limits import MAX_ENVELOPE_BYTES
 from microtask.quality import Assessment, GoldKey, GoldUnavailable, Submission, assess
-from microtask.verifier.collection import collector_paused
 from microtask.verifier.opened import OpenedKey, OpenedSubmissions, OpeningSeal
 from microtask.verifier.policy import Policy
 from microtask.verifier.results import ResultContext, seal_results
@@ -269,10 +268,9 @@ def judge(
     """Quality control over the opened submissions (none: nothing to assess)."""
     if not submissions:
         return Judgement(None, unopened)
-    with collector_paused():  # see `collection`: a quarter of the loop's time otherwise
-        assessment = assess(
-            context.manifest, submissions, gold=gold, rule=policy.rule, item_ids=context.item_ids
-        )
+    assessment = assess(
+        context.manifest, submissions, gold=gold, rule=policy.rule, item_ids=context.item_ids
+    )
     if assessment.coverage.emptied:
         log.warning(
             "task %d: %s; items %s have no result (every answer rejected): their free "
