@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
+from eth_typing import HexStr
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractLogicError
@@ -69,6 +70,26 @@ class TransactionSender:
         except (ContractLogicError, TransactionFailed) as error:
             abis = [_contract_abi(call), *self.error_abis]
             raise decode_revert(revert_data(error), abis) from None
+
+    def build_call(
+        self,
+        to: str,
+        data: bytes,
+        abi: Sequence[Mapping[str, Any]],
+        *,
+        value: int = 0,
+    ) -> TxParams:
+        """`build` for calldata encoded already (`calldata.FunctionEncoder`): the same
+        transaction web3 builds, its gas estimated the same way, so a call that would revert
+        is refused here too, decoded with the called contract's ``abi``."""
+        transaction = self._base_params(value)
+        transaction["to"] = Web3.to_checksum_address(to)
+        transaction["data"] = HexStr("0x" + data.hex())
+        try:
+            transaction["gas"] = self.w3.eth.estimate_gas(transaction)
+        except (ContractLogicError, TransactionFailed) as error:
+            raise decode_revert(revert_data(error), [abi, *self.error_abis]) from None
+        return transaction
 
     def send(self, transaction: TxParams) -> TxReceipt:
         """Sign, send and await one transaction."""
