@@ -13,6 +13,7 @@ from microtask.db.engine import session_factory
 from microtask.db.migrate import migrate
 from microtask.db.verifier_models import Outcome, Settled, VerifierDecision
 from microtask.manifests import TaskManifest
+from microtask.verifier import assessment
 from microtask.verifier.assessment import Judgement, SubmittedWork, Unopened, record
 from microtask.verifier.tasks import TaskContext, TaskTerms
 from tests.database_fixtures import DatabaseFactory
@@ -113,3 +114,17 @@ def test_decisions_are_inserted_changed_or_only_stamped_with_the_round(engine: E
         A, Outcome.REJECT, envelope_cid(0), 3, 300, Settled.REJECTED, tx,
         ["fail: envelope: worse"],
     )  # fmt: skip
+
+
+def test_unchanged_decisions_are_stamped_in_statements_of_bounded_size(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task with more slots than one statement may name (SQLite's and psycopg's limits on
+    bound parameters) has every unchanged decision stamped, a statement per share."""
+    monkeypatch.setattr(assessment, "_SLOTS_PER_STATEMENT", 3)
+    every = Judgement(None, [_unopened(slot, A, usable_later=False) for slot in range(12)])
+    _record(engine, every, run=1, at=100)
+    _record(engine, every, run=2, at=200)
+    assert {slot: row[3:5] for slot, row in _rows(engine).items()} == dict.fromkeys(
+        range(12), (2, 200)
+    )

@@ -8,12 +8,11 @@ settlement batch of 200 slots is milliseconds per transaction, paid by the verif
 the input types, how each argument is checked) and hands the values to ``eth_abi.encode``,
 for the same bytes (the tests compare them with web3's on random batches).
 
-The checks are web3's: an address must be given checksummed (or as its 20 bytes; web3
-refuses anything else;
-each distinct address is checked once, then served from a cache: a verifier settles the
-same few hundred workers again and again), a ``bytesN`` value must be exactly N bytes, a
-struct may be given as a dict by field name or as a sequence in field order; ``eth_abi``
-checks every other value against its type.
+The checks are web3's: an address must be given checksummed or as its 20 bytes, as web3
+refuses anything else (each distinct address is checked once, then served from a cache: a
+verifier settles the same few hundred workers again and again); a ``bytesN`` value must
+be exactly N bytes; a struct may be given as a dict by field name or as a sequence in
+field order; ``eth_abi`` checks every other value against its type.
 """
 
 from __future__ import annotations

@@ -416,10 +416,15 @@ def record(
         connection.execute(insert(_DECISION_TABLE), inserted)
     if changed:
         connection.execute(_CHANGED_DECISION, changed)
-    if unchanged:
+    for start in range(0, len(unchanged), _SLOTS_PER_STATEMENT):
         connection.execute(
             _ASSESSED_AGAIN,
-            {"of_task": task_id, "of_slots": unchanged, "new_run": run, "new_at": assessed_at},
+            {
+                "of_task": task_id,
+                "of_slots": unchanged[start : start + _SLOTS_PER_STATEMENT],
+                "new_run": run,
+                "new_at": assessed_at,
+            },
         )
     session.execute(delete(VerifierWorkerTask).where(VerifierWorkerTask.task_id == task_id))
     if judgement.assessment is not None:
@@ -473,6 +478,9 @@ def _record_scores(
         )
 
 
+_SLOTS_PER_STATEMENT = 10_000
+"""Slots one `_ASSESSED_AGAIN` names, each a bound parameter: under SQLite's limit of
+32,766 and psycopg's of 65,535 parameters a statement, whatever the task's size."""
 _DECISION_TABLE: Table = VerifierDecision.__table__  # type: ignore[assignment]
 _DECISIONS = select(
     VerifierDecision.slot,
