@@ -17,15 +17,8 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.contract import Contract
 
+from microtask.chain.calldata import canonical_type
 from microtask.escrow import ETH
-
-
-def _canonical(parameter: dict[str, Any]) -> str:
-    kind = str(parameter["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_canonical(c) for c in parameter["components"])
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 class CallFailed:
@@ -65,8 +58,8 @@ class Batch:
         self.escrow = escrow.address
         self.functions = {
             e["name"]: (
-                tuple(_canonical(p) for p in e["inputs"]),
-                tuple(_canonical(p) for p in e["outputs"]),
+                tuple(canonical_type(p) for p in e["inputs"]),
+                tuple(canonical_type(p) for p in e["outputs"]),
             )
             for e in escrow.abi
             if e.get("type") == "function"

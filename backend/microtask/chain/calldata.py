@@ -65,11 +65,12 @@ def _fixed_bytes(size: int) -> Normalize:
     return check
 
 
-def _canonical_type(parameter: Mapping[str, Any]) -> str:
-    """The type as the ABI encoder reads it: a struct as ``(t1,t2,...)``."""
+def canonical_type(parameter: Mapping[str, Any]) -> str:
+    """An ABI parameter's type as the ABI encoder (and a signature) spells it: a struct as
+    ``(t1,t2,...)``, an array of structs as ``(t1,t2,...)[]``."""
     kind = str(parameter["type"])
     if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in parameter["components"])
+        inner = ",".join(canonical_type(c) for c in parameter.get("components", []))
         return f"({inner}){kind[len('tuple') :]}"
     return kind
 
@@ -115,7 +116,7 @@ class FunctionEncoder:
         inputs: Sequence[Mapping[str, Any]] = abi.get("inputs", [])
         self.name = str(abi["name"])
         self.selector = function_abi_to_4byte_selector(cast(ABIFunction, abi))
-        self.types = [_canonical_type(parameter) for parameter in inputs]
+        self.types = [canonical_type(parameter) for parameter in inputs]
         self._normalizers = [_normalizer(parameter) for parameter in inputs]
 
     def encode(self, *args: Any) -> bytes:

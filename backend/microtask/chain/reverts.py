@@ -15,6 +15,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 
+from microtask.chain.calldata import canonical_type
 from microtask.errors import UserError
 
 _BUILTIN_ERRORS: dict[bytes, tuple[str, list[dict[str, Any]]]] = {
@@ -74,14 +75,6 @@ def revert_data(error: BaseException) -> bytes | str | None:
     return None
 
 
-def _canonical_type(parameter: Mapping[str, Any]) -> str:
-    kind = str(parameter["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in parameter.get("components", []))
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
-
-
 def error_selectors(
     abis: Iterable[Sequence[Mapping[str, Any]]],
 ) -> dict[bytes, tuple[str, list[dict[str, Any]]]]:
@@ -92,7 +85,7 @@ def error_selectors(
             if entry.get("type") != "error":
                 continue
             inputs = list(entry.get("inputs", []))
-            signature = f"{entry['name']}({','.join(_canonical_type(p) for p in inputs)})"
+            signature = f"{entry['name']}({','.join(canonical_type(p) for p in inputs)})"
             table[function_signature_to_4byte_selector(signature)] = (str(entry["name"]), inputs)
     return table
 
@@ -118,7 +111,7 @@ def decode_revert(
     if known is None:
         return TransactionReverted(f"reverted with unknown error 0x{data.hex()}", args={})
     name, inputs = known
-    types = [_canonical_type(p) for p in inputs]
+    types = [canonical_type(p) for p in inputs]
     try:
         values = decode(types, payload)
     except DecodingError:
