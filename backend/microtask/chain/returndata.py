@@ -6,30 +6,23 @@ decoder stream and tuple decoders for three 32-byte words, and a checksum of the
 hundred workers again and again. `StaticDecoder` reads each word with ``int.from_bytes``
 and applies eth_abi's strict checks (enough bytes, zero padding, a bool that is 0 or
 1), so it returns what ``eth_abi.decode`` returns (the tests compare them), with addresses
-checksummed as web3 gives them, from a cache.
+checksummed as web3 gives them, through the remembered `eip712.checksum`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any, Final
 
 from eth_abi.exceptions import InsufficientDataBytes, NonEmptyPaddingBytes
-from eth_utils.address import to_checksum_address
+
+from microtask.encoding.eip712 import checksum
 
 WORD: Final = 32
 _UINT: Final = re.compile(r"^uint(\d+)$")
-ADDRESS_CACHE_SIZE: Final = 65_536
 
 Read = Callable[[int], Any]
-
-
-@lru_cache(maxsize=ADDRESS_CACHE_SIZE)
-def checksummed(address: bytes) -> str:
-    """A 20-byte address as web3 returns it (EIP-55 checksummed), computed once each."""
-    return to_checksum_address(address)
 
 
 def _reader(kind: str) -> Read | None:
@@ -50,7 +43,7 @@ def _reader(kind: str) -> Read | None:
         def read_address(word: int) -> str:
             if word >> 160:
                 raise NonEmptyPaddingBytes("padding bytes of an address are not empty")
-            return checksummed(word.to_bytes(20, "big"))
+            return checksum(word.to_bytes(20, "big"))
 
         return read_address
     if kind == "bool":
