@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Final
+from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -31,7 +31,9 @@ log = logging.getLogger("microtask.verifier")
 
 LISTEN_TIMEOUT: Final = 1.0
 """Seconds between checks of the stop flag while no notification arrives."""
+RETRY_FIRST: Final = 0.5
 RETRY_MAX: Final = 30.0
+"""Seconds before a lost connection is opened again: `RETRY_FIRST`, doubling up to this."""
 ANNOUNCE_INTERVAL: Final = 0.01
 """Seconds an announcer waits after a notification before it sends the next one: the
 receipts committed meanwhile share it (the loop's rounds are further apart anyway,
@@ -41,6 +43,27 @@ receipts committed meanwhile share it (the loop's rounds are further apart anywa
 def libpq_url(database_url: str) -> str:
     """A SQLAlchemy ``postgresql+psycopg://`` URL as libpq takes it."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+OnConnection = Callable[["psycopg.Connection[Any]"], Iterator[None]]
+"""What a thread does on its connection: set it up, yield once (it works: the backoff
+starts over), then run until the thread is told to stop."""
+
+
+def _keep_connected(url: str, stop: threading.Event, doing: str, use: OnConnection) -> None:
+    """Run ``use`` on an autocommit connection to ``url`` until ``stop``; a connection
+    lost on the way is opened again after a wait that doubles from `RETRY_FIRST` to
+    `RETRY_MAX`, and the loop's polling covers what is missed meanwhile."""
+    delay = RETRY_FIRST
+    while not stop.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True) as connection:
+                for _ in use(connection):
+                    delay = RETRY_FIRST
+        except psycopg.Error as error:
+            log.warning("not %s (%s); retrying", doing, error)
+            stop.wait(delay)
+            delay = min(delay * 2, RETRY_MAX)
 
 
 class ArrivalListener:
@@ -65,21 +88,19 @@ class ArrivalListener:
             self._thread.join(LISTEN_TIMEOUT * 3)
 
     def _run(self) -> None:
-        delay = 0.5
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self.url, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {ARRIVALS_CHANNEL}")
-                    self.ready.set()
-                    delay = 0.5
-                    while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=LISTEN_TIMEOUT):
-                            self.wake()
-            except psycopg.Error as error:
-                self.ready.clear()
-                log.warning("not listening for receipts (%s); retrying", error)
-                self._stop.wait(delay)
-                delay = min(delay * 2, RETRY_MAX)
+        _keep_connected(self.url, self._stop, "listening for receipts", self._listen)
+
+    def _listen(self, connection: psycopg.Connection[Any]) -> Iterator[None]:
+        connection.execute(f"LISTEN {ARRIVALS_CHANNEL}")
+        self.ready.set()
+        yield
+        try:
+            while not self._stop.is_set():
+                for _ in connection.notifies(timeout=LISTEN_TIMEOUT):
+                    self.wake()
+        except psycopg.Error:
+            self.ready.clear()
+            raise
 
 
 class ArrivalAnnouncer:
@@ -120,29 +141,24 @@ class ArrivalAnnouncer:
             thread.join(LISTEN_TIMEOUT * 3)
 
     def _run(self) -> None:
-        delay = 0.5
+        _keep_connected(self.url, self._stop, "announcing receipts", self._announce)
+
+    def _announce(self, connection: psycopg.Connection[Any]) -> Iterator[None]:
+        # the notification needs no flush to disk: when one is lost (a crash right
+        # after), the loop's next poll finds the receipt
+        connection.execute("SET synchronous_commit = off")
+        yield
         while not self._stop.is_set():
+            self._due.wait(LISTEN_TIMEOUT)
+            if self._stop.is_set():
+                return
+            if not self._due.is_set():
+                continue
+            self._due.clear()
             try:
-                with psycopg.connect(self.url, autocommit=True) as connection:
-                    # the notification needs no flush to disk: when one is lost (a crash
-                    # right after), the loop's next poll finds the receipt
-                    connection.execute("SET synchronous_commit = off")
-                    delay = 0.5
-                    while not self._stop.is_set():
-                        self._due.wait(LISTEN_TIMEOUT)
-                        if self._stop.is_set():
-                            return
-                        if not self._due.is_set():
-                            continue
-                        self._due.clear()
-                        try:
-                            connection.execute(f"NOTIFY {ARRIVALS_CHANNEL}")
-                        except BaseException:
-                            self._due.set()  # not sent: send it on the next connection
-                            raise
-                        self.sent += 1
-                        self._stop.wait(ANNOUNCE_INTERVAL)
-            except psycopg.Error as error:
-                log.warning("not announcing receipts (%s); retrying", error)
-                self._stop.wait(delay)
-                delay = min(delay * 2, RETRY_MAX)
+                connection.execute(f"NOTIFY {ARRIVALS_CHANNEL}")
+            except BaseException:
+                self._due.set()  # not sent: send it on the next connection
+                raise
+            self.sent += 1
+            self._stop.wait(ANNOUNCE_INTERVAL)
