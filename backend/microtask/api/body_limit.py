@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 
 from starlette.requests import Request
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microtask.api.problems import too_large
@@ -68,16 +69,16 @@ def _limit(limits: Mapping[tuple[str, str], int], method: str, path: str) -> int
     if exact is not None:
         return exact
     for (listed_method, template), limit in limits.items():
-        if listed_method == method and "{" in template and _pattern(template).fullmatch(path):
+        if listed_method == method and "{" in template and _pattern(template).match(path):
             return limit
     return None
 
 
 @functools.cache
 def _pattern(template: str) -> re.Pattern[str]:
-    """A route's path with ``{name}`` parameters as a pattern matching one segment each."""
-    parts = re.split(r"\{[^}]+\}", template)
-    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+    """A route's path as Starlette's router matches it (``{name}``: one path segment)."""
+    pattern, _, _ = compile_path(template)
+    return pattern
 
 
 def _declared_length(scope: Scope) -> int:
